@@ -1,0 +1,54 @@
+// Little helpers for writing binary data into a growable byte string.
+// Thread-compatible: a ByteWriter is owned by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace sluice {
+
+class ByteWriter {
+ public:
+  explicit ByteWriter(std::string* out) : out_(out) {}
+
+  void Bytes(const void* p, size_t n) { out_->append(static_cast<const char*>(p), n); }
+  void Bytes(std::string_view s) { out_->append(s.data(), s.size()); }
+  void U8(uint8_t v) { out_->push_back(static_cast<char>(v)); }
+  template <class T>
+  void Fixed(T v) {  // little-endian host assumed (x86_64, aarch64)
+    char b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T));
+    out_->append(b, sizeof(T));
+  }
+  void VarUInt(uint64_t v) {
+    char b[10];
+    int n = 0;
+    while (v >= 0x80) {
+      b[n++] = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    b[n++] = static_cast<char>(v);
+    out_->append(b, n);
+  }
+  size_t size() const { return out_->size(); }
+  std::string* str() { return out_; }
+
+ private:
+  std::string* out_;
+};
+
+// Lowercase hex of raw bytes, appended to out.
+inline void AppendHex(std::string_view raw, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t at = out->size();
+  out->resize(at + raw.size() * 2);
+  char* d = out->data() + at;
+  for (unsigned char c : raw) {
+    *d++ = kHex[c >> 4];
+    *d++ = kHex[c & 15];
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,51 @@
+// AnyValue and attribute helpers: typed view, text form, JSON form and key look-up.
+// All functions are pure and allocate only by appending to the caller's string.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "otlp/views.h"
+
+namespace sluice::otlp {
+
+struct AnyValueView {
+  enum Kind : uint8_t { kEmpty, kString, kBool, kInt, kDouble, kArray, kKvlist, kBytes };
+  Kind kind = kEmpty;
+  std::string_view bytes;  // string, bytes, or the ArrayValue / KeyValueList message
+  bool b = false;
+  int64_t i = 0;
+  double d = 0;
+};
+
+// Parses an AnyValue message; the last oneof member present wins.
+AnyValueView ParseAnyValue(std::string_view msg);
+
+// The flattened text of a value (GlassFlow's rule): strings as they are, bools
+// true/false, ints in decimal, doubles as AppendDouble, bytes as lowercase hex, arrays
+// and key-value lists as compact JSON (like the Collector's AsString), empty as "".
+void AppendAnyValueText(std::string_view anyvalue, std::string* out);
+
+// The value as a JSON value (strings quoted; bytes as a hex string; NaN/Inf as strings).
+void AppendAnyValueJson(std::string_view anyvalue, std::string* out);
+
+struct KeyValueView {
+  std::string_view key;
+  std::string_view value;  // AnyValue message bytes (empty when absent)
+};
+
+// Collects the attributes into `out` (cleared first). A duplicated key keeps its first
+// position and its last value, which is what building a map by assignment gives.
+void CollectAttributes(const Repeated& attrs, std::vector<KeyValueView>* out);
+
+// Looks `key` up; the last occurrence wins. Returns false when absent.
+bool FindAttribute(const Repeated& attrs, std::string_view key, std::string_view* value);
+
+// Appends the attributes as a JSON object of strings: {"k":"text",...}.
+void AppendAttributesJson(const Repeated& attrs, std::string* out);
+
+KeyValueView ParseKeyValue(std::string_view kv);
+
+}  // namespace sluice::otlp

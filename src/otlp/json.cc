@@ -1,0 +1,320 @@
+#include "otlp/json.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/escaping.h"
+#include "core/cat.h"
+#include "otlp/schema.h"
+#include "otlp/wire.h"
+#include "simdjson.h"
+
+namespace sluice::otlp {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+Status Bad(std::string_view key, std::string_view what) {
+  return absl::InvalidArgumentError(Cat("invalid OTLP/JSON at '", key, "': ", what));
+}
+
+// Enum names accepted besides integers (senders must use integers, receivers may accept
+// names).
+bool EnumByName(std::string_view field, std::string_view name, int64_t* out) {
+  struct E {
+    std::string_view field, name;
+    int64_t value;
+  };
+  static constexpr E kNames[] = {
+      {"kind", "SPAN_KIND_UNSPECIFIED", 0}, {"kind", "SPAN_KIND_INTERNAL", 1},
+      {"kind", "SPAN_KIND_SERVER", 2},      {"kind", "SPAN_KIND_CLIENT", 3},
+      {"kind", "SPAN_KIND_PRODUCER", 4},    {"kind", "SPAN_KIND_CONSUMER", 5},
+      {"code", "STATUS_CODE_UNSET", 0},     {"code", "STATUS_CODE_OK", 1},
+      {"code", "STATUS_CODE_ERROR", 2},
+      {"aggregationTemporality", "AGGREGATION_TEMPORALITY_UNSPECIFIED", 0},
+      {"aggregationTemporality", "AGGREGATION_TEMPORALITY_DELTA", 1},
+      {"aggregationTemporality", "AGGREGATION_TEMPORALITY_CUMULATIVE", 2},
+  };
+  for (const E& e : kNames) {
+    if (e.field == field && e.name == name) {
+      *out = e.value;
+      return true;
+    }
+  }
+  if (field == "severityNumber" && name.starts_with("SEVERITY_NUMBER_")) {
+    static constexpr std::string_view kSev[] = {"UNSPECIFIED", "TRACE", "TRACE2", "TRACE3",
+                                                "TRACE4", "DEBUG", "DEBUG2", "DEBUG3", "DEBUG4",
+                                                "INFO", "INFO2", "INFO3", "INFO4", "WARN",
+                                                "WARN2", "WARN3", "WARN4", "ERROR", "ERROR2",
+                                                "ERROR3", "ERROR4", "FATAL", "FATAL2", "FATAL3",
+                                                "FATAL4"};
+    std::string_view rest = name.substr(16);
+    for (int64_t i = 0; i < 25; ++i) {
+      if (kSev[i] == rest) {
+        *out = i;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool ParseIntText(std::string_view s, bool is_signed, uint64_t* bits) {
+  if (s.empty()) return false;
+  if (is_signed) {
+    int64_t v;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return false;
+    *bits = static_cast<uint64_t>(v);
+  } else {
+    uint64_t v;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return false;
+    *bits = v;
+  }
+  return true;
+}
+
+// Reads an integer given as a JSON number or a decimal string.
+bool ReadInt(const element& e, bool is_signed, uint64_t* bits) {
+  switch (e.type()) {
+    case element_type::INT64: *bits = static_cast<uint64_t>(int64_t(e.get_int64())); return true;
+    case element_type::UINT64:
+      if (is_signed) return false;
+      *bits = uint64_t(e.get_uint64());
+      return true;
+    case element_type::DOUBLE: {
+      double d = double(e.get_double());
+      if (d != std::floor(d) || std::isinf(d)) return false;
+      if (is_signed ? (d < -9.2233720368547758e18 || d >= 9.2233720368547758e18)
+                    : (d < 0 || d >= 1.8446744073709552e19))
+        return false;
+      *bits = is_signed ? static_cast<uint64_t>(static_cast<int64_t>(d)) : static_cast<uint64_t>(d);
+      return true;
+    }
+    case element_type::STRING: return ParseIntText(std::string_view(e.get_string()), is_signed, bits);
+    default: return false;
+  }
+}
+
+bool ReadDouble(const element& e, double* d) {
+  switch (e.type()) {
+    case element_type::INT64: *d = static_cast<double>(int64_t(e.get_int64())); return true;
+    case element_type::UINT64: *d = static_cast<double>(uint64_t(e.get_uint64())); return true;
+    case element_type::DOUBLE: *d = double(e.get_double()); return true;
+    case element_type::STRING: {
+      std::string_view s = e.get_string();
+      if (s == "NaN") *d = std::numeric_limits<double>::quiet_NaN();
+      else if (s == "Infinity") *d = std::numeric_limits<double>::infinity();
+      else if (s == "-Infinity") *d = -std::numeric_limits<double>::infinity();
+      else {
+        auto r = std::from_chars(s.data(), s.data() + s.size(), *d);
+        return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
+      }
+      return true;
+    }
+    default: return false;
+  }
+}
+
+bool HexDecode(std::string_view hex, std::string* out) {
+  if (hex.size() % 2) return false;
+  out->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int v = 0;
+    for (int k = 0; k < 2; ++k) {
+      char c = hex[i + k];
+      int n = (c >= '0' && c <= '9')   ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                       : -1;
+      if (n < 0) return false;
+      v = v * 16 + n;
+    }
+    out->push_back(static_cast<char>(v));
+  }
+  return true;
+}
+
+void PutFixed64(uint64_t v, std::string* out) { out->append(reinterpret_cast<const char*>(&v), 8); }
+
+class Transcoder {
+ public:
+  Status Message(const MsgDef& def, const element& obj_el, std::string* out) {
+    simdjson::dom::object obj;
+    if (obj_el.get_object().get(obj) != simdjson::SUCCESS)
+      return Bad(def.name, "expected an object");
+    for (auto kv : obj) {
+      const FieldDef* f = nullptr;
+      for (const FieldDef& cand : def.fields) {
+        if (cand.json_name == kv.key || cand.proto_name == kv.key) {
+          f = &cand;
+          break;
+        }
+      }
+      if (f == nullptr || kv.value.is_null()) continue;  // unknown keys are ignored
+      if (f->repeated) {
+        simdjson::dom::array arr;
+        if (kv.value.get_array().get(arr) != simdjson::SUCCESS)
+          return Bad(kv.key, "expected an array");
+        if (IsPacked(f->type)) {
+          std::string payload;
+          for (element e : arr) {
+            Status s = Scalar(*f, kv.key, e, &payload, /*packed=*/true);
+            if (!s.ok()) return s;
+          }
+          PutTag(f->number, kLen, out);
+          PutVarint(payload.size(), out);
+          out->append(payload);
+        } else {
+          for (element e : arr) {
+            if (e.is_null()) return Bad(kv.key, "null inside an array");
+            Status s = One(*f, kv.key, e, out);
+            if (!s.ok()) return s;
+          }
+        }
+      } else {
+        Status s = One(*f, kv.key, kv.value, out);
+        if (!s.ok()) return s;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  Status One(const FieldDef& f, std::string_view key, const element& e, std::string* out) {
+    if (f.type == FType::kMessage) {
+      PutTag(f.number, kLen, out);
+      size_t mark = out->size();
+      Status s = Message(*f.msg, e, out);
+      if (!s.ok()) return s;
+      std::string len;
+      PutVarint(out->size() - mark, &len);
+      out->insert(mark, len);
+      return absl::OkStatus();
+    }
+    PutTag(f.number, WireTypeOf(f.type), out);
+    return Scalar(f, key, e, out, false);
+  }
+
+  // Writes the value of a scalar field (without its tag; with its length for LEN types).
+  Status Scalar(const FieldDef& f, std::string_view key, const element& e, std::string* out,
+                bool packed) {
+    uint64_t bits = 0;
+    double d = 0;
+    switch (f.type) {
+      case FType::kString: {
+        std::string_view s;
+        if (e.get_string().get(s) != simdjson::SUCCESS) return Bad(key, "expected a string");
+        PutVarint(s.size(), out);
+        out->append(s);
+        return absl::OkStatus();
+      }
+      case FType::kBytes: {
+        std::string_view s;
+        if (e.get_string().get(s) != simdjson::SUCCESS) return Bad(key, "expected base64");
+        std::string raw;
+        std::string norm(s);
+        for (char& c : norm) {
+          if (c == '-') c = '+';
+          if (c == '_') c = '/';
+        }
+        if (!absl::Base64Unescape(norm, &raw)) return Bad(key, "invalid base64");
+        PutVarint(raw.size(), out);
+        out->append(raw);
+        return absl::OkStatus();
+      }
+      case FType::kHexId: {
+        std::string_view s;
+        if (e.get_string().get(s) != simdjson::SUCCESS) return Bad(key, "expected a hex string");
+        const size_t want = f.json_name == "traceId" ? 32 : 16;
+        if (!s.empty() && s.size() != want)
+          return Bad(key, Cat("id must be ", want, " hex digits"));
+        std::string raw;
+        if (!HexDecode(s, &raw)) return Bad(key, "invalid hex");
+        PutVarint(raw.size(), out);
+        out->append(raw);
+        return absl::OkStatus();
+      }
+      case FType::kInt32: {
+        int64_t v;
+        if (e.type() == element_type::STRING &&
+            EnumByName(f.json_name, std::string_view(e.get_string()), &v)) {
+          bits = static_cast<uint64_t>(v);
+        } else if (!ReadInt(e, true, &bits) ||
+                   static_cast<int64_t>(bits) != static_cast<int32_t>(bits)) {
+          return Bad(key, "expected a 32-bit integer");
+        }
+        PutVarint(bits, out);  // negative int32 is sign-extended to 10 bytes
+        return absl::OkStatus();
+      }
+      case FType::kUInt32:
+        if (!ReadInt(e, false, &bits) || bits > 0xffffffffu) return Bad(key, "expected a uint32");
+        PutVarint(bits, out);
+        return absl::OkStatus();
+      case FType::kSInt32: {
+        if (!ReadInt(e, true, &bits) || static_cast<int64_t>(bits) != static_cast<int32_t>(bits))
+          return Bad(key, "expected a 32-bit integer");
+        int32_t v = static_cast<int32_t>(bits);
+        PutVarint((static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31), out);
+        return absl::OkStatus();
+      }
+      case FType::kInt64:
+        if (!ReadInt(e, true, &bits)) return Bad(key, "expected an int64");
+        PutVarint(bits, out);
+        return absl::OkStatus();
+      case FType::kUInt64:
+      case FType::kPackedUInt64:
+        if (!ReadInt(e, false, &bits)) return Bad(key, "expected a uint64");
+        PutVarint(bits, out);
+        return absl::OkStatus();
+      case FType::kBool: {
+        bool b;
+        if (e.get_bool().get(b) != simdjson::SUCCESS) return Bad(key, "expected a boolean");
+        PutVarint(b ? 1 : 0, out);
+        return absl::OkStatus();
+      }
+      case FType::kFixed64:
+      case FType::kPackedFixed64:
+        if (!ReadInt(e, false, &bits)) return Bad(key, "expected a uint64");
+        PutFixed64(bits, out);
+        return absl::OkStatus();
+      case FType::kSFixed64:
+        if (!ReadInt(e, true, &bits)) return Bad(key, "expected an int64");
+        PutFixed64(bits, out);
+        return absl::OkStatus();
+      case FType::kDouble:
+      case FType::kPackedDouble:
+        if (!ReadDouble(e, &d)) return Bad(key, "expected a number");
+        std::memcpy(&bits, &d, 8);
+        PutFixed64(bits, out);
+        return absl::OkStatus();
+      case FType::kFixed32: {
+        if (!ReadInt(e, false, &bits) || bits > 0xffffffffu) return Bad(key, "expected a uint32");
+        uint32_t v = static_cast<uint32_t>(bits);
+        out->append(reinterpret_cast<const char*>(&v), 4);
+        return absl::OkStatus();
+      }
+      case FType::kMessage: break;
+    }
+    (void)packed;
+    return Bad(key, "unsupported field type");
+  }
+};
+
+}  // namespace
+
+Status JsonToProto(Signal signal, std::string_view json, std::string* out) {
+  thread_local simdjson::dom::parser parser;
+  element doc;
+  auto err = parser.parse(json.data(), json.size()).get(doc);
+  if (err != simdjson::SUCCESS)
+    return absl::InvalidArgumentError(Cat("invalid JSON: ", simdjson::error_message(err)));
+  Transcoder t;
+  return t.Message(RequestDef(signal), doc, out);
+}
+
+}  // namespace sluice::otlp
