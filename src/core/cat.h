@@ -7,10 +7,13 @@
 #include <string_view>
 #include <type_traits>
 
+#include "absl/strings/string_view.h"
+
 namespace sluice {
 namespace internal {
 inline void CatOne(std::string* out, std::string_view s) { out->append(s); }
 inline void CatOne(std::string* out, const char* s) { out->append(s); }
+inline void CatOne(std::string* out, absl::string_view s) { out->append(s.data(), s.size()); }
 inline void CatOne(std::string* out, const std::string& s) { out->append(s); }
 inline void CatOne(std::string* out, char c) { out->push_back(c); }
 template <class T>

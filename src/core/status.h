@@ -2,10 +2,12 @@
 // retried is a function of its code alone (see IsRetryable), never a separate flag.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 
 namespace sluice {
 
@@ -25,6 +27,23 @@ inline bool IsRetryable(const Status& s) {
     default:
       return false;
   }
+}
+
+}  // namespace sluice
+
+namespace sluice {
+
+// Overload is Unavailable tagged with a payload, so that the status map can answer
+// 429 + Retry-After (HTTP) instead of 503; gRPC gets UNAVAILABLE + RetryInfo for both.
+inline constexpr char kOverloadPayload[] = "sluice.dev/overload";
+
+inline Status Overloaded(std::string_view message) {
+  Status s = absl::UnavailableError(std::string(message));
+  s.SetPayload(kOverloadPayload, absl::Cord("1"));
+  return s;
+}
+inline bool IsOverload(const Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable && s.GetPayload(kOverloadPayload).has_value();
 }
 
 }  // namespace sluice

@@ -1,1 +1,190 @@
-int main() { return 0; }
+// sluice: the server and its small tools.
+//   sluice serve [--config FILE]            run the receivers and pipelines
+//   sluice flatten --signal S [--json]      OTLP request on stdin -> flattened JSON lines
+//   sluice encode --pipeline P --columns C [--json]
+//                                           OTLP request on stdin -> RowBinary on stdout
+//                                           for the pipeline's mapping against the table
+//                                           columns in C (DESCRIBE TABLE TabSeparated)
+// The only place that exits the process.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/log.h"
+#include "otlp/fields.h"
+#include "otlp/json.h"
+#include "otlp/validate.h"
+#include "pipeline/batch_encoder.h"
+#include "pipeline/config.h"
+#include "pipeline/registry.h"
+#include "receivers/grpc_server.h"
+#include "receivers/http_server.h"
+#include "server/config.h"
+#include "server/pipeline_dir.h"
+
+namespace sluice {
+namespace {
+
+std::string ReadAll(std::istream& in) {
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ArgValue(const std::vector<std::string>& args, const std::string& name) {
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == name) return args[i + 1];
+  return "";
+}
+bool HasFlag(const std::vector<std::string>& args, const std::string& name) {
+  for (const auto& a : args)
+    if (a == name) return true;
+  return false;
+}
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: sluice serve [--config FILE]\n"
+               "       sluice flatten --signal logs|metrics|traces [--json] < request\n"
+               "       sluice encode --pipeline FILE --columns FILE [--json] < request > rows\n");
+  return 2;
+}
+
+// Reads a request from stdin, transcoding JSON and canonicalizing as the receivers do.
+StatusOr<std::string> ReadRequest(Signal signal, bool json) {
+  std::string body = ReadAll(std::cin);
+  std::string proto;
+  if (json) {
+    Status s = otlp::JsonToProto(signal, body, &proto);
+    if (!s.ok()) return s;
+  } else {
+    proto = std::move(body);
+  }
+  auto v = otlp::Validate(signal, proto);
+  if (!v.ok()) return v.status();
+  if (v->needs_canonical) proto = otlp::Canonicalize(signal, proto);
+  return proto;
+}
+
+int Flatten(const std::vector<std::string>& args) {
+  auto sig = SignalFromSourceType("otlp." + ArgValue(args, "--signal"));
+  if (!sig) return Usage();
+  auto req = ReadRequest(*sig, HasFlag(args, "--json"));
+  if (!req.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(req.status().message()).c_str());
+    return 1;
+  }
+  std::string out;
+  otlp::ForEachRecord(*sig, *req, [&](const otlp::RecordCtx& ctx) {
+    otlp::AppendRecordJson(*sig, ctx, &out);
+    out.push_back('\n');
+  });
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int Encode(const std::vector<std::string>& args) {
+  std::ifstream pf(ArgValue(args, "--pipeline")), cf(ArgValue(args, "--columns"));
+  if (!pf || !cf) return Usage();
+  auto p = pipeline::ParsePipeline(ReadAll(pf));
+  if (!p.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(p.status().message()).c_str());
+    return 1;
+  }
+  auto cols = clickhouse::ParseDescribe(ReadAll(cf));
+  if (!cols.ok()) return 1;
+  auto plan = clickhouse::BuildPlan(p->signal, p->sink.mapping, *cols, p->sink.endpoint.database,
+                                    p->sink.table);
+  if (!plan.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(plan.status().message()).c_str());
+    return 1;
+  }
+  auto req = ReadRequest(p->signal, HasFlag(args, "--json"));
+  if (!req.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(req.status().message()).c_str());
+    return 1;
+  }
+  pipeline::Batch batch;
+  auto st = pipeline::EncodeRequest(p->signal, *plan, *req, SIZE_MAX, &batch, [](pipeline::Batch*) {});
+  if (st.rejected > 0) std::fprintf(stderr, "rejected %llu rows: %s\n",
+                                    static_cast<unsigned long long>(st.rejected), st.first_error.c_str());
+  std::fprintf(stderr, "%s\n", plan->insert_query.c_str());
+  std::fwrite(batch.rows.data(), 1, batch.rows.size(), stdout);
+  return 0;
+}
+
+int Serve(const std::vector<std::string>& args) {
+  // Signals are taken by sigwait on this thread only.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto cfg = server::LoadConfig(ArgValue(args, "--config"));
+  if (!cfg.ok()) {
+    SLOG(ERROR) << cfg.status().message();
+    return 1;
+  }
+  if (cfg->log_level == "debug") SetLogLevel(LogLevel::kDebug);
+  else if (cfg->log_level == "warn") SetLogLevel(LogLevel::kWarn);
+  else if (cfg->log_level == "error") SetLogLevel(LogLevel::kError);
+
+  pipeline::Registry registry(cfg->limits);
+  receivers::HttpServer http(cfg->http, registry);
+  receivers::GrpcServer grpc(cfg->grpc, registry);
+  Status s = http.Start();
+  if (s.ok()) s = grpc.Start();
+  if (!s.ok()) {
+    SLOG(ERROR) << s.message();
+    return 1;
+  }
+  (void)server::SyncPipelineDir(cfg->pipelines_dir, registry);
+  http.set_ready(true);
+  grpc.set_serving(true);
+  SLOG(INFO) << "sluice serving OTLP/gRPC on " << cfg->grpc.address << ":" << grpc.port()
+             << " and OTLP/HTTP on " << cfg->http.address << ":" << http.port() << " ("
+             << registry.List().size() << " pipelines from " << cfg->pipelines_dir << ")";
+
+  while (true) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig == SIGHUP) {
+      SLOG(INFO) << "SIGHUP: reloading pipelines from " << cfg->pipelines_dir;
+      (void)server::SyncPipelineDir(cfg->pipelines_dir, registry);
+      continue;
+    }
+    SLOG(INFO) << "signal " << sig << ": shutting down";
+    break;
+  }
+  http.set_ready(false);
+  grpc.Stop();
+  http.Stop();
+  registry.StopAll();
+  SLOG(INFO) << "stopped";
+  return 0;
+}
+
+}  // namespace
+}  // namespace sluice
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return sluice::Usage();
+  const std::string cmd = args[0];
+  if (cmd == "serve") return sluice::Serve(args);
+  if (cmd == "flatten") return sluice::Flatten(args);
+  if (cmd == "encode") return sluice::Encode(args);
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("sluice 0.1.0\n");
+    return 0;
+  }
+  return sluice::Usage();
+}

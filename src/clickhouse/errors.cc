@@ -1,0 +1,53 @@
+#include "clickhouse/errors.h"
+
+#include <string>
+
+#include "core/cat.h"
+
+namespace sluice::clickhouse {
+
+int ParseErrorCode(std::string_view body) {
+  size_t at = body.find("Code: ");
+  if (at == std::string_view::npos) return -1;
+  at += 6;
+  int code = 0;
+  bool any = false;
+  while (at < body.size() && body[at] >= '0' && body[at] <= '9') {
+    code = code * 10 + (body[at++] - '0');
+    any = true;
+  }
+  return any ? code : -1;
+}
+
+bool IsRetryableCode(int code, std::string_view message) {
+  switch (code) {
+    // Transient, overload, network, Keeper and shutdown conditions.
+    case 3: case 32:  // truncated stream: the transport was cut
+    case 159: case 173: case 201: case 202: case 203: case 209: case 210: case 216: case 225:
+    case 236: case 241: case 242: case 243: case 244: case 279: case 285: case 286: case 289:
+    case 319: case 341: case 364: case 373: case 394: case 425: case 439: case 473: case 733:
+    case 745: case 999: case 1000: case 1001: case 1002:
+      return true;
+    case 252:  // too many parts: back off; too many partitions per block: permanent
+      return message.find("partitions for single INSERT") == std::string_view::npos;
+    default:
+      return false;
+  }
+}
+
+Status StatusFromResponse(int http_status, std::string_view body) {
+  std::string text(body.substr(0, 2000));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  int code = ParseErrorCode(body);
+  if (code < 0) {
+    // No ClickHouse code: a proxy or the HTTP layer answered.
+    if (http_status == 502 || http_status == 503 || http_status == 504 || http_status == 408 ||
+        http_status == 429)
+      return absl::UnavailableError(Cat("ClickHouse HTTP ", http_status, ": ", text));
+    return absl::FailedPreconditionError(Cat("ClickHouse HTTP ", http_status, ": ", text));
+  }
+  if (IsRetryableCode(code, body)) return absl::UnavailableError(Cat("ClickHouse: ", text));
+  return absl::InvalidArgumentError(Cat("ClickHouse: ", text));
+}
+
+}  // namespace sluice::clickhouse

@@ -1,0 +1,101 @@
+#include "clickhouse/http_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "clickhouse/errors.h"
+#include "core/cat.h"
+
+namespace sluice::clickhouse {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+struct HttpClient::Conn {
+  net::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+  bool open = false;
+};
+
+HttpClient::HttpClient(Endpoint ep, std::chrono::milliseconds timeout)
+    : ep_(std::move(ep)), timeout_(timeout), conn_(std::make_unique<Conn>()) {}
+
+HttpClient::~HttpClient() = default;
+
+std::string UrlEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+StatusOr<HttpResult> HttpClient::Post(std::string_view params, std::string_view body) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    beast::error_code ec;
+    if (!conn_->open) {
+      tcp::resolver resolver(conn_->ioc);
+      auto results = resolver.resolve(ep_.host, std::to_string(ep_.port), ec);
+      if (ec) return absl::UnavailableError(Cat("resolve ", ep_.host, ": ", ec.message()));
+      conn_->stream.expires_after(timeout_);
+      conn_->stream.connect(results, ec);
+      if (ec)
+        return absl::UnavailableError(
+            Cat("connect ClickHouse ", ep_.host, ":", ep_.port, ": ", ec.message()));
+      conn_->open = true;
+      conn_->buffer.clear();
+    }
+    http::request<http::string_body> req{http::verb::post, Cat("/?", params), 11};
+    req.set(http::field::host, ep_.host);
+    req.set("X-ClickHouse-User", ep_.user);
+    if (!ep_.password.empty()) req.set("X-ClickHouse-Key", ep_.password);
+    req.keep_alive(true);
+    req.body().assign(body.data(), body.size());
+    req.prepare_payload();
+    conn_->stream.expires_after(timeout_);
+    http::write(conn_->stream, req, ec);
+    // The server may answer (an error) before reading the whole body: still read.
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    beast::error_code rec;
+    http::read(conn_->stream, conn_->buffer, parser, rec);
+    if (rec) {
+      conn_->stream.socket().close(ec);
+      conn_->open = false;
+      // A reused keep-alive connection may have been closed by the server: retry once.
+      if (attempt == 0) continue;
+      return absl::UnavailableError(Cat("ClickHouse HTTP exchange failed: ", rec.message()));
+    }
+    HttpResult res;
+    res.status = static_cast<int>(parser.get().result_int());
+    res.body = std::move(parser.get().body());
+    if (!parser.get().keep_alive()) {
+      conn_->stream.socket().close(ec);
+      conn_->open = false;
+    }
+    return res;
+  }
+  return absl::UnavailableError("ClickHouse HTTP exchange failed");
+}
+
+StatusOr<std::string> HttpClient::Query(std::string_view sql) {
+  auto r = Post(Cat("database=", UrlEncode(ep_.database)), sql);
+  if (!r.ok()) return r.status();
+  if (r->status != 200 || r->body.rfind("Code: ", 0) == 0)
+    return StatusFromResponse(r->status, r->body);
+  return std::move(r->body);
+}
+
+}  // namespace sluice::clickhouse

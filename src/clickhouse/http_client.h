@@ -1,0 +1,55 @@
+// A minimal blocking HTTP/1.1 client for ClickHouse's HTTP interface, on Boost.Beast.
+// One connection, reused (keep-alive) and re-opened on failure.
+// Not thread-safe: each inserter thread owns its client.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace sluice::clickhouse {
+
+struct Endpoint {
+  std::string host = "127.0.0.1";
+  int port = 8123;  // HTTP port
+  std::string user = "default";
+  std::string password;
+  std::string database = "default";
+};
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(Endpoint ep, std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // POST /?<params> with `body`. A transport failure is Unavailable; any HTTP answer,
+  // including an error status, is returned as a result.
+  StatusOr<HttpResult> Post(std::string_view params, std::string_view body);
+
+  // Runs a statement (sent as the body) and returns its output; ClickHouse errors are
+  // classified by StatusFromResponse.
+  StatusOr<std::string> Query(std::string_view sql);
+
+  const Endpoint& endpoint() const { return ep_; }
+
+ private:
+  struct Conn;
+  Endpoint ep_;
+  std::chrono::milliseconds timeout_;
+  std::unique_ptr<Conn> conn_;
+};
+
+// Percent-encodes a URL query parameter value.
+std::string UrlEncode(std::string_view s);
+
+}  // namespace sluice::clickhouse

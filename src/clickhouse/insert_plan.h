@@ -1,0 +1,42 @@
+// Binds a pipeline's sink mapping to the real columns of its ClickHouse table, once at
+// pipeline start. Every mismatch (missing column, incompatible type, unmatched Nested
+// sub-column) is an error that fails the pipeline, never a silent drop.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "clickhouse/rowbinary.h"
+#include "core/signal.h"
+#include "core/status.h"
+
+namespace sluice::clickhouse {
+
+struct TableColumn {
+  std::string name;
+  Type type;
+  std::string default_kind;  // "", DEFAULT, MATERIALIZED, ALIAS
+};
+
+// Parses the TabSeparated output of DESCRIBE TABLE.
+StatusOr<std::vector<TableColumn>> ParseDescribe(const std::string& tsv);
+
+struct MappingEntry {
+  std::string name;         // flattened field name or dotted path
+  std::string column_name;
+  std::string column_type;  // as declared in the pipeline (informational; the table wins)
+};
+
+struct InsertPlan {
+  std::vector<ColumnBinding> columns;
+  std::string insert_query;  // INSERT INTO `db`.`t` (...) FORMAT RowBinary
+};
+
+StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& mapping,
+                               const std::vector<TableColumn>& table, const std::string& database,
+                               const std::string& table_name);
+
+// Backtick-quotes an identifier.
+std::string QuoteIdent(std::string_view name);
+
+}  // namespace sluice::clickhouse

@@ -1,0 +1,27 @@
+#include "pipeline/batch_encoder.h"
+
+namespace sluice::pipeline {
+
+EncodeStats EncodeRequest(Signal signal, const clickhouse::InsertPlan& plan,
+                          std::string_view request, size_t max_rows, Batch* batch,
+                          const std::function<void(Batch*)>& flush) {
+  EncodeStats stats;
+  otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
+    const size_t row_start = batch->rows.size();
+    ByteWriter w(&batch->rows);
+    for (const clickhouse::ColumnBinding& b : plan.columns) {
+      Status s = clickhouse::EncodeBinding(b, ctx, w);
+      if (!s.ok()) {
+        batch->rows.resize(row_start);
+        if (stats.rejected++ == 0) stats.first_error = std::string(s.message());
+        return;
+      }
+    }
+    ++batch->row_count;
+    ++stats.rows;
+    if (batch->row_count >= max_rows) flush(batch);
+  });
+  return stats;
+}
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,179 @@
+#include "pipeline/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "core/cat.h"
+
+namespace sluice::pipeline {
+namespace {
+
+Status Invalid(std::string_view where, std::string_view what) {
+  return absl::InvalidArgumentError(Cat("pipeline ", where, ": ", what));
+}
+
+std::string Str(const YAML::Node& n) {
+  if (!n || n.IsNull() || !n.IsScalar()) return "";
+  return n.as<std::string>();
+}
+
+std::string Trim(std::string s) {
+  size_t a = s.find_first_not_of(" \t\r\n");
+  size_t b = s.find_last_not_of(" \t\r\n");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+}  // namespace
+
+bool ValidPipelineId(std::string_view id) {
+  if (id.size() < 5 || id.size() > 40) return false;
+  if (!(id.front() >= 'a' && id.front() <= 'z')) return false;
+  char last = id.back();
+  if (!((last >= 'a' && last <= 'z') || (last >= '0' && last <= '9'))) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    char c = id[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    if (c == '-' && i + 1 < id.size() && id[i + 1] == '-') return false;
+  }
+  return true;
+}
+
+bool ParseDuration(std::string_view s, std::chrono::milliseconds* out) {
+  if (s.empty()) return false;
+  if (s == "0") {
+    *out = std::chrono::milliseconds(0);
+    return true;
+  }
+  double total_ms = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
+    if (start == i) return false;
+    double v;
+    auto r = std::from_chars(s.data() + start, s.data() + i, v);
+    if (r.ec != std::errc()) return false;
+    size_t ustart = i;
+    while (i < s.size() && !((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
+    std::string_view unit = s.substr(ustart, i - ustart);
+    double ms;
+    if (unit == "ns") ms = v / 1e6;
+    else if (unit == "us" || unit == "µs") ms = v / 1e3;
+    else if (unit == "ms") ms = v;
+    else if (unit == "s") ms = v * 1e3;
+    else if (unit == "m") ms = v * 60e3;
+    else if (unit == "h") ms = v * 3600e3;
+    else if (unit == "d") ms = v * 86400e3;
+    else return false;
+    total_ms += ms;
+  }
+  *out = std::chrono::milliseconds(static_cast<int64_t>(std::llround(total_ms)));
+  return true;
+}
+
+StatusOr<PipelineConfig> ParsePipeline(const std::string& json) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(json);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(Cat("pipeline document is not valid JSON: ", e.what()));
+  }
+  if (!root.IsMap()) return absl::InvalidArgumentError("pipeline document must be a JSON object");
+  PipelineConfig p;
+  p.document = json;
+  try {
+    std::string version = Trim(Str(root["version"]));
+    if (!version.empty() && version != "v3")
+      return Invalid("version", Cat("'", version, "' is not supported (use \"v3\")"));
+    p.id = Trim(Str(root["pipeline_id"]));
+    if (!ValidPipelineId(p.id))
+      return Invalid("pipeline_id",
+                     Cat("'", p.id, "' must be 5-40 characters of a-z, 0-9 and '-', start with a "
+                         "letter, end with a letter or digit, and not contain '--'"));
+    p.name = Str(root["name"]);
+    if (p.name.empty()) p.name = p.id;
+
+    const YAML::Node sources = root["sources"];
+    if (!sources || !sources.IsSequence() || sources.size() != 1)
+      return Invalid("sources", "exactly one OTLP source is required");
+    const YAML::Node src = sources[0];
+    std::string type = Trim(Str(src["type"]));
+    for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto sig = SignalFromSourceType(type);
+    if (!sig) return Invalid("sources[0].type", Cat("'", type, "' is not otlp.logs, otlp.metrics or otlp.traces"));
+    p.signal = *sig;
+    p.source_id = Trim(Str(src["source_id"]));
+    if (p.source_id.empty()) return Invalid("sources[0].source_id", "is required");
+    for (const char* forbidden : {"connection_params", "topic", "schema_fields", "schema_registry"})
+      if (src[forbidden]) return Invalid(Cat("sources[0].", forbidden), "is not allowed for OTLP sources");
+
+    if (const YAML::Node tr = root["transforms"]; tr && tr.IsSequence() && tr.size() > 0)
+      return absl::UnimplementedError(
+          "pipeline transforms (filter, dedup, stateless) are not supported yet; remove them");
+    if (const YAML::Node join = root["join"]; join && join.IsMap() && join["enabled"] &&
+                                              join["enabled"].as<bool>(false))
+      return Invalid("join", "joins are not available for OTLP sources");
+
+    const YAML::Node sink = root["sink"];
+    if (!sink || !sink.IsMap()) return Invalid("sink", "is required");
+    std::string stype = Str(sink["type"]);
+    if (stype != "clickhouse") return Invalid("sink.type", "must be \"clickhouse\"");
+    // connection_params may also appear flat on the sink (older documents).
+    const YAML::Node cp = sink["connection_params"] ? sink["connection_params"] : sink;
+    auto& ep = p.sink.endpoint;
+    ep.host = Str(cp["host"]);
+    if (ep.host.empty()) return Invalid("sink.connection_params.host", "is required");
+    // Sluice inserts over HTTP: http_port when given, else derived from the native port.
+    std::string http_port = Str(cp["http_port"]);
+    std::string port = Str(cp["port"]);
+    if (!http_port.empty()) {
+      ep.port = std::atoi(http_port.c_str());
+    } else if (port == "9000" || port.empty()) {
+      ep.port = 8123;
+    } else if (port == "9440") {
+      return Invalid("sink.connection_params", "TLS (port 9440) is not supported yet");
+    } else {
+      ep.port = std::atoi(port.c_str());
+    }
+    if (ep.port <= 0 || ep.port > 65535) return Invalid("sink.connection_params.http_port", "is not a port");
+    if (cp["secure"] && cp["secure"].as<bool>(false))
+      return Invalid("sink.connection_params.secure", "TLS is not supported yet");
+    ep.database = Str(cp["database"]);
+    if (ep.database.empty()) ep.database = "default";
+    ep.user = Str(cp["username"]);
+    if (ep.user.empty()) ep.user = "default";
+    ep.password = Str(cp["password"]);
+    p.sink.table = Str(sink["table"]);
+    if (p.sink.table.empty()) return Invalid("sink.table", "is required");
+    if (sink["max_batch_size"]) {
+      long n = sink["max_batch_size"].as<long>(-1);
+      if (n <= 0) return Invalid("sink.max_batch_size", "must be a positive integer");
+      p.sink.max_batch_size = static_cast<size_t>(n);
+    }
+    std::string delay = Str(sink["max_delay_time"]);
+    if (!delay.empty()) {
+      if (!ParseDuration(delay, &p.sink.max_delay))
+        return Invalid("sink.max_delay_time", Cat("'", delay, "' is not a duration such as \"1s\""));
+      if (p.sink.max_delay.count() == 0) p.sink.max_delay = std::chrono::seconds(60);
+    }
+    const YAML::Node mapping = sink["mapping"];
+    if (!mapping || !mapping.IsSequence() || mapping.size() == 0)
+      return Invalid("sink.mapping", "must list at least one {name, column_name, column_type}");
+    for (size_t i = 0; i < mapping.size(); ++i) {
+      clickhouse::MappingEntry m;
+      m.name = Trim(Str(mapping[i]["name"]));
+      m.column_name = Trim(Str(mapping[i]["column_name"]));
+      m.column_type = Trim(Str(mapping[i]["column_type"]));
+      if (m.name.empty() || m.column_name.empty())
+        return Invalid(Cat("sink.mapping[", i, "]"), "needs name and column_name");
+      p.sink.mapping.push_back(std::move(m));
+    }
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(Cat("pipeline document: ", e.what()));
+  }
+  return p;
+}
+
+}  // namespace sluice::pipeline

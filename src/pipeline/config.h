@@ -1,0 +1,43 @@
+// The GlassFlow v3 pipeline document (glassflow.md §3.1), the subset that applies to OTLP
+// sources, parsed and validated. Plain data; Parse is pure.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "clickhouse/http_client.h"
+#include "clickhouse/insert_plan.h"
+#include "core/signal.h"
+#include "core/status.h"
+
+namespace sluice::pipeline {
+
+struct SinkConfig {
+  clickhouse::Endpoint endpoint;
+  std::string table;
+  size_t max_batch_size = 1000;
+  std::chrono::milliseconds max_delay{std::chrono::seconds(60)};
+  std::vector<clickhouse::MappingEntry> mapping;
+};
+
+struct PipelineConfig {
+  std::string id;
+  std::string name;
+  Signal signal = Signal::kLogs;
+  std::string source_id;
+  SinkConfig sink;
+  std::string document;  // the JSON as submitted, for reporting back
+};
+
+// Parses and validates a v3 pipeline document (JSON). InvalidArgument names the field.
+StatusOr<PipelineConfig> ParsePipeline(const std::string& json);
+
+// Go duration syntax plus days: "1s", "500ms", "1h30m", "1d12h". Returns false on error.
+bool ParseDuration(std::string_view s, std::chrono::milliseconds* out);
+
+// GlassFlow's pipeline_id rule: 5-40 chars, ^[a-z][a-z0-9-]*[a-z0-9]$, no "--".
+bool ValidPipelineId(std::string_view id);
+
+}  // namespace sluice::pipeline

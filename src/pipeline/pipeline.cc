@@ -1,0 +1,241 @@
+#include "pipeline/pipeline.h"
+
+#include <random>
+
+#include "clickhouse/errors.h"
+#include "clickhouse/http_client.h"
+#include "core/cat.h"
+#include "core/log.h"
+
+namespace sluice::pipeline {
+
+using Clock = std::chrono::steady_clock;
+
+Pipeline::Pipeline(PipelineConfig config, Limits limits)
+    : config_(std::move(config)), limits_(limits) {}
+
+Pipeline::~Pipeline() { Stop(); }
+
+void Pipeline::Start() {
+  worker_ = std::thread([this] { WorkerLoop(); });
+  for (size_t i = 0; i < std::max<size_t>(1, limits_.inserts_in_flight); ++i)
+    inserters_.emplace_back([this] { InserterLoop(); });
+}
+
+void Pipeline::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  inflight_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    workers_done_ = true;
+  }
+  inflight_cv_.notify_all();
+  for (auto& t : inserters_)
+    if (t.joinable()) t.join();
+  inserters_.clear();
+  if (state_ != State::kFailed) state_ = State::kStopped;
+}
+
+std::string Pipeline::error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+void Pipeline::Fail(const Status& s) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    error_ = std::string(s.message());
+  }
+  state_ = State::kFailed;
+  SLOG(ERROR) << "pipeline " << config_.id << " failed: " << s.message();
+}
+
+Status Pipeline::Submit(std::string request, uint64_t records) {
+  State st = state_.load();
+  if (st == State::kFailed)
+    return absl::UnavailableError(Cat("pipeline '", config_.id, "' has failed: ", error()));
+  if (st == State::kStopped)
+    return absl::UnavailableError(Cat("pipeline '", config_.id, "' is stopped"));
+  if (st == State::kStarting)  // nothing is accepted before the insert plan exists
+    return absl::UnavailableError(Cat("pipeline '", config_.id, "' is starting"));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return absl::UnavailableError(Cat("pipeline '", config_.id, "' is stopping"));
+    if (queue_bytes_ + request.size() > limits_.queue_bytes && !queue_.empty())
+      return Overloaded(Cat("pipeline '", config_.id, "' is overloaded: its queue is full"));
+    queue_bytes_ += request.size();
+    queue_.push_back(Item{std::move(request), records});
+  }
+  stats_.requests++;
+  stats_.records_accepted += records;
+  queue_cv_.notify_one();
+  return absl::OkStatus();
+}
+
+Status Pipeline::BuildPlan() {
+  clickhouse::HttpClient client(config_.sink.endpoint, std::chrono::seconds(30));
+  auto desc = client.Query(Cat("DESCRIBE TABLE ", clickhouse::QuoteIdent(config_.sink.endpoint.database),
+                               ".", clickhouse::QuoteIdent(config_.sink.table),
+                               " FORMAT TabSeparated"));
+  if (!desc.ok()) return desc.status();
+  auto cols = clickhouse::ParseDescribe(*desc);
+  if (!cols.ok()) return cols.status();
+  auto plan = clickhouse::BuildPlan(config_.signal, config_.sink.mapping, *cols,
+                                    config_.sink.endpoint.database, config_.sink.table);
+  if (!plan.ok()) return plan.status();
+  plan_ = std::move(*plan);
+  return absl::OkStatus();
+}
+
+void Pipeline::Flush(Batch* batch) {
+  if (batch->row_count == 0) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  // Bounded in-flight batches: the worker waits, the queue fills, clients are throttled.
+  inflight_cv_.wait(lock, [&] { return batches_.size() + inserting_ < limits_.inserts_in_flight * 2; });
+  batches_.push_back(std::move(*batch));
+  batch->rows.clear();
+  batch->row_count = 0;
+  inflight_cv_.notify_all();
+}
+
+void Pipeline::WorkerLoop() {
+  // Read the table schema; retry while ClickHouse is unreachable.
+  auto backoff = std::chrono::milliseconds(200);
+  while (true) {
+    Status s = BuildPlan();
+    if (s.ok()) break;
+    if (!IsRetryable(s)) {
+      Fail(s);
+      break;
+    }
+    SLOG(WARN) << "pipeline " << config_.id << ": cannot read table schema yet: " << s.message();
+    std::unique_lock<std::mutex> lock(mu_);
+    if (queue_cv_.wait_for(lock, backoff, [&] { return stopping_; })) return;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+  if (state_ == State::kFailed) {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.clear();
+    queue_bytes_ = 0;
+    idle_cv_.notify_all();
+    return;
+  }
+  state_ = State::kRunning;
+  SLOG(INFO) << "pipeline " << config_.id << " running: " << SourceTypeOf(config_.signal) << " -> "
+             << config_.sink.endpoint.database << "." << config_.sink.table << " ("
+             << plan_.columns.size() << " columns)";
+
+  Batch batch;
+  Clock::time_point deadline = Clock::time_point::max();
+  auto flush = [&](Batch* b) {
+    Flush(b);
+    deadline = Clock::time_point::max();
+  };
+  while (true) {
+    std::deque<Item> work;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      worker_busy_ = false;
+      idle_cv_.notify_all();
+      queue_cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::seconds(1)),
+                           [&] { return !queue_.empty() || stopping_; });
+      work.swap(queue_);
+      queue_bytes_ = 0;
+      worker_busy_ = !work.empty();
+      if (work.empty() && stopping_) break;
+    }
+    for (Item& item : work) {
+      if (batch.row_count == 0 && deadline == Clock::time_point::max())
+        deadline = Clock::now() + config_.sink.max_delay;
+      EncodeStats es = EncodeRequest(config_.signal, plan_, item.bytes, config_.sink.max_batch_size,
+                                     &batch, flush);
+      if (batch.row_count > 0 && deadline == Clock::time_point::max())
+        deadline = Clock::now() + config_.sink.max_delay;
+      if (es.rejected > 0) {
+        stats_.rows_rejected += es.rejected;
+        SLOG(WARN) << "pipeline " << config_.id << ": " << es.rejected
+                   << " record(s) could not be converted to the table's column types: "
+                   << es.first_error;
+      }
+    }
+    if (batch.row_count > 0 && Clock::now() >= deadline) flush(&batch);
+  }
+  flush(&batch);  // shutdown: everything accepted goes out
+}
+
+void Pipeline::InserterLoop() {
+  std::mt19937_64 rng(std::random_device{}());
+  std::unique_ptr<clickhouse::HttpClient> client;
+  while (true) {
+    Batch batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      inflight_cv_.wait(lock, [&] { return !batches_.empty() || workers_done_; });
+      if (batches_.empty()) return;
+      batch = std::move(batches_.front());
+      batches_.pop_front();
+      ++inserting_;
+      inflight_cv_.notify_all();
+    }
+    if (!client) client = std::make_unique<clickhouse::HttpClient>(config_.sink.endpoint);
+    const std::string params =
+        Cat("database=", clickhouse::UrlEncode(config_.sink.endpoint.database),
+            "&query=", clickhouse::UrlEncode(plan_.insert_query));
+    auto backoff = std::chrono::milliseconds(100);
+    Clock::time_point give_up = Clock::time_point::max();
+    while (true) {
+      auto r = client->Post(params, batch.rows);
+      Status s = r.ok() ? (r->status == 200 ? absl::OkStatus()
+                                            : clickhouse::StatusFromResponse(r->status, r->body))
+                        : r.status();
+      if (s.ok()) {
+        stats_.rows_inserted += batch.row_count;
+        stats_.batches_inserted++;
+        break;
+      }
+      if (!IsRetryable(s)) {
+        stats_.rows_failed += batch.row_count;
+        SLOG(ERROR) << "pipeline " << config_.id << ": ClickHouse rejected a batch of "
+                    << batch.row_count << " rows: " << s.message();
+        break;
+      }
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (workers_done_ && give_up == Clock::time_point::max())
+          give_up = Clock::now() + limits_.shutdown_timeout;
+      }
+      if (Clock::now() >= give_up) {
+        stats_.rows_failed += batch.row_count;
+        SLOG(ERROR) << "pipeline " << config_.id << ": shutting down with a batch of "
+                    << batch.row_count << " rows not inserted: " << s.message();
+        break;
+      }
+      stats_.insert_retries++;
+      SLOG(WARN) << "pipeline " << config_.id << ": insert failed, retrying in "
+                 << backoff.count() << " ms: " << s.message();
+      std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
+      std::this_thread::sleep_for(backoff + std::chrono::milliseconds(jitter(rng)));
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --inserting_;
+    }
+    inflight_cv_.notify_all();
+    idle_cv_.notify_all();
+  }
+}
+
+bool Pipeline::WaitIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return idle_cv_.wait_for(lock, timeout, [&] {
+    return queue_.empty() && !worker_busy_ && batches_.empty() && inserting_ == 0;
+  });
+}
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,44 @@
+// The set of pipelines, looked up by id on every request. Readers take an immutable
+// snapshot (a shared_ptr copy under a short lock); changes build a new snapshot and
+// publish it, so lookups never wait for a pipeline to start or stop.
+// Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pipeline/pipeline.h"
+
+namespace sluice::pipeline {
+
+class Registry {
+ public:
+  explicit Registry(Limits limits) : limits_(limits) {}
+  ~Registry() { StopAll(); }
+
+  // Adds and starts a pipeline. AlreadyExists when the id is taken.
+  Status Add(PipelineConfig config);
+  // Stops and removes a pipeline. NotFound when absent.
+  Status Remove(const std::string& id);
+  // Replaces a pipeline with a new configuration (stop old, start new).
+  Status Replace(PipelineConfig config);
+
+  std::shared_ptr<Pipeline> Find(std::string_view id) const;
+  std::vector<std::shared_ptr<Pipeline>> List() const;
+  void StopAll();
+
+ private:
+  using Map = std::map<std::string, std::shared_ptr<Pipeline>, std::less<>>;
+  std::shared_ptr<const Map> Snapshot() const;
+  void Publish(std::shared_ptr<const Map> next);
+
+  const Limits limits_;
+  mutable std::mutex mu_;                 // guards snapshot_ pointer swaps
+  std::mutex control_mu_;                 // serializes changes
+  std::shared_ptr<const Map> snapshot_ = std::make_shared<Map>();
+};
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,132 @@
+#include "receivers/grpc_server.h"
+
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "core/cat.h"
+#include "core/log.h"
+#include "receivers/ingest.h"
+#include "receivers/status_map.h"
+
+namespace sluice::receivers {
+namespace {
+
+std::optional<Signal> SignalOfMethod(const std::string& method) {
+  if (method == "/opentelemetry.proto.collector.logs.v1.LogsService/Export") return Signal::kLogs;
+  if (method == "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export")
+    return Signal::kMetrics;
+  if (method == "/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+    return Signal::kTraces;
+  return std::nullopt;
+}
+
+grpc::Status ToGrpc(const Status& s) {
+  GrpcAnswer a = GrpcError(s);
+  return grpc::Status(static_cast<grpc::StatusCode>(a.code), a.message, a.details);
+}
+
+// One unary Export call: read the request, answer once, done.
+class ExportReactor : public grpc::ServerGenericBidiReactor {
+ public:
+  ExportReactor(grpc::GenericCallbackServerContext* ctx, pipeline::Registry& registry)
+      : ctx_(ctx), registry_(registry) {
+    signal_ = SignalOfMethod(ctx->method());
+    if (!signal_) {
+      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, Cat("unknown method ", ctx->method())));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
+      return;
+    }
+    std::optional<std::string_view> pipeline_id;
+    const auto& md = ctx_->client_metadata();
+    auto it = md.find(std::string(kPipelineHeader));
+    if (it != md.end()) pipeline_id = std::string_view(it->second.data(), it->second.size());
+    std::string body;
+    std::vector<grpc::Slice> slices;
+    if (!request_.Dump(&slices).ok()) {
+      Finish(grpc::Status(grpc::StatusCode::INTERNAL, "cannot read request"));
+      return;
+    }
+    size_t total = 0;
+    for (const auto& s : slices) total += s.size();
+    body.reserve(total);
+    for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    IngestResult r = Ingest(registry_, *signal_, pipeline_id, std::move(body), false);
+    if (!r.status.ok()) {
+      Finish(ToGrpc(r.status));
+      return;
+    }
+    std::string resp = ExportResponseProto(r.rejected, r.partial_message);
+    grpc::Slice slice(resp);
+    response_ = grpc::ByteBuffer(&slice, 1);
+    StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  grpc::GenericCallbackServerContext* ctx_;
+  pipeline::Registry& registry_;
+  std::optional<Signal> signal_;
+  grpc::ByteBuffer request_, response_;
+};
+
+class ExportService : public grpc::CallbackGenericService {
+ public:
+  explicit ExportService(pipeline::Registry& registry) : registry_(registry) {}
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    return new ExportReactor(ctx, registry_);
+  }
+
+ private:
+  pipeline::Registry& registry_;
+};
+
+}  // namespace
+
+struct GrpcServer::Impl {
+  std::unique_ptr<ExportService> service;
+  std::unique_ptr<grpc::Server> server;
+};
+
+GrpcServer::GrpcServer(GrpcOptions opts, pipeline::Registry& registry)
+    : impl_(std::make_unique<Impl>()), opts_(std::move(opts)), registry_(registry) {}
+
+GrpcServer::~GrpcServer() { Stop(); }
+
+Status GrpcServer::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  impl_->service = std::make_unique<ExportService>(registry_);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(Cat(opts_.address, ":", opts_.port), grpc::InsecureServerCredentials(),
+                           &bound_port_);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(opts_.max_message_bytes));
+  builder.RegisterCallbackGenericService(impl_->service.get());
+  impl_->server = builder.BuildAndStart();
+  if (!impl_->server || bound_port_ == 0)
+    return absl::UnavailableError(Cat("cannot listen for gRPC on ", opts_.address, ":", opts_.port));
+  set_serving(false);
+  return absl::OkStatus();
+}
+
+void GrpcServer::set_serving(bool serving) {
+  if (impl_->server && impl_->server->GetHealthCheckService())
+    impl_->server->GetHealthCheckService()->SetServingStatus(serving);
+}
+
+void GrpcServer::Stop() {
+  if (!impl_->server) return;
+  set_serving(false);
+  impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  impl_->server->Wait();
+  impl_->server.reset();
+}
+
+}  // namespace sluice::receivers

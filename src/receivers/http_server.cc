@@ -1,0 +1,235 @@
+#include "receivers/http_server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/cat.h"
+#include "core/log.h"
+#include "receivers/decompress.h"
+#include "receivers/ingest.h"
+#include "receivers/status_map.h"
+
+namespace sluice::receivers {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The media type without parameters, lowercased: "application/json; charset=utf-8" ->
+// "application/json".
+std::string MediaType(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  return Lower(t);
+}
+
+Response Answer(const HttpAnswer& a, unsigned version) {
+  Response res{static_cast<http::status>(a.status), version};
+  res.set(http::field::server, "sluice");
+  res.set(http::field::content_type, a.content_type);
+  if (a.retry_after_seconds > 0) res.set(http::field::retry_after, std::to_string(a.retry_after_seconds));
+  res.body() = a.body;
+  res.prepare_payload();
+  return res;
+}
+
+Response Plain(int status, std::string_view text, unsigned version) {
+  HttpAnswer a;
+  a.status = status;
+  a.content_type = "text/plain; charset=utf-8";
+  a.body = std::string(text) + "\n";
+  return Answer(a, version);
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::atomic<int> in_flight{0};
+  bool stopped = false;
+};
+
+HttpServer::HttpServer(HttpOptions opts, pipeline::Registry& registry)
+    : impl_(std::make_unique<Impl>()), opts_(std::move(opts)), registry_(registry) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+namespace {
+
+struct Handler {
+  const HttpOptions& opts;
+  pipeline::Registry& registry;
+  const std::atomic<bool>& ready;
+
+  Response Handle(Request& req) {
+    const unsigned v = req.version();
+    std::string_view target(req.target().data(), req.target().size());
+    target = target.substr(0, target.find('?'));
+    if (target == "/healthz" || target == "/readyz") {
+      if (req.method() != http::verb::get && req.method() != http::verb::head)
+        return Plain(405, "method not allowed", v);
+      HttpAnswer a;
+      a.content_type = "application/json";
+      if (target == "/healthz") {
+        a.body = "{\"status\":\"ok\"}";
+      } else if (ready.load()) {
+        a.body = "{\"status\":\"ready\"}";
+      } else {
+        a.status = 503;
+        a.body = "{\"status\":\"not ready\"}";
+      }
+      return Answer(a, v);
+    }
+    Signal signal;
+    if (target == "/v1/logs") signal = Signal::kLogs;
+    else if (target == "/v1/metrics") signal = Signal::kMetrics;
+    else if (target == "/v1/traces") signal = Signal::kTraces;
+    else return Plain(404, Cat("no such path: ", target), v);
+    if (req.method() != http::verb::post) {
+      Response r = Plain(405, "method not allowed: OTLP/HTTP takes POST", v);
+      r.set(http::field::allow, "POST");
+      return r;
+    }
+    const std::string media = MediaType(std::string_view(req[http::field::content_type].data(),
+                                                         req[http::field::content_type].size()));
+    bool json;
+    if (media == "application/x-protobuf") json = false;
+    else if (media == "application/json") json = true;
+    else
+      return Plain(415, Cat("unsupported Content-Type '", media,
+                            "': use application/x-protobuf or application/json"), v);
+
+    std::optional<std::string_view> pipeline_id;
+    auto it = req.find(std::string(kPipelineHeader));
+    if (it != req.end()) pipeline_id = std::string_view(it->value().data(), it->value().size());
+
+    auto enc = req[http::field::content_encoding];
+    auto body = Decompress(std::string_view(enc.data(), enc.size()), req.body(), opts.max_body_bytes);
+    if (!body.ok()) return Answer(HttpError(body.status(), json), v);
+    req.body().clear();
+    req.body().shrink_to_fit();
+
+    IngestResult r = Ingest(registry, signal, pipeline_id, std::move(*body), json);
+    if (!r.status.ok()) return Answer(HttpError(r.status, json), v);
+    return Answer(HttpSuccess(signal, r.rejected, r.partial_message, json), v);
+  }
+};
+
+net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<int>& in_flight) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  while (true) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(64 * 1024);
+    parser.body_limit(handler.opts.max_body_bytes);
+    stream.expires_after(handler.opts.idle_timeout);
+    co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    if (ec) break;
+    in_flight++;
+    auto& head = parser.get();
+    if (beast::iequals(head[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> cont{http::status::continue_, head.version()};
+      co_await http::async_write(stream, cont, net::redirect_error(net::use_awaitable, ec));
+      if (ec) {
+        in_flight--;
+        break;
+      }
+    }
+    co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    Response res;
+    bool keep_alive = true;
+    if (ec == http::error::body_limit) {
+      Status too_large = absl::ResourceExhaustedError(
+          Cat("request body exceeds the limit of ", handler.opts.max_body_bytes, " bytes"));
+      bool json = MediaType(std::string_view(head[http::field::content_type].data(),
+                                             head[http::field::content_type].size())) == "application/json";
+      res = Answer(HttpError(too_large, json), head.version());
+      keep_alive = false;  // the rest of the body is not read
+    } else if (ec) {
+      in_flight--;
+      break;
+    } else {
+      Request req = parser.release();
+      keep_alive = req.keep_alive();
+      res = handler.Handle(req);
+    }
+    res.keep_alive(keep_alive);
+    co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+    in_flight--;
+    if (ec || !keep_alive) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+net::awaitable<void> Listen(tcp::acceptor& acceptor, Handler handler, std::atomic<int>& in_flight) {
+  auto executor = co_await net::this_coro::executor;
+  while (true) {
+    beast::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    net::co_spawn(executor, Session(std::move(socket), handler, in_flight), net::detached);
+  }
+}
+
+}  // namespace
+
+Status HttpServer::Start() {
+  beast::error_code ec;
+  auto addr = net::ip::make_address(opts_.address, ec);
+  if (ec) return absl::InvalidArgumentError(Cat("bad HTTP listen address '", opts_.address, "'"));
+  tcp::endpoint ep(addr, static_cast<unsigned short>(opts_.port));
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    return absl::UnavailableError(Cat("cannot listen on ", opts_.address, ":", opts_.port, ": ", ec.message()));
+  bound_port_ = a.local_endpoint().port();
+  Handler handler{opts_, registry_, ready_};
+  net::co_spawn(impl_->ioc, Listen(a, handler, impl_->in_flight), net::detached);
+  for (int i = 0; i < std::max(1, opts_.io_threads); ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return absl::OkStatus();
+}
+
+void HttpServer::Stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  net::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  for (int i = 0; i < 50 && impl_->in_flight.load() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+}
+
+}  // namespace sluice::receivers

@@ -1,0 +1,80 @@
+#include "server/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+
+#include "core/cat.h"
+#include "pipeline/config.h"
+
+namespace sluice::server {
+namespace {
+
+template <class T>
+void Read(const YAML::Node& n, const char* key, T* out) {
+  if (n && n[key]) *out = n[key].as<T>();
+}
+
+Status ReadDuration(const YAML::Node& n, const char* key, std::chrono::milliseconds* out) {
+  if (!n || !n[key]) return absl::OkStatus();
+  std::string s = n[key].as<std::string>();
+  if (!pipeline::ParseDuration(s, out))
+    return absl::InvalidArgumentError(Cat("config ", key, ": '", s, "' is not a duration"));
+  return absl::OkStatus();
+}
+
+const char* Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : nullptr;
+}
+
+}  // namespace
+
+StatusOr<ServerConfig> LoadConfig(const std::string& path) {
+  ServerConfig c;
+  c.grpc.max_message_bytes = c.http.max_body_bytes;
+  if (!path.empty()) {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(path);
+      const YAML::Node http = root["http"], grpc = root["grpc"], limits = root["limits"];
+      Read(http, "address", &c.http.address);
+      Read(http, "port", &c.http.port);
+      Read(http, "io_threads", &c.http.io_threads);
+      Read(grpc, "address", &c.grpc.address);
+      Read(grpc, "port", &c.grpc.port);
+      size_t max_request = c.http.max_body_bytes;
+      Read(limits, "max_request_bytes", &max_request);
+      c.http.max_body_bytes = c.grpc.max_message_bytes = max_request;
+      Read(limits, "queue_bytes", &c.limits.queue_bytes);
+      Read(limits, "inserts_in_flight", &c.limits.inserts_in_flight);
+      Status s = ReadDuration(limits, "shutdown_timeout", &c.limits.shutdown_timeout);
+      if (!s.ok()) return s;
+      Read(root, "pipelines_dir", &c.pipelines_dir);
+      Read(root, "data_dir", &c.data_dir);
+      Read(root, "log_level", &c.log_level);
+    } catch (const YAML::Exception& e) {
+      return absl::InvalidArgumentError(Cat("config ", path, ": ", e.what()));
+    }
+  }
+  try {
+    if (const char* v = Env("SLUICE_HTTP_ADDRESS")) c.http.address = v;
+    if (const char* v = Env("SLUICE_HTTP_PORT")) c.http.port = std::stoi(v);
+    if (const char* v = Env("SLUICE_GRPC_ADDRESS")) c.grpc.address = v;
+    if (const char* v = Env("SLUICE_GRPC_PORT")) c.grpc.port = std::stoi(v);
+    if (const char* v = Env("SLUICE_IO_THREADS")) c.http.io_threads = std::stoi(v);
+    if (const char* v = Env("SLUICE_MAX_REQUEST_BYTES"))
+      c.http.max_body_bytes = c.grpc.max_message_bytes = std::stoull(v);
+    if (const char* v = Env("SLUICE_QUEUE_BYTES")) c.limits.queue_bytes = std::stoull(v);
+    if (const char* v = Env("SLUICE_INSERTS_IN_FLIGHT")) c.limits.inserts_in_flight = std::stoull(v);
+    if (const char* v = Env("SLUICE_PIPELINES_DIR")) c.pipelines_dir = v;
+    if (const char* v = Env("SLUICE_DATA_DIR")) c.data_dir = v;
+    if (const char* v = Env("SLUICE_LOG_LEVEL")) c.log_level = v;
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(Cat("bad SLUICE_* environment value: ", e.what()));
+  }
+  if (c.http.max_body_bytes == 0) return absl::InvalidArgumentError("max_request_bytes must be > 0");
+  return c;
+}
+
+}  // namespace sluice::server

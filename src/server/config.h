@@ -1,0 +1,27 @@
+// Server settings (listen addresses, directories, limits) from a YAML or JSON file, then
+// environment overrides (SLUICE_*). Plain data; Load is pure apart from reading the file.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "core/status.h"
+#include "pipeline/pipeline.h"
+#include "receivers/grpc_server.h"
+#include "receivers/http_server.h"
+
+namespace sluice::server {
+
+struct ServerConfig {
+  receivers::HttpOptions http;
+  receivers::GrpcOptions grpc;
+  pipeline::Limits limits;
+  std::string pipelines_dir = "pipelines";
+  std::string data_dir = ".data";
+  std::string log_level = "info";
+};
+
+// Loads `path` (empty: defaults only) and applies environment overrides.
+StatusOr<ServerConfig> LoadConfig(const std::string& path);
+
+}  // namespace sluice::server
