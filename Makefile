@@ -1,0 +1,43 @@
+# Thin wrapper over CMake presets and the test scripts. Every target installs what it needs.
+.PHONY: deps build debug asan run test unit golden e2e bench format clean
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release
+
+debug: deps
+	@cmake --preset debug >/dev/null
+	@cmake --build --preset debug
+
+asan: deps
+	@cmake --preset asan-ubsan >/dev/null
+	@cmake --build --preset asan-ubsan
+	@ctest --preset asan-ubsan
+
+# Local ClickHouse under .data/, example tables and pipelines, sluice in the foreground.
+run: build
+	@scripts/run-local
+
+unit: build
+	@ctest --preset release
+
+golden: build
+	@tests/golden/run
+
+e2e: build
+	@tests/e2e/run
+
+test: build
+	@scripts/test-all
+
+bench: build
+	@echo "benchmarks arrive with issue 4 (bench/)"
+
+format:
+	@clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h')
+
+clean:
+	@rm -rf build
