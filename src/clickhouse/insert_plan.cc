@@ -83,8 +83,9 @@ StatusOr<std::vector<TableColumn>> ParseDescribe(const std::string& tsv) {
 
 StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& mapping,
                                const std::vector<TableColumn>& table, const std::string& database,
-                               const std::string& table_name) {
+                               const std::string& table_name, std::vector<bool>* used) {
   InsertPlan plan;
+  if (used) used->assign(mapping.size(), false);
   const std::string where = Cat(database, ".", table_name);
   auto find = [&](const std::string& name) -> const TableColumn* {
     for (const TableColumn& c : table)
@@ -110,7 +111,8 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
     return absl::OkStatus();
   };
 
-  for (const MappingEntry& m : mapping) {
+  for (size_t mi = 0; mi < mapping.size(); ++mi) {
+    const MappingEntry& m = mapping[mi];
     if (!m.column_type.empty() && m.column_type.rfind("Nested", 0) != 0) {
       auto declared = ParseType(m.column_type);
       if (!declared.ok())
@@ -120,6 +122,7 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
     auto path = otlp::ResolvePath(signal, m.name);
     if (!path.ok()) return absl::InvalidArgumentError(std::string(path.status().message()));
     if (const TableColumn* col = find(m.column_name)) {
+      if (used) (*used)[mi] = true;
       ColumnBinding b;
       b.path = *path;
       Status s = add(std::move(b), *col);
@@ -139,7 +142,9 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
       if (f.element != otlp::StructKind::kNone && !path->keyed() && path->member < 0) {
         auto members = otlp::MembersOf(f.element);
         for (size_t i = 0; i < members.size(); ++i)
-          if (Normalize(members[i].name) == sub) b.path.member = static_cast<int>(i);
+          if (Normalize(members[i].name) == sub ||
+              (!members[i].alias.empty() && Normalize(members[i].alias) == sub))
+            b.path.member = static_cast<int>(i);
         if (b.path.member < 0)
           return absl::FailedPreconditionError(
               Cat("Nested column '", col.name, "' matches no member of '", m.name, "'"));
@@ -157,6 +162,8 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
       Status s = add(std::move(b), col);
       if (!s.ok()) return s;
     }
+    if (any && used) (*used)[mi] = true;
+    if (!any && used) continue;
     if (!any)
       return absl::FailedPreconditionError(
           Cat("column '", m.column_name, "' (mapped from '", m.name, "') does not exist in ", where));

@@ -32,9 +32,11 @@ struct InsertPlan {
   std::string insert_query;  // INSERT INTO `db`.`t` (...) FORMAT RowBinary
 };
 
+// With `used` set, entries whose column the table lacks are skipped instead of failing,
+// and used[i] records whether entry i was bound (for one table among several).
 StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& mapping,
                                const std::vector<TableColumn>& table, const std::string& database,
-                               const std::string& table_name);
+                               const std::string& table_name, std::vector<bool>* used = nullptr);
 
 // Backtick-quotes an identifier.
 std::string QuoteIdent(std::string_view name);

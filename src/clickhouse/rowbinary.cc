@@ -362,7 +362,9 @@ Status EncodeStructElement(const Value& arr, std::string_view elem, const Type& 
       std::string want = Normalize(base.names.empty() ? "" : base.names[c]);
       int found = -1;
       for (size_t m = 0; m < members.size(); ++m)
-        if (Normalize(members[m].name) == want) found = static_cast<int>(m);
+        if (Normalize(members[m].name) == want ||
+            (!members[m].alias.empty() && Normalize(members[m].alias) == want))
+          found = static_cast<int>(m);
       if (found < 0) return Conv(t, Cat("an object without member '", base.names[c], "'"));
       Status st = EncodeValue(otlp::ExtractMember(arr.element, found, elem), base.children[c], w);
       if (!st.ok()) return st;

@@ -123,7 +123,7 @@ constexpr MemberInfo kQuantileMembers[] = {
     {"value", T::kFloat},
 };
 constexpr MemberInfo kExemplarMembers[] = {
-    {"timestamp", T::kString},
+    {"timestamp", T::kString, false, false, "time_unix"},
     {"value", T::kFloat, false, true},
     {"value_double", T::kFloat, false, true},
     {"value_int", T::kInt, false, true},

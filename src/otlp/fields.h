@@ -46,6 +46,7 @@ struct MemberInfo {
   FlatType type;
   bool omit_empty = false;
   bool nullable = false;
+  std::string_view alias = {};  // another accepted name (ClickStack's Nested sub-columns)
 };
 
 struct FieldInfo {

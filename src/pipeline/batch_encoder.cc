@@ -2,11 +2,19 @@
 
 namespace sluice::pipeline {
 
-EncodeStats EncodeRequest(Signal signal, const clickhouse::InsertPlan& plan,
-                          std::string_view request, size_t max_rows, Batch* batch,
+EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view request,
+                          size_t max_rows, std::vector<Batch>& batches,
                           const std::function<void(Batch*)>& flush) {
   EncodeStats stats;
   otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
+    const int route = routes.RouteOf(ctx);
+    if (route < 0) {
+      ++stats.unrouted;
+      return;
+    }
+    Batch* batch = &batches[route];
+    batch->route = static_cast<size_t>(route);
+    const clickhouse::InsertPlan& plan = routes.plans[route];
     const size_t row_start = batch->rows.size();
     ByteWriter w(&batch->rows);
     for (const clickhouse::ColumnBinding& b : plan.columns) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "clickhouse/insert_plan.h"
 #include "core/signal.h"
@@ -14,18 +15,32 @@ namespace sluice::pipeline {
 struct Batch {
   std::string rows;  // RowBinary
   uint64_t row_count = 0;
+  size_t route = 0;  // which table / insert plan
+};
+
+// The tables a pipeline writes to: one, or one per metric type.
+struct Routes {
+  std::vector<std::string> tables;
+  std::vector<clickhouse::InsertPlan> plans;  // parallel to tables
+  int by_kind[6] = {0, 0, 0, 0, 0, 0};        // otlp::MetricKind -> route, -1: none
+  // Route of a record, or -1 when no table takes it.
+  int RouteOf(const otlp::RecordCtx& ctx) const {
+    return ctx.metric ? by_kind[static_cast<int>(ctx.metric->kind)] : 0;
+  }
 };
 
 struct EncodeStats {
   uint64_t rows = 0;
   uint64_t rejected = 0;  // rows that could not be converted to the column types
+  uint64_t unrouted = 0;  // metric data points of a type no table takes
   std::string first_error;
 };
 
-// Appends one row per delivered record of `request` to `batch`. Whenever the batch
-// reaches `max_rows`, `flush(batch)` is called and must leave the batch empty.
-EncodeStats EncodeRequest(Signal signal, const clickhouse::InsertPlan& plan,
-                          std::string_view request, size_t max_rows, Batch* batch,
+// Appends one row per delivered record of `request` to the batch of its route
+// (`batches` has one per route). Whenever a batch reaches `max_rows`, `flush(batch)` is
+// called and must leave the batch empty.
+EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view request,
+                          size_t max_rows, std::vector<Batch>& batches,
                           const std::function<void(Batch*)>& flush);
 
 }  // namespace sluice::pipeline

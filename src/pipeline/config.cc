@@ -146,7 +146,20 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json) {
     if (ep.user.empty()) ep.user = "default";
     ep.password = Str(cp["password"]);
     p.sink.table = Str(sink["table"]);
-    if (p.sink.table.empty()) return Invalid("sink.table", "is required");
+    if (const YAML::Node by = sink["tables_by_metric_type"]; by && by.IsMap()) {
+      if (p.signal != Signal::kMetrics)
+        return Invalid("sink.tables_by_metric_type", "applies to otlp.metrics pipelines only");
+      for (const auto& kv : by) {
+        std::string kind = kv.first.as<std::string>();
+        if (kind == "exponential_histogram") kind = "exp_histogram";
+        if (kind != "gauge" && kind != "sum" && kind != "histogram" && kind != "exp_histogram" &&
+            kind != "summary")
+          return Invalid("sink.tables_by_metric_type", Cat("unknown metric type '", kind, "'"));
+        p.sink.tables_by_metric_type.emplace_back(kind, kv.second.as<std::string>());
+      }
+    }
+    if (p.sink.table.empty() && p.sink.tables_by_metric_type.empty())
+      return Invalid("sink.table", "is required");
     if (sink["max_batch_size"]) {
       long n = sink["max_batch_size"].as<long>(-1);
       if (n <= 0) return Invalid("sink.max_batch_size", "must be a positive integer");

@@ -20,6 +20,10 @@ struct SinkConfig {
   size_t max_batch_size = 1000;
   std::chrono::milliseconds max_delay{std::chrono::seconds(60)};
   std::vector<clickhouse::MappingEntry> mapping;
+  // Sluice extension for metrics pipelines: one table per metric type ("gauge", "sum",
+  // "histogram", "exp_histogram", "summary"), e.g. the ClickStack otel_metrics_* tables.
+  // Each table takes the mapping entries whose columns it has.
+  std::vector<std::pair<std::string, std::string>> tables_by_metric_type;
 };
 
 struct PipelineConfig {

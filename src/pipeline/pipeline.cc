@@ -79,16 +79,41 @@ Status Pipeline::Submit(std::string request, uint64_t records) {
 
 Status Pipeline::BuildPlan() {
   clickhouse::HttpClient client(config_.sink.endpoint, std::chrono::seconds(30));
-  auto desc = client.Query(Cat("DESCRIBE TABLE ", clickhouse::QuoteIdent(config_.sink.endpoint.database),
-                               ".", clickhouse::QuoteIdent(config_.sink.table),
-                               " FORMAT TabSeparated"));
-  if (!desc.ok()) return desc.status();
-  auto cols = clickhouse::ParseDescribe(*desc);
-  if (!cols.ok()) return cols.status();
-  auto plan = clickhouse::BuildPlan(config_.signal, config_.sink.mapping, *cols,
-                                    config_.sink.endpoint.database, config_.sink.table);
-  if (!plan.ok()) return plan.status();
-  plan_ = std::move(*plan);
+  const auto& db = config_.sink.endpoint.database;
+  std::vector<std::pair<std::string, std::string>> tables = config_.sink.tables_by_metric_type;
+  const bool routed = !tables.empty();
+  if (!routed) tables.emplace_back("", config_.sink.table);
+  Routes routes;
+  std::vector<bool> bound(config_.sink.mapping.size(), false);
+  for (auto& [kind, table] : tables) {
+    auto desc = client.Query(Cat("DESCRIBE TABLE ", clickhouse::QuoteIdent(db), ".",
+                                 clickhouse::QuoteIdent(table), " FORMAT TabSeparated"));
+    if (!desc.ok()) return desc.status();
+    auto cols = clickhouse::ParseDescribe(*desc);
+    if (!cols.ok()) return cols.status();
+    std::vector<bool> used;
+    auto plan = clickhouse::BuildPlan(config_.signal, config_.sink.mapping, *cols, db, table,
+                                      routed ? &used : nullptr);
+    if (!plan.ok()) return absl::Status(plan.status().code(), Cat(table, ": ", plan.status().message()));
+    for (size_t i = 0; i < used.size(); ++i) bound[i] = bound[i] || used[i];
+    routes.tables.push_back(table);
+    routes.plans.push_back(std::move(*plan));
+  }
+  if (routed) {
+    for (size_t i = 0; i < bound.size(); ++i)
+      if (!bound[i])
+        return absl::FailedPreconditionError(
+            Cat("column '", config_.sink.mapping[i].column_name, "' (mapped from '",
+                config_.sink.mapping[i].name, "') exists in none of the metric tables"));
+    static constexpr std::string_view kKinds[] = {"", "gauge", "sum", "histogram",
+                                                  "exp_histogram", "summary"};
+    for (int k = 0; k < 6; ++k) {
+      routes.by_kind[k] = -1;
+      for (size_t r = 0; r < tables.size(); ++r)
+        if (tables[r].first == kKinds[k]) routes.by_kind[k] = static_cast<int>(r);
+    }
+  }
+  routes_ = std::move(routes);
   return absl::OkStatus();
 }
 
@@ -126,15 +151,28 @@ void Pipeline::WorkerLoop() {
     return;
   }
   state_ = State::kRunning;
-  SLOG(INFO) << "pipeline " << config_.id << " running: " << SourceTypeOf(config_.signal) << " -> "
-             << config_.sink.endpoint.database << "." << config_.sink.table << " ("
-             << plan_.columns.size() << " columns)";
-
-  Batch batch;
   Clock::time_point deadline = Clock::time_point::max();
-  auto flush = [&](Batch* b) {
-    Flush(b);
+  SLOG(INFO) << "pipeline " << config_.id << " running: " << SourceTypeOf(config_.signal) << " -> "
+             << config_.sink.endpoint.database << "." << routes_.tables[0]
+             << (routes_.tables.size() > 1 ? " and more" : "") << " ("
+             << routes_.plans[0].columns.size() << " columns)";
+
+  std::vector<Batch> batches(routes_.tables.size());
+  for (size_t r = 0; r < batches.size(); ++r) batches[r].route = r;
+  auto pending = [&] {
+    for (const Batch& b : batches)
+      if (b.row_count > 0) return true;
+    return false;
+  };
+  auto flush_all = [&] {
+    for (Batch& b : batches) Flush(&b);
     deadline = Clock::time_point::max();
+  };
+  auto flush = [&](Batch* b) {
+    size_t route = b->route;
+    Flush(b);
+    b->route = route;
+    if (!pending()) deadline = Clock::time_point::max();
   };
   while (true) {
     std::deque<Item> work;
@@ -150,12 +188,15 @@ void Pipeline::WorkerLoop() {
       if (work.empty() && stopping_) break;
     }
     for (Item& item : work) {
-      if (batch.row_count == 0 && deadline == Clock::time_point::max())
+      EncodeStats es = EncodeRequest(config_.signal, routes_, item.bytes,
+                                     config_.sink.max_batch_size, batches, flush);
+      if (pending() && deadline == Clock::time_point::max())
         deadline = Clock::now() + config_.sink.max_delay;
-      EncodeStats es = EncodeRequest(config_.signal, plan_, item.bytes, config_.sink.max_batch_size,
-                                     &batch, flush);
-      if (batch.row_count > 0 && deadline == Clock::time_point::max())
-        deadline = Clock::now() + config_.sink.max_delay;
+      if (es.unrouted > 0) {
+        stats_.rows_unrouted += es.unrouted;
+        SLOG(WARN) << "pipeline " << config_.id << ": " << es.unrouted
+                   << " data point(s) of a metric type with no table were not written";
+      }
       if (es.rejected > 0) {
         stats_.rows_rejected += es.rejected;
         SLOG(WARN) << "pipeline " << config_.id << ": " << es.rejected
@@ -163,9 +204,9 @@ void Pipeline::WorkerLoop() {
                    << es.first_error;
       }
     }
-    if (batch.row_count > 0 && Clock::now() >= deadline) flush(&batch);
+    if (pending() && Clock::now() >= deadline) flush_all();
   }
-  flush(&batch);  // shutdown: everything accepted goes out
+  flush_all();  // shutdown: everything accepted goes out
 }
 
 void Pipeline::InserterLoop() {
@@ -185,7 +226,7 @@ void Pipeline::InserterLoop() {
     if (!client) client = std::make_unique<clickhouse::HttpClient>(config_.sink.endpoint);
     const std::string params =
         Cat("database=", clickhouse::UrlEncode(config_.sink.endpoint.database),
-            "&query=", clickhouse::UrlEncode(plan_.insert_query));
+            "&query=", clickhouse::UrlEncode(routes_.plans[batch.route].insert_query));
     auto backoff = std::chrono::milliseconds(100);
     Clock::time_point give_up = Clock::time_point::max();
     while (true) {

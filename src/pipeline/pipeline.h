@@ -31,7 +31,7 @@ struct Limits {
 
 struct PipelineStats {
   std::atomic<uint64_t> requests{0}, records_accepted{0}, rows_inserted{0}, rows_rejected{0},
-      rows_failed{0}, batches_inserted{0}, insert_retries{0};
+      rows_failed{0}, rows_unrouted{0}, batches_inserted{0}, insert_retries{0};
 };
 
 class Pipeline {
@@ -72,7 +72,7 @@ class Pipeline {
 
   const PipelineConfig config_;
   const Limits limits_;
-  clickhouse::InsertPlan plan_;  // written by the worker before kRunning, then read-only
+  Routes routes_;  // written by the worker before kRunning, then read-only
   std::atomic<State> state_{State::kStarting};
   PipelineStats stats_;
 

@@ -109,8 +109,12 @@ int Encode(const std::vector<std::string>& args) {
     std::fprintf(stderr, "error: %s\n", std::string(req.status().message()).c_str());
     return 1;
   }
-  pipeline::Batch batch;
-  auto st = pipeline::EncodeRequest(p->signal, *plan, *req, SIZE_MAX, &batch, [](pipeline::Batch*) {});
+  pipeline::Routes routes;
+  routes.tables.push_back(p->sink.table);
+  routes.plans.push_back(*plan);
+  std::vector<pipeline::Batch> batches(1);
+  auto st = pipeline::EncodeRequest(p->signal, routes, *req, SIZE_MAX, batches, [](pipeline::Batch*) {});
+  const pipeline::Batch& batch = batches[0];
   if (st.rejected > 0) std::fprintf(stderr, "rejected %llu rows: %s\n",
                                     static_cast<unsigned long long>(st.rejected), st.first_error.c_str());
   std::fprintf(stderr, "%s\n", plan->insert_query.c_str());

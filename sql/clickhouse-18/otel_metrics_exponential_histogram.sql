@@ -1,0 +1,32 @@
+CREATE TABLE IF NOT EXISTS otel.otel_metrics_exponential_histogram (
+  ResourceAttributes Nested(key String, value String),
+  ResourceSchemaUrl String,
+  ScopeName String,
+  ScopeVersion String,
+  ScopeAttributes Nested(key String, value String),
+  ScopeDroppedAttrCount UInt32,
+  ScopeSchemaUrl String,
+  ServiceName String,
+  MetricName String,
+  MetricDescription String,
+  MetricUnit String,
+  Attributes Nested(key String, value String),
+  StartTimeUnix UInt64,
+  TimeUnix UInt64,
+  TimeUnixTime DateTime,
+  Flags UInt32,
+  Count UInt64,
+  Sum Float64,
+  Scale Int32,
+  ZeroCount UInt64,
+  PositiveOffset Int32,
+  PositiveBucketCounts Array(UInt64),
+  NegativeOffset Int32,
+  NegativeBucketCounts Array(UInt64),
+  Exemplars Nested(FilteredAttributes String, TimeUnix UInt64, Value Float64, SpanId String, TraceId String),
+  Min Float64,
+  Max Float64,
+  AggregationTemporality Int32
+) ENGINE = MergeTree
+PARTITION BY toDate(TimeUnixTime)
+ORDER BY (ServiceName, MetricName, TimeUnixTime)
