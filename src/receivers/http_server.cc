@@ -145,10 +145,12 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
     parser.body_limit(handler.opts.max_body_bytes);
     stream.expires_after(handler.opts.idle_timeout);
     co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
-    if (ec) break;
+    // A declared Content-Length over the limit fails while reading the header.
+    const bool declared_too_large = ec == http::error::body_limit;
+    if (ec && !declared_too_large) break;
     in_flight++;
     auto& head = parser.get();
-    if (beast::iequals(head[http::field::expect], "100-continue")) {
+    if (!declared_too_large && beast::iequals(head[http::field::expect], "100-continue")) {
       http::response<http::empty_body> cont{http::status::continue_, head.version()};
       co_await http::async_write(stream, cont, net::redirect_error(net::use_awaitable, ec));
       if (ec) {
@@ -156,7 +158,10 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
         break;
       }
     }
-    co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    if (!declared_too_large)
+      co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    else
+      ec = http::error::body_limit;
     Response res;
     bool keep_alive = true;
     if (ec == http::error::body_limit) {
@@ -177,6 +182,20 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
     res.keep_alive(keep_alive);
     co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
     in_flight--;
+    if (!ec && !keep_alive && res.result_int() == 413) {
+      // Let the client finish sending so it reads the 413 instead of a reset: discard
+      // up to 64 MiB for at most 2 s.
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      std::vector<char> sink(64 * 1024);
+      size_t drained = 0;
+      stream.expires_after(std::chrono::seconds(2));
+      while (drained < (64u << 20)) {
+        size_t n = co_await stream.async_read_some(net::buffer(sink), net::redirect_error(net::use_awaitable, ec));
+        if (ec) break;
+        drained += n;
+      }
+      co_return;
+    }
     if (ec || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);

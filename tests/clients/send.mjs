@@ -73,7 +73,9 @@ async function main() {
     const { MeterProvider, PeriodicExportingMetricReader, AggregationTemporality } = require('@opentelemetry/sdk-metrics');
     const exporter = new pkg.OTLPMetricExporter({ ...exporterConfig(), temporalityPreference: AggregationTemporality.CUMULATIVE });
     const results = [];
-    const wrapped = { ...exporter, export: (m, cb) => exporter.export(m, (r) => { results.push(r); cb(r); }),
+    // Export once: the SDK exports again on shutdown, which would send the points twice.
+    const wrapped = { ...exporter, export: (m, cb) => results.length
+        ? cb({ code: 0 }) : exporter.export(m, (r) => { results.push(r); cb(r); }),
       forceFlush: () => exporter.forceFlush(), shutdown: () => exporter.shutdown(),
       selectAggregationTemporality: (k) => exporter.selectAggregationTemporality(k),
       selectAggregation: exporter.selectAggregation ? (k) => exporter.selectAggregation(k) : undefined };

@@ -1,0 +1,608 @@
+"""End-to-end tests for Sluice.
+
+Starts a real ClickHouse (Debian's clickhouse-server) and `sluice serve`, sends OTLP with
+real clients (the OpenTelemetry JS exporters over http/json, http/protobuf and gRPC, with
+and without gzip; Python gRPC; raw HTTP as curl would), and asserts exact rows in
+ClickHouse and exact status codes. Prints "e2e: N passed, N failed" last.
+"""
+import gzip
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import zlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.path.join(ROOT, ".data", "e2e")
+CH_HTTP, CH_TCP = 18123, 19000
+HTTP_PORT, GRPC_PORT = 14318, 14317
+MAX_REQUEST = 1 << 20
+SLUICE = os.path.join(ROOT, "build", "release", "sluice")
+
+passed, failed = 0, 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"  ok   {name}")
+    else:
+        failed += 1
+        print(f"  FAIL {name} {detail}")
+    return cond
+
+
+# ---------------------------------------------------------------- helpers
+
+def ch(sql):
+    req = urllib.parse.quote(sql)
+    conn = http.client.HTTPConnection("127.0.0.1", CH_HTTP, timeout=30)
+    conn.request("POST", "/?query=" + req, body=b"")
+    r = conn.getresponse()
+    body = r.read().decode()
+    if r.status != 200:
+        raise RuntimeError(f"ClickHouse {r.status}: {body}")
+    return body
+
+
+def post(path, body, headers, chunked=False, method="POST", conn=None):
+    own = conn is None
+    if own:
+        conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=30)
+    if chunked:
+        conn.putrequest(method, path)
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        for i in range(0, len(body), 7):
+            part = body[i:i + 7]
+            conn.send(b"%x\r\n%s\r\n" % (len(part), part))
+        conn.send(b"0\r\n\r\n")
+    else:
+        conn.request(method, path, body=body, headers=headers)
+    r = conn.getresponse()
+    data = r.read()
+    out = (r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    if own:
+        conn.close()
+    return out
+
+
+def varint(buf, i):
+    v, shift = 0, 0
+    while True:
+        b = buf[i]
+        i += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, i
+
+
+def decode_fields(buf):
+    """Minimal protobuf reader: {field: [values]} (varints as int, LEN as bytes)."""
+    out, i = {}, 0
+    while i < len(buf):
+        tag, i = varint(buf, i)
+        f, wt = tag >> 3, tag & 7
+        if wt == 0:
+            v, i = varint(buf, i)
+        elif wt == 2:
+            n, i = varint(buf, i)
+            v, i = buf[i:i + n], i + n
+        elif wt == 1:
+            v, i = buf[i:i + 8], i + 8
+        elif wt == 5:
+            v, i = buf[i:i + 4], i + 4
+        else:
+            raise ValueError("bad wire type")
+        out.setdefault(f, []).append(v)
+    return out
+
+
+def rpc_status(body):
+    f = decode_fields(body)
+    details = [decode_fields(d) for d in f.get(3, [])]
+    return f.get(1, [0])[0], f.get(2, [b""])[0].decode(), details
+
+
+def wait_rows(sql, want, timeout=15):
+    deadline = time.time() + timeout
+    got = None
+    while time.time() < deadline:
+        got = ch(sql).strip()
+        if got == str(want):
+            return True
+        time.sleep(0.2)
+    print(f"       waited for {sql!r} = {want}, last {got!r}")
+    return False
+
+
+def node_send(signal_, protocol, gzip_, count, run, pipeline):
+    cmd = ["node", os.path.join(ROOT, "tests", "clients", "send.mjs"), "--signal", signal_,
+           "--protocol", protocol, "--count", str(count), "--run", run, "--pipeline", pipeline,
+           "--http", f"http://127.0.0.1:{HTTP_PORT}", "--grpc", f"http://127.0.0.1:{GRPC_PORT}"]
+    if gzip_:
+        cmd.append("--gzip")
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    return p.returncode == 0, (p.stdout + p.stderr).strip()[-400:]
+
+
+# ---------------------------------------------------------------- set-up / tear-down
+
+procs = {}
+
+
+def start():
+    shutil.rmtree(DATA, ignore_errors=True)
+    os.makedirs(os.path.join(DATA, "pipelines"))
+    subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", os.path.join(DATA, "clickhouse"),
+                    str(CH_HTTP), str(CH_TCP)], check=True)
+    ch("DROP DATABASE IF EXISTS otel")
+    subprocess.run([os.path.join(ROOT, "scripts", "create-tables"), f"http://127.0.0.1:{CH_HTTP}"], check=True)
+    for name in os.listdir(os.path.join(ROOT, "examples", "pipelines")):
+        doc = json.load(open(os.path.join(ROOT, "examples", "pipelines", name)))
+        doc["sink"]["connection_params"]["http_port"] = str(CH_HTTP)
+        doc["sink"]["max_delay_time"] = "200ms"
+        json.dump(doc, open(os.path.join(DATA, "pipelines", name), "w"))
+    env = dict(os.environ, SLUICE_PIPELINES_DIR=os.path.join(DATA, "pipelines"),
+               SLUICE_HTTP_PORT=str(HTTP_PORT), SLUICE_GRPC_PORT=str(GRPC_PORT),
+               SLUICE_HTTP_ADDRESS="127.0.0.1", SLUICE_GRPC_ADDRESS="127.0.0.1",
+               SLUICE_MAX_REQUEST_BYTES=str(MAX_REQUEST), SLUICE_QUEUE_BYTES=str(256 << 10))
+    log = open(os.path.join(DATA, "sluice.log"), "w")
+    procs["sluice"] = subprocess.Popen([SLUICE, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(100):
+        try:
+            st, _, body = post("/readyz", b"", {}, method="GET")
+            if st == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    # pipelines read their table schemas asynchronously
+    for _ in range(100):
+        st, _, _ = post("/v1/logs", b"", {"content-type": "application/x-protobuf",
+                                          "x-glassflow-pipeline-id": "otel-logs"})
+        if st == 200:
+            break
+        time.sleep(0.1)
+
+
+def stop():
+    p = procs.get("sluice")
+    if p and p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "stop", os.path.join(DATA, "clickhouse")])
+
+
+# ---------------------------------------------------------------- requests used by tests
+
+def logs_json(run, n=1, extra_attrs=None):
+    recs = []
+    for i in range(n):
+        attrs = [{"key": "seq", "value": {"intValue": str(i)}},
+                 {"key": "test.run", "value": {"stringValue": run}}]
+        recs.append({
+            "timeUnixNano": str(1717171717000000000 + i), "observedTimeUnixNano": "1717171718000000000",
+            "severityNumber": 17, "severityText": "ERROR", "body": {"stringValue": f"{run} #{i}"},
+            "attributes": attrs + (extra_attrs or []), "flags": 1,
+            "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331",
+            "eventName": "checkout.failed"})
+    return json.dumps({"resourceLogs": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
+        "schemaUrl": "https://opentelemetry.io/schemas/1.26.0",
+        "scopeLogs": [{"scope": {"name": "com.example", "version": "2.3.1",
+                                 "attributes": [{"key": "lib", "value": {"boolValue": True}}]},
+                       "logRecords": recs}]}]}).encode()
+
+
+def H(pipeline=None, ctype="application/json", **extra):
+    h = {"content-type": ctype}
+    if pipeline:
+        h["x-glassflow-pipeline-id"] = pipeline
+    h.update(extra)
+    return h
+
+
+# ---------------------------------------------------------------- tests
+
+def test_exact_log_row():
+    print("exact rows: OTLP/JSON logs over HTTP")
+    body = json.dumps({"resourceLogs": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}},
+                                    {"key": "host.name", "value": {"stringValue": "h1"}}]},
+        "schemaUrl": "https://opentelemetry.io/schemas/1.26.0",
+        "scopeLogs": [{"scope": {"name": "com.example", "version": "2.3.1",
+                                 "attributes": [{"key": "lib", "value": {"boolValue": True}}]},
+                       "schemaUrl": "https://s/1",
+                       "logRecords": [{
+                           "timeUnixNano": "1717171717123456789", "observedTimeUnixNano": 1717171718000000000,
+                           "severityNumber": "SEVERITY_NUMBER_WARN", "severityText": "WARN",
+                           "body": {"kvlistValue": {"values": [{"key": "k", "value": {"intValue": "-7"}}]}},
+                           "attributes": [{"key": "exact.row", "value": {"stringValue": "yes"}},
+                                          {"key": "d", "value": {"doubleValue": 0.1}},
+                                          {"key": "b", "value": {"bytesValue": "3q2+7w=="}},
+                                          {"key": "arr", "value": {"arrayValue": {"values": [{"stringValue": "a"}, {"intValue": 2}]}}},
+                                          {"key": "unknownField", "value": {"stringValue": "x"}, "future": 1}],
+                           "droppedAttributesCount": 2, "flags": 257,
+                           "traceId": "0AF7651916CD43DD8448EB211C80319C", "spanId": "b7ad6b7169203331",
+                           "eventName": "checkout.payment_failed"}]}]}]}).encode()
+    st, hd, resp = post("/v1/logs", body, H("otel-logs"))
+    check("HTTP 200 with {} for a full success", st == 200 and resp == b"{}" and hd["content-type"] == "application/json",
+          f"{st} {resp!r}")
+    ok = wait_rows("SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.key, 'exact.row')", 1)
+    row = ch("SELECT * FROM otel.otel_logs WHERE has(LogAttributes.key, 'exact.row') FORMAT TabSeparated").rstrip("\n")
+    want = "\t".join([
+        "1717171717123456789", "2024-05-31 16:08:37", "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331",
+        "1", "WARN", "13", "checkout", '{"k":-7}', "https://opentelemetry.io/schemas/1.26.0",
+        "['service.name','host.name']", "['checkout','h1']", "https://s/1", "com.example", "2.3.1",
+        "['lib']", "['true']", "['exact.row','d','b','arr','unknownField']",
+        "['yes','0.1','deadbeef','[\"a\",2]','x']", "checkout.payment_failed", "1717171718000000000", "2"])
+    check("every mapped column of the log row", ok and row == want, f"\n got  {row!r}\n want {want!r}")
+
+
+def test_exact_trace_row():
+    print("exact rows: OTLP/JSON traces with events, links and status")
+    body = json.dumps({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "pay"}}]},
+        "scopeSpans": [{"scope": {"name": "http", "version": "1.0.0"}, "spans": [{
+            "traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b7",
+            "parentSpanId": "00f067aa0ba902b8", "traceState": "v=1", "flags": 769, "name": "POST /pay",
+            "kind": 2, "startTimeUnixNano": "1717171717000000000", "endTimeUnixNano": "1717171717250000000",
+            "attributes": [{"key": "http.method", "value": {"stringValue": "POST"}}],
+            "events": [{"timeUnixNano": "1717171717100000000", "name": "exception",
+                        "attributes": [{"key": "exception.type", "value": {"stringValue": "E"}}]}],
+            "links": [{"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331",
+                       "traceState": "x=y", "attributes": [{"key": "r", "value": {"intValue": "1"}}]}],
+            "status": {"code": 2, "message": "declined"}}]}]}]}).encode()
+    st, _, resp = post("/v1/traces", body, H("otel-traces"))
+    check("HTTP 200", st == 200, f"{st} {resp!r}")
+    ok = wait_rows("SELECT count() FROM otel.otel_traces WHERE SpanName = 'POST /pay'", 1)
+    row = ch("SELECT * FROM otel.otel_traces WHERE SpanName = 'POST /pay' FORMAT TabSeparated").rstrip("\n")
+    want = "\t".join([
+        "1717171717000000000", "2024-05-31 16:08:37", "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7",
+        "00f067aa0ba902b8", "v=1", "769", "POST /pay", "SERVER", "pay", "['service.name']", "['pay']",
+        "http", "1.0.0", "['http.method']", "['POST']", "250000000", "ERROR", "declined",
+        "[1717171717100000000]", "['exception']", "['{\"exception.type\":\"E\"}']",
+        "['0af7651916cd43dd8448eb211c80319c']", "['b7ad6b7169203331']", "['x=y']", "['{\"r\":\"1\"}']"])
+    check("every mapped column of the span row", ok and row == want, f"\n got  {row!r}\n want {want!r}")
+
+
+def test_exact_metric_rows():
+    print("exact rows: every metric kind lands in its table")
+    res = {"attributes": [{"key": "service.name", "value": {"stringValue": "m"}}]}
+    pt = {"startTimeUnixNano": "1717171700000000000", "timeUnixNano": "1717171760000000000",
+          "attributes": [{"key": "k", "value": {"stringValue": "v"}}]}
+    metrics = [
+        {"name": "g", "unit": "1", "gauge": {"dataPoints": [dict(pt, asInt="42")]}},
+        {"name": "s", "sum": {"aggregationTemporality": 1, "isMonotonic": True,
+                              "dataPoints": [dict(pt, asDouble=2.5, exemplars=[{
+                                  "timeUnixNano": "1717171745000000000", "asInt": "3",
+                                  "spanId": "b7ad6b7169203331", "traceId": "0af7651916cd43dd8448eb211c80319c",
+                                  "filteredAttributes": [{"key": "u", "value": {"stringValue": "42"}}]}])]}},
+        {"name": "h", "histogram": {"aggregationTemporality": 2, "dataPoints": [dict(
+            pt, count="6", sum=1.35, bucketCounts=["1", "3", "2", "0"], explicitBounds=[0.1, 0.25, 0.5],
+            min=0.05, max=0.45)]}},
+        {"name": "e", "exponentialHistogram": {"aggregationTemporality": 2, "dataPoints": [dict(
+            pt, count="5", sum=10.5, scale=-1, zeroCount="1", positive={"offset": 2, "bucketCounts": ["1", "2"]},
+            negative={"offset": -3, "bucketCounts": ["1"]})]}},
+        {"name": "q", "summary": {"dataPoints": [dict(pt, count="4", sum=8.0, quantileValues=[
+            {"quantile": 0.5, "value": 1.5}, {"quantile": 0.99, "value": 3.0}])]}},
+    ]
+    body = json.dumps({"resourceMetrics": [{"resource": res, "scopeMetrics": [
+        {"scope": {"name": "meter"}, "metrics": metrics}]}]}).encode()
+    st, _, resp = post("/v1/metrics", body, H("otel-metrics"))
+    check("HTTP 200", st == 200, f"{st} {resp!r}")
+    common = "['service.name']\t['m']\t\tmeter\t\t[]\t[]\t0\t\tm\t{name}\t\t{unit}\t['k']\t['v']\t1717171700000000000\t1717171760000000000\t2024-05-31 16:09:20\t0"
+    expect = {
+        "gauge": (common.format(name="g", unit="1") + "\t42\t[]\t[]\t[]\t[]\t[]"),
+        "sum": (common.format(name="s", unit="") + "\t2.5\t['{\"u\":\"42\"}']\t[1717171745000000000]\t[3]"
+                "\t['b7ad6b7169203331']\t['0af7651916cd43dd8448eb211c80319c']\t1\t1"),
+        "histogram": (common.format(name="h", unit="") + "\t6\t1.35\t[1,3,2,0]\t[0.1,0.25,0.5]\t[]\t[]\t[]\t[]\t[]"
+                      "\t0.05\t0.45\t2"),
+        "exponential_histogram": (common.format(name="e", unit="") + "\t5\t10.5\t-1\t1\t2\t[1,2]\t-3\t[1]"
+                                  "\t[]\t[]\t[]\t[]\t[]\t0\t0\t2"),
+        "summary": (common.format(name="q", unit="") + "\t4\t8\t[0.5,0.99]\t[1.5,3]"),
+    }
+    for kind, want in expect.items():
+        t = f"otel.otel_metrics_{kind}"
+        ok = wait_rows(f"SELECT count() FROM {t} WHERE ServiceName = 'm'", 1)
+        row = ch(f"SELECT * FROM {t} WHERE ServiceName = 'm' FORMAT TabSeparated").rstrip("\n")
+        check(f"{kind}: every mapped column", ok and row == want, f"\n got  {row!r}\n want {want!r}")
+
+
+def test_status_codes():
+    print("status codes (HTTP)")
+    logs = logs_json("status")
+    for ctype, is_json in (("application/json", True), ("application/x-protobuf", False)):
+        body = logs if is_json else b""
+        st, hd, resp = post("/v1/logs", body, H(None, ctype))
+        code, msg = (json.loads(resp)["code"], json.loads(resp)["message"]) if is_json else rpc_status(resp)[:2]
+        check(f"missing header -> 400 + Status ({ctype})",
+              st == 400 and code == 3 and "x-glassflow-pipeline-id" in msg and hd["content-type"] == ctype,
+              f"{st} {resp!r}")
+    st, _, resp = post("/v1/logs", logs, H("no-such-pipeline"))
+    check("unknown pipeline -> 404 + Status NOT_FOUND",
+          st == 404 and json.loads(resp)["code"] == 5 and "no-such-pipeline" in json.loads(resp)["message"],
+          f"{st} {resp!r}")
+    st, _, resp = post("/v1/traces", logs, H("otel-logs"))
+    m = json.loads(resp).get("message", "")
+    check("wrong signal -> 400 naming both", st == 400 and "otlp.logs" in m and "otlp.traces" in m, f"{st} {resp!r}")
+    st, hd, resp = post("/v1/logs", b"\x0a\xff\xff", H("otel-logs", "application/x-protobuf"))
+    code, msg, _ = rpc_status(resp)
+    check("undecodable protobuf -> 400 + Status INVALID_ARGUMENT",
+          st == 400 and code == 3 and hd["content-type"] == "application/x-protobuf", f"{st} {resp!r}")
+    st, _, resp = post("/v1/logs", b"{not json", H("otel-logs"))
+    check("undecodable JSON -> 400", st == 400 and json.loads(resp)["code"] == 3, f"{st} {resp!r}")
+    bad_id = logs.replace(b"0af7651916cd43dd8448eb211c80319c", b"0af765")
+    st, _, resp = post("/v1/logs", bad_id, H("otel-logs"))
+    check("hex id of the wrong length -> 400", st == 400 and b"traceId" in resp, f"{st} {resp!r}")
+    bomb = gzip.compress(b"{" + b" " * (MAX_REQUEST + 10) + b"}")
+    st, _, resp = post("/v1/logs", bomb, H("otel-logs", **{"content-encoding": "gzip"}))
+    check("over the limit after decompression -> 413 RESOURCE_EXHAUSTED",
+          st == 413 and json.loads(resp)["code"] == 8, f"{st} {resp[:200]!r}")
+    st, _, resp = post("/v1/logs", b"x" * (MAX_REQUEST + 1), H("otel-logs", "application/x-protobuf"))
+    check("raw body over the limit -> 413", st == 413, f"{st}")
+    st, hd, _ = post("/v1/logs", b"", {}, method="GET")
+    check("wrong method -> 405 with Allow: POST", st == 405 and hd.get("allow") == "POST", f"{st}")
+    st, _, _ = post("/v1/profiles", logs, H("otel-logs"))
+    check("unknown path -> 404", st == 404, f"{st}")
+    st, _, _ = post("/v1/logs", logs, H("otel-logs", "text/plain"))
+    check("unsupported Content-Type -> 415", st == 415, f"{st}")
+    st, _, resp = post("/v1/logs", logs, H("otel-logs", **{"content-encoding": "br"}))
+    check("unsupported Content-Encoding -> 415", st == 415, f"{st} {resp!r}")
+    st, hd, resp = post("/v1/logs", b"", H("otel-logs", "application/x-protobuf"))
+    check("empty protobuf request -> 200, empty body", st == 200 and resp == b"" and
+          hd["content-type"] == "application/x-protobuf", f"{st} {resp!r}")
+    st, _, resp = post("/v1/logs", b"{}", H("otel-logs"))
+    check("empty JSON request -> 200 {}", st == 200 and resp == b"{}", f"{st} {resp!r}")
+    st, _, resp = post("/v1/logs", b"{\"resourceLogs\":[]}", H("otel-logs", "application/json; charset=utf-8"))
+    check("media type parameters are ignored", st == 200, f"{st}")
+    # partial success: one valid span and one with an empty span id
+    spans = {"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b7", "name": "partial-ok"},
+        {"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "", "name": "partial-bad"}]}]}]}
+    st, _, resp = post("/v1/traces", json.dumps(spans).encode(), H("otel-traces"))
+    ps = json.loads(resp).get("partialSuccess", {}) if st == 200 else {}
+    check("partial success: 200 + rejectedSpans", st == 200 and ps.get("rejectedSpans") == "1" and
+          "span_id" in ps.get("errorMessage", ""), f"{st} {resp!r}")
+    check("partial success: the valid span lands",
+          wait_rows("SELECT count() FROM otel.otel_traces WHERE SpanName LIKE 'partial-%'", 1))
+    st, _, _ = post("/healthz", b"", {}, method="GET")
+    check("/healthz -> 200", st == 200)
+
+
+def test_encodings():
+    print("Content-Encoding, chunked bodies, keep-alive")
+    import lz4.frame
+    import snappy
+    import zstandard
+    enc = {
+        "identity": lambda b: b,
+        "gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "zstd": lambda b: zstandard.ZstdCompressor().compress(b),
+        "snappy": snappy.compress,
+        "lz4": lz4.frame.compress,
+    }
+    for name, fn in enc.items():
+        run = f"enc-{name}"
+        st, _, resp = post("/v1/logs", fn(logs_json(run, 3)), H("otel-logs", **{"content-encoding": name}))
+        check(f"{name}: 200", st == 200, f"{st} {resp!r}")
+        check(f"{name}: 3 rows", wait_rows(
+            f"SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, '{run}')", 3))
+    st, _, _ = post("/v1/logs", logs_json("chunked", 2), H("otel-logs"), chunked=True)
+    check("chunked body: 200", st == 200)
+    check("chunked body: rows", wait_rows(
+        "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'chunked')", 2))
+    conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=30)
+    results = [post("/v1/logs", logs_json(f"keepalive", 1), H("otel-logs"), conn=conn)[0] for _ in range(3)]
+    conn.close()
+    check("keep-alive: three requests on one connection", results == [200, 200, 200], str(results))
+
+
+def test_js_exporters():
+    print("OpenTelemetry JS exporters (http/json, http/protobuf, grpc; gzip on and off)")
+    for protocol in ("http/json", "http/protobuf", "grpc"):
+        for gz in (False, True):
+            run = f"js-{protocol}-{'gzip' if gz else 'none'}"
+            ok, out = node_send("logs", protocol, gz, 5, run, "otel-logs")
+            check(f"logs {run}: export succeeded", ok, out)
+            check(f"logs {run}: 5 rows", wait_rows(
+                f"SELECT count() FROM otel.otel_logs WHERE has(ResourceAttributes.value, '{run}')", 5))
+            ok, out = node_send("traces", protocol, gz, 4, run, "otel-traces")
+            check(f"traces {run}: export succeeded", ok, out)
+            check(f"traces {run}: 4 rows", wait_rows(
+                f"SELECT count() FROM otel.otel_traces WHERE has(ResourceAttributes.value, '{run}')", 4))
+            ok, out = node_send("metrics", protocol, gz, 3, run, "otel-metrics")
+            check(f"metrics {run}: export succeeded", ok, out)
+            check(f"metrics {run}: 3 counter points", wait_rows(
+                f"SELECT count() FROM otel.otel_metrics_sum WHERE has(ResourceAttributes.value, '{run}')", 3))
+            check(f"metrics {run}: 1 histogram point", wait_rows(
+                f"SELECT count() FROM otel.otel_metrics_histogram WHERE has(ResourceAttributes.value, '{run}')", 1))
+    run = "js-grpc-none"
+    row = ch(f"SELECT ServiceName, Body, SeverityText, SeverityNumber, EventName, LogAttributes.key, "
+             f"LogAttributes.value, ScopeName, ScopeVersion, Timestamp FROM otel.otel_logs "
+             f"WHERE has(ResourceAttributes.value, '{run}') ORDER BY Timestamp LIMIT 1 FORMAT TabSeparated").rstrip("\n")
+    want = f"js-sender\trun={run} seq=0\tINFO\t9\te2e.event\t['seq','test.run','ok','ratio']\t['0','{run}','true','0.5']\tsluice-e2e\t0.9.0\t1717171717123456789"
+    check("JS log row values", row == want, f"\n got  {row!r}\n want {want!r}")
+    row = ch(f"SELECT SpanName, SpanKind, StatusCode, StatusMessage, Duration, Events.Name, Timestamp "
+             f"FROM otel.otel_traces WHERE has(ResourceAttributes.value, '{run}') ORDER BY Timestamp LIMIT 1 FORMAT TabSeparated").rstrip("\n")
+    want = "op-0\tSERVER\tERROR\tboom\t250000000\t['checkpoint']\t1717171717000000000"
+    check("JS span row values", row == want, f"\n got  {row!r}\n want {want!r}")
+    row = ch(f"SELECT MetricName, Value, IsMonotonic, AggregationTemporality FROM otel.otel_metrics_sum "
+             f"WHERE has(ResourceAttributes.value, '{run}') ORDER BY Value LIMIT 1 FORMAT TabSeparated").rstrip("\n")
+    check("JS counter row values", row == "e2e.requests\t1\t1\t2", row)
+
+
+def test_python_grpc():
+    print("Python gRPC client (grpcio)")
+    gen = os.path.join(DATA, "gen")
+    os.makedirs(gen, exist_ok=True)
+    protos = ["opentelemetry/proto/common/v1/common.proto", "opentelemetry/proto/resource/v1/resource.proto",
+              "opentelemetry/proto/logs/v1/logs.proto", "opentelemetry/proto/trace/v1/trace.proto",
+              "opentelemetry/proto/metrics/v1/metrics.proto",
+              "opentelemetry/proto/collector/logs/v1/logs_service.proto",
+              "opentelemetry/proto/collector/trace/v1/trace_service.proto",
+              "opentelemetry/proto/collector/metrics/v1/metrics_service.proto"]
+    subprocess.run(["protoc", "-I/usr/include", f"--python_out={gen}"] + protos, check=True)
+    sys.path.insert(0, gen)
+    import grpc
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as ls
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as ts
+    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as ms
+
+    channel = grpc.insecure_channel(f"127.0.0.1:{GRPC_PORT}")
+
+    class Stub:  # what grpc_tools would generate for a unary Export
+        def __init__(self, service, req, resp):
+            self.Export = channel.unary_unary(f"/opentelemetry.proto.collector.{service}/Export",
+                                              request_serializer=req.SerializeToString,
+                                              response_deserializer=resp.FromString)
+
+    def logs_req(run, n):
+        req = ls.ExportLogsServiceRequest()
+        rl = req.resource_logs.add()
+        a = rl.resource.attributes.add()
+        a.key, a.value.string_value = "service.name", "py"
+        sl = rl.scope_logs.add()
+        for i in range(n):
+            r = sl.log_records.add()
+            r.time_unix_nano = 1717171717000000000 + i
+            r.body.string_value = f"{run} {i}"
+            kv = r.attributes.add()
+            kv.key, kv.value.string_value = "test.run", run
+        return req
+
+    stub = Stub("logs.v1.LogsService", ls.ExportLogsServiceRequest, ls.ExportLogsServiceResponse)
+    md = (("x-glassflow-pipeline-id", "otel-logs"),)
+    for comp in (grpc.Compression.NoCompression, grpc.Compression.Gzip):
+        run = f"py-{int(comp)}"
+        resp = stub.Export(logs_req(run, 4), metadata=md, compression=comp, timeout=10)
+        check(f"logs compression={comp.name}: OK, no partial success", not resp.HasField("partial_success"))
+        check(f"logs compression={comp.name}: 4 rows", wait_rows(
+            f"SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, '{run}')", 4))
+
+    treq = ts.ExportTraceServiceRequest()
+    sp = treq.resource_spans.add().scope_spans.add().spans.add()
+    sp.trace_id, sp.span_id, sp.name = bytes(range(1, 17)), bytes(range(1, 9)), "py-span"
+    bad = treq.resource_spans[0].scope_spans[0].spans.add()
+    bad.trace_id, bad.span_id, bad.name = bytes(16), bytes(range(1, 9)), "py-bad-span"
+    resp = Stub("trace.v1.TraceService", ts.ExportTraceServiceRequest, ts.ExportTraceServiceResponse).Export(treq, metadata=(("x-glassflow-pipeline-id", "otel-traces"),), timeout=10)
+    check("traces: partial_success.rejected_spans = 1", resp.partial_success.rejected_spans == 1,
+          str(resp))
+    check("traces: valid span lands", wait_rows("SELECT count() FROM otel.otel_traces WHERE SpanName = 'py-span'", 1))
+
+    mreq = ms.ExportMetricsServiceRequest()
+    m = mreq.resource_metrics.add().scope_metrics.add().metrics.add()
+    m.name = "py.gauge"
+    p = m.gauge.data_points.add()
+    p.time_unix_nano, p.as_double = 1717171760000000000, 7.5
+    Stub("metrics.v1.MetricsService", ms.ExportMetricsServiceRequest, ms.ExportMetricsServiceResponse).Export(mreq, metadata=(("x-glassflow-pipeline-id", "otel-metrics"),), timeout=10)
+    check("metrics: gauge row", wait_rows("SELECT Value FROM otel.otel_metrics_gauge WHERE MetricName = 'py.gauge'", 7.5))
+
+    def code_of(fn):
+        try:
+            fn()
+            return grpc.StatusCode.OK, None
+        except grpc.RpcError as e:
+            return e.code(), e
+
+    c, _ = code_of(lambda: stub.Export(logs_req("x", 1), timeout=10))
+    check("missing metadata -> INVALID_ARGUMENT", c == grpc.StatusCode.INVALID_ARGUMENT, str(c))
+    c, _ = code_of(lambda: stub.Export(logs_req("x", 1), metadata=(("x-glassflow-pipeline-id", "nope-nope"),), timeout=10))
+    check("unknown pipeline -> NOT_FOUND", c == grpc.StatusCode.NOT_FOUND, str(c))
+    c, e = code_of(lambda: stub.Export(logs_req("x", 1), metadata=(("x-glassflow-pipeline-id", "otel-traces"),), timeout=10))
+    check("wrong signal -> INVALID_ARGUMENT naming both", c == grpc.StatusCode.INVALID_ARGUMENT and
+          "otlp.traces" in e.details() and "otlp.logs" in e.details(), str(c))
+    raw = channel.unary_unary("/opentelemetry.proto.collector.logs.v1.LogsService/Export")
+    c, _ = code_of(lambda: raw(b"\x0a\xff\xff", metadata=md, timeout=10))
+    check("undecodable -> INVALID_ARGUMENT", c == grpc.StatusCode.INVALID_ARGUMENT, str(c))
+    c, _ = code_of(lambda: raw(b"\x0a" + b"\x00" * (MAX_REQUEST + 10), metadata=md, timeout=10))
+    check("over the limit -> RESOURCE_EXHAUSTED", c == grpc.StatusCode.RESOURCE_EXHAUSTED, str(c))
+    c, _ = code_of(lambda: raw(b"", metadata=md, timeout=10))
+    check("empty request -> OK", c == grpc.StatusCode.OK, str(c))
+    health = channel.unary_unary("/grpc.health.v1.Health/Check")
+    resp = health(b"", timeout=10)
+    check("grpc.health.v1 Check -> SERVING", decode_fields(resp).get(1) == [1], repr(resp))
+    return channel, stub, logs_req, md
+
+
+def test_overload(grpc_parts):
+    print("overload: ClickHouse frozen -> 429 + Retry-After / UNAVAILABLE + RetryInfo; nothing acknowledged is lost")
+    import grpc
+    channel, stub, logs_req, md = grpc_parts
+    ch_pid = int(open(os.path.join(DATA, "clickhouse", "pid")).read())
+    os.kill(ch_pid, signal.SIGSTOP)
+    acked, got429, retry_after = 0, False, None
+    try:
+        big = logs_json("overload", 200, [{"key": "pad", "value": {"stringValue": "x" * 200}}])
+        for i in range(400):
+            st, hd, resp = post("/v1/logs", big, H("otel-logs"))
+            if st == 200:
+                acked += 200
+            elif st == 429:
+                got429, retry_after = True, hd.get("retry-after")
+                break
+        check("HTTP 429 once the pipeline's queue is full", got429, f"acked {acked}")
+        check("Retry-After on 429", retry_after == "1", str(retry_after))
+        try:
+            stub.Export(logs_req("overload-grpc", 3000), metadata=md, timeout=10)
+            check("gRPC UNAVAILABLE when overloaded", False, "call succeeded")
+        except grpc.RpcError as e:
+            details = dict(e.trailing_metadata() or ()).get("grpc-status-details-bin")
+            code, _, det = rpc_status(details) if details else (None, None, [])
+            has_retry = any(d.get(1, [b""])[0] == b"type.googleapis.com/google.rpc.RetryInfo" for d in det)
+            check("gRPC UNAVAILABLE (not RESOURCE_EXHAUSTED) when overloaded", e.code() == grpc.StatusCode.UNAVAILABLE,
+                  str(e.code()))
+            check("gRPC status details carry RetryInfo", code == 14 and has_retry, repr(details))
+    finally:
+        os.kill(ch_pid, signal.SIGCONT)
+    check("after ClickHouse resumes, every acknowledged record lands", wait_rows(
+        "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'overload')", acked, timeout=120))
+
+
+def main():
+    if not os.path.exists(SLUICE):
+        print(f"{SLUICE} is missing: run make build")
+        return 1
+    try:
+        start()
+        test_exact_log_row()
+        test_exact_trace_row()
+        test_exact_metric_rows()
+        test_status_codes()
+        test_encodings()
+        test_js_exporters()
+        parts = test_python_grpc()
+        test_overload(parts)
+    except Exception as e:  # a crash is a failure, reported with the rest
+        import traceback
+        traceback.print_exc()
+        check("e2e run completed", False, repr(e))
+    finally:
+        stop()
+        if failed:
+            print("---- sluice.log (tail)")
+            try:
+                print("".join(open(os.path.join(DATA, "sluice.log")).readlines()[-40:]))
+            except OSError:
+                pass
+    print(f"e2e: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
