@@ -117,7 +117,12 @@ int Encode(const std::vector<std::string>& args) {
   const pipeline::Batch& batch = batches[0];
   if (st.rejected > 0) std::fprintf(stderr, "rejected %llu rows: %s\n",
                                     static_cast<unsigned long long>(st.rejected), st.first_error.c_str());
-  std::fprintf(stderr, "%s\n", plan->insert_query.c_str());
+  std::string structure;
+  for (const auto& c : plan->columns) {
+    if (!structure.empty()) structure += ", ";
+    structure += clickhouse::QuoteIdent(c.column) + " " + c.type.text;
+  }
+  std::fprintf(stderr, "structure: %s\n", structure.c_str());
   std::fwrite(batch.rows.data(), 1, batch.rows.size(), stdout);
   return 0;
 }
