@@ -413,6 +413,64 @@ def test_encodings():
     check("keep-alive: three requests on one connection", results == [200, 200, 200], str(results))
 
 
+def test_curl():
+    print("curl")
+    body = os.path.join(DATA, "curl-logs.json")
+    open(body, "wb").write(logs_json("curl-json", 2))
+    gz = os.path.join(DATA, "curl-logs.json.gz")
+    open(gz, "wb").write(gzip.compress(logs_json("curl-gzip", 3)))
+
+    def curl(*args):
+        p = subprocess.run(["curl", "-s", "-o", "/dev/stderr", "-w", "%{http_code}", *args],
+                           capture_output=True, text=True, timeout=30)
+        return p.stdout.strip(), p.stderr
+
+    code, out = curl(f"http://127.0.0.1:{HTTP_PORT}/v1/logs", "-H", "content-type: application/json",
+                     "-H", "x-glassflow-pipeline-id: otel-logs", "--data-binary", f"@{body}")
+    check("curl JSON: 200 {}", code == "200" and out == "{}", f"{code} {out}")
+    check("curl JSON: 2 rows", wait_rows(
+        "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'curl-json')", 2))
+    code, out = curl(f"http://127.0.0.1:{HTTP_PORT}/v1/logs", "-H", "content-type: application/json",
+                     "-H", "content-encoding: gzip", "-H", "x-glassflow-pipeline-id: otel-logs",
+                     "--data-binary", f"@{gz}")
+    check("curl gzip: 200", code == "200", f"{code} {out}")
+    check("curl gzip: 3 rows", wait_rows(
+        "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'curl-gzip')", 3))
+    code, out = curl(f"http://127.0.0.1:{HTTP_PORT}/v1/logs", "-H", "content-type: application/json",
+                     "--data-binary", f"@{body}")
+    check("curl without the header: 400 with a JSON Status", code == "400" and
+          json.loads(out).get("code") == 3, f"{code} {out}")
+
+
+def test_reload():
+    print("pipelines added and removed while running (SIGHUP)")
+    doc = json.load(open(os.path.join(DATA, "pipelines", "otel-logs.json")))
+    doc["pipeline_id"] = "reloaded-logs"
+    path = os.path.join(DATA, "pipelines", "reloaded-logs.json")
+    st, _, _ = post("/v1/logs", logs_json("reload", 1), H("reloaded-logs"))
+    check("before: unknown pipeline -> 404", st == 404, str(st))
+    json.dump(doc, open(path, "w"))
+    procs["sluice"].send_signal(signal.SIGHUP)
+    for _ in range(100):
+        st, _, _ = post("/v1/logs", logs_json("reload", 1), H("reloaded-logs"))
+        if st == 200:
+            break
+        time.sleep(0.1)
+    check("after adding the file and SIGHUP: 200", st == 200, str(st))
+    check("the new pipeline delivers", wait_rows(
+        "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'reload')", 1))
+    os.unlink(path)
+    procs["sluice"].send_signal(signal.SIGHUP)
+    for _ in range(100):
+        st, _, _ = post("/v1/logs", logs_json("reload", 1), H("reloaded-logs"))
+        if st == 404:
+            break
+        time.sleep(0.1)
+    check("after removing the file and SIGHUP: 404", st == 404, str(st))
+    st, _, _ = post("/v1/logs", logs_json("reload-still", 1), H("otel-logs"))
+    check("other pipelines keep running", st == 200, str(st))
+
+
 def test_js_exporters():
     print("OpenTelemetry JS exporters (http/json, http/protobuf, grpc; gzip on and off)")
     for protocol in ("http/json", "http/protobuf", "grpc"):
@@ -432,16 +490,31 @@ def test_js_exporters():
                 f"SELECT count() FROM otel.otel_metrics_sum WHERE has(ResourceAttributes.value, '{run}')", 3))
             check(f"metrics {run}: 1 histogram point", wait_rows(
                 f"SELECT count() FROM otel.otel_metrics_histogram WHERE has(ResourceAttributes.value, '{run}')", 1))
+    import re
+    for run in ("js-http/json-none", "js-http/protobuf-gzip", "js-grpc-none"):
+        row = ch(f"SELECT * FROM otel.otel_logs WHERE has(ResourceAttributes.value, '{run}') "
+                 f"ORDER BY Timestamp LIMIT 1 FORMAT TabSeparated").rstrip("\n").split("\t")
+        want = ["1717171717123456789", "2024-05-31 16:08:37", "", "", "0", "INFO", "9", "js-sender",
+                f"run={run} seq=0", "",
+                "['service.name','service.version','test.run','test.protocol']",
+                f"['js-sender','1.2.3','{run}','{run[3:run.rfind('-')]}']", "", "sluice-e2e", "0.9.0",
+                "[]", "[]", "['seq','test.run','ok','ratio']", f"['0','{run}','true','0.5']", "e2e.event",
+                "<now>", "0"]
+        observed_ok = len(row) == len(want) and abs(int(row[20]) - time.time() * 1e9) < 600e9
+        row_cmp = row[:20] + ["<now>"] + row[21:] if len(row) == len(want) else row
+        check(f"JS log row, every column ({run})", row_cmp == want and observed_ok,
+              f"\n got  {row!r}\n want {want!r}")
+        row = ch(f"SELECT * FROM otel.otel_traces WHERE has(ResourceAttributes.value, '{run}') "
+                 f"ORDER BY Timestamp LIMIT 1 FORMAT TabSeparated").rstrip("\n").split("\t")
+        ids_ok = len(row) > 3 and re.fullmatch("[0-9a-f]{32}", row[2]) and re.fullmatch("[0-9a-f]{16}", row[3])
+        want = ["1717171717000000000", "2024-05-31 16:08:37", "<trace>", "<span>", "", "", "257", "op-0",
+                "SERVER", "js-sender", "['service.name','service.version','test.run','test.protocol']",
+                f"['js-sender','1.2.3','{run}','{run[3:run.rfind('-')]}']", "sluice-e2e", "0.9.0",
+                "['seq','test.run']", f"['0','{run}']", "250000000", "ERROR", "boom",
+                "[1717171717000000500]", "['checkpoint']", "['{\"step\":\"1\"}']", "[]", "[]", "[]", "[]"]
+        row_cmp = row[:2] + ["<trace>", "<span>"] + row[4:] if len(row) > 4 else row
+        check(f"JS span row, every column ({run})", ids_ok and row_cmp == want, f"\n got  {row!r}\n want {want!r}")
     run = "js-grpc-none"
-    row = ch(f"SELECT ServiceName, Body, SeverityText, SeverityNumber, EventName, LogAttributes.key, "
-             f"LogAttributes.value, ScopeName, ScopeVersion, Timestamp FROM otel.otel_logs "
-             f"WHERE has(ResourceAttributes.value, '{run}') ORDER BY Timestamp LIMIT 1 FORMAT TabSeparated").rstrip("\n")
-    want = f"js-sender\trun={run} seq=0\tINFO\t9\te2e.event\t['seq','test.run','ok','ratio']\t['0','{run}','true','0.5']\tsluice-e2e\t0.9.0\t1717171717123456789"
-    check("JS log row values", row == want, f"\n got  {row!r}\n want {want!r}")
-    row = ch(f"SELECT SpanName, SpanKind, StatusCode, StatusMessage, Duration, Events.Name, Timestamp "
-             f"FROM otel.otel_traces WHERE has(ResourceAttributes.value, '{run}') ORDER BY Timestamp LIMIT 1 FORMAT TabSeparated").rstrip("\n")
-    want = "op-0\tSERVER\tERROR\tboom\t250000000\t['checkpoint']\t1717171717000000000"
-    check("JS span row values", row == want, f"\n got  {row!r}\n want {want!r}")
     row = ch(f"SELECT MetricName, Value, IsMonotonic, AggregationTemporality FROM otel.otel_metrics_sum "
              f"WHERE has(ResourceAttributes.value, '{run}') ORDER BY Value LIMIT 1 FORMAT TabSeparated").rstrip("\n")
     check("JS counter row values", row == "e2e.requests\t1\t1\t2", row)
@@ -585,6 +658,8 @@ def main():
         test_exact_metric_rows()
         test_status_codes()
         test_encodings()
+        test_curl()
+        test_reload()
         test_js_exporters()
         parts = test_python_grpc()
         test_overload(parts)
