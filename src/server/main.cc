@@ -128,7 +128,11 @@ int Encode(const std::vector<std::string>& args) {
 }
 
 int Serve(const std::vector<std::string>& args) {
-  // Signals are taken by sigwait on this thread only.
+  // Signals are taken by sigwait on this thread only. A shell may start us with SIGINT
+  // ignored (background jobs); reset so that Ctrl-C and kill -INT still stop cleanly.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
