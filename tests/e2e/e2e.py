@@ -607,6 +607,9 @@ def test_python_grpc():
     check("over the limit -> RESOURCE_EXHAUSTED", c == grpc.StatusCode.RESOURCE_EXHAUSTED, str(c))
     c, _ = code_of(lambda: raw(b"", metadata=md, timeout=10))
     check("empty request -> OK", c == grpc.StatusCode.OK, str(c))
+    c, _ = code_of(lambda: channel.unary_unary("/opentelemetry.proto.collector.logs.v1.LogsService/Nope")(
+        b"", metadata=md, timeout=10))
+    check("unknown method -> UNIMPLEMENTED", c == grpc.StatusCode.UNIMPLEMENTED, str(c))
     health = channel.unary_unary("/grpc.health.v1.Health/Check")
     resp = health(b"", timeout=10)
     check("grpc.health.v1 Check -> SERVING", decode_fields(resp).get(1) == [1], repr(resp))
@@ -647,6 +650,21 @@ def test_overload(grpc_parts):
         "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'overload')", acked, timeout=120))
 
 
+def test_clickhouse_restart():
+    print("ClickHouse stopped and restarted: inserts are retried, nothing acknowledged is lost")
+    ch_dir = os.path.join(DATA, "clickhouse")
+    subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "stop", ch_dir], check=True)
+    statuses = [post("/v1/logs", logs_json(f"restart", 10), H("otel-logs"))[0] for _ in range(5)]
+    check("requests are acknowledged while ClickHouse is down", statuses == [200] * 5, str(statuses))
+    time.sleep(1.5)  # let at least one insert fail and back off
+    subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, str(CH_HTTP), str(CH_TCP)],
+                   check=True)
+    check("all 50 records land after the restart", wait_rows(
+        "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'restart')", 50, timeout=90))
+    log = open(os.path.join(DATA, "sluice.log")).read()
+    check("the failed inserts were retried (logged)", "insert failed, retrying" in log)
+
+
 def main():
     if not os.path.exists(SLUICE):
         print(f"{SLUICE} is missing: run make build")
@@ -663,6 +681,7 @@ def main():
         test_js_exporters()
         parts = test_python_grpc()
         test_overload(parts)
+        test_clickhouse_restart()
     except Exception as e:  # a crash is a failure, reported with the rest
         import traceback
         traceback.print_exc()

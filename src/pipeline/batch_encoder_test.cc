@@ -1,0 +1,84 @@
+#include "pipeline/batch_encoder.h"
+
+#include <gtest/gtest.h>
+
+#include "otlp/json.h"
+
+namespace sluice::pipeline {
+namespace {
+
+std::string Proto(Signal s, const std::string& json) {
+  std::string out;
+  EXPECT_TRUE(otlp::JsonToProto(s, json, &out).ok());
+  return out;
+}
+
+clickhouse::InsertPlan Plan(Signal s, const std::string& describe,
+                            std::vector<clickhouse::MappingEntry> mapping) {
+  auto cols = clickhouse::ParseDescribe(describe);
+  auto plan = clickhouse::BuildPlan(s, mapping, *cols, "db", "t");
+  EXPECT_TRUE(plan.ok()) << plan.status();
+  return *plan;
+}
+
+TEST(BatchEncoder, CutsBatchesAtMaxRows) {
+  std::string logs = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[)";
+  for (int i = 0; i < 5; ++i) logs += std::string(i ? "," : "") + R"({"body":{"stringValue":"r)" + std::to_string(i) + "\"}}";
+  logs += "]}]}]}";
+  Routes routes;
+  routes.tables = {"t"};
+  routes.plans = {Plan(Signal::kLogs, "Body\tString\n", {{"body", "Body", "String"}})};
+  std::vector<Batch> batches(1);
+  std::vector<std::string> flushed;
+  auto stats = EncodeRequest(Signal::kLogs, routes, Proto(Signal::kLogs, logs), 2, batches, [&](Batch* b) {
+    flushed.push_back(b->rows);
+    EXPECT_EQ(b->row_count, 2u);
+    b->rows.clear();
+    b->row_count = 0;
+  });
+  EXPECT_EQ(stats.rows, 5u);
+  ASSERT_EQ(flushed.size(), 2u);
+  EXPECT_EQ(flushed[0], std::string("\x02r0\x02r1"));
+  EXPECT_EQ(flushed[1], std::string("\x02r2\x02r3"));
+  EXPECT_EQ(batches[0].rows, std::string("\x02r4"));
+  EXPECT_EQ(batches[0].row_count, 1u);
+}
+
+TEST(BatchEncoder, RejectsOnlyTheRowThatCannotBeConverted) {
+  const std::string logs = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[
+      {"body":{"stringValue":"1"}},{"body":{"stringValue":"x"}},{"body":{"intValue":"3"}}]}]}]})";
+  Routes routes;
+  routes.tables = {"t"};
+  routes.plans = {Plan(Signal::kLogs, "N\tUInt8\nS\tString\n",
+                       {{"severity_text", "S", ""}, {"body", "N", "UInt8"}})};
+  std::vector<Batch> batches(1);
+  auto stats = EncodeRequest(Signal::kLogs, routes, Proto(Signal::kLogs, logs), 100, batches, [](Batch*) {});
+  EXPECT_EQ(stats.rows, 2u);
+  EXPECT_EQ(stats.rejected, 1u);
+  EXPECT_NE(stats.first_error.find("UInt8"), std::string::npos);
+  EXPECT_EQ(batches[0].rows, std::string("\x00\x01\x00\x03", 4));  // the bad row rolled back
+}
+
+TEST(BatchEncoder, RoutesMetricsByType) {
+  const std::string metrics = R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[
+      {"name":"g","gauge":{"dataPoints":[{"asDouble":1},{"asDouble":2}]}},
+      {"name":"s","sum":{"dataPoints":[{"asInt":"3"}]}},
+      {"name":"q","summary":{"dataPoints":[{"count":"1"}]}}]}]}]})";
+  Routes routes;
+  routes.tables = {"gauge", "sum"};
+  auto plan = Plan(Signal::kMetrics, "Name\tString\n", {{"metric_name", "Name", "String"}});
+  routes.plans = {plan, plan};
+  routes.by_kind[1] = 0;   // gauge
+  routes.by_kind[2] = 1;   // sum
+  routes.by_kind[5] = -1;  // summary: no table
+  std::vector<Batch> batches(2);
+  auto stats = EncodeRequest(Signal::kMetrics, routes, Proto(Signal::kMetrics, metrics), 100, batches,
+                             [](Batch*) {});
+  EXPECT_EQ(stats.rows, 3u);
+  EXPECT_EQ(stats.unrouted, 1u);
+  EXPECT_EQ(batches[0].rows, std::string("\x01g\x01g"));
+  EXPECT_EQ(batches[1].rows, std::string("\x01s"));
+}
+
+}  // namespace
+}  // namespace sluice::pipeline

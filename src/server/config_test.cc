@@ -1,0 +1,49 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace sluice::server {
+namespace {
+
+TEST(ServerConfig, FileThenEnvironment) {
+  const std::string path = ::testing::TempDir() + "/sluice-config.yaml";
+  std::ofstream(path) << "http: {port: 5000, io_threads: 3}\n"
+                         "grpc: {address: 127.0.0.1, port: 5001}\n"
+                         "limits: {max_request_bytes: 1000, queue_bytes: 2000, shutdown_timeout: 3s}\n"
+                         "pipelines_dir: /etc/sluice/pipelines\n";
+  setenv("SLUICE_GRPC_PORT", "6001", 1);
+  auto c = LoadConfig(path);
+  unsetenv("SLUICE_GRPC_PORT");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->http.port, 5000);
+  EXPECT_EQ(c->http.io_threads, 3);
+  EXPECT_EQ(c->grpc.address, "127.0.0.1");
+  EXPECT_EQ(c->grpc.port, 6001);  // the environment wins
+  EXPECT_EQ(c->http.max_body_bytes, 1000u);
+  EXPECT_EQ(c->grpc.max_message_bytes, 1000u);
+  EXPECT_EQ(c->limits.queue_bytes, 2000u);
+  EXPECT_EQ(c->limits.shutdown_timeout.count(), 3000);
+  EXPECT_EQ(c->pipelines_dir, "/etc/sluice/pipelines");
+}
+
+TEST(ServerConfig, JsonAndErrors) {
+  const std::string path = ::testing::TempDir() + "/sluice-config.json";
+  std::ofstream(path) << R"({"http": {"port": 7000}, "log_level": "debug"})";
+  auto c = LoadConfig(path);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->http.port, 7000);
+  EXPECT_EQ(c->grpc.port, 4317);
+  EXPECT_EQ(c->log_level, "debug");
+  std::ofstream(path) << R"({"limits": {"shutdown_timeout": "soon"}})";
+  EXPECT_FALSE(LoadConfig(path).ok());
+  EXPECT_FALSE(LoadConfig("/nonexistent/sluice.yaml").ok());
+  setenv("SLUICE_HTTP_PORT", "not-a-port", 1);
+  EXPECT_FALSE(LoadConfig("").ok());
+  unsetenv("SLUICE_HTTP_PORT");
+}
+
+}  // namespace
+}  // namespace sluice::server
