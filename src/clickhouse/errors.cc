@@ -22,11 +22,40 @@ int ParseErrorCode(std::string_view body) {
 bool IsRetryableCode(int code, std::string_view message) {
   switch (code) {
     // Transient, overload, network, Keeper and shutdown conditions.
-    case 3: case 32:  // truncated stream: the transport was cut
-    case 159: case 173: case 201: case 202: case 203: case 209: case 210: case 216: case 225:
-    case 236: case 241: case 242: case 243: case 244: case 279: case 285: case 286: case 289:
-    case 319: case 341: case 364: case 373: case 394: case 425: case 439: case 473: case 733:
-    case 745: case 999: case 1000: case 1001: case 1002:
+    case 3:
+    case 32:  // truncated stream: the transport was cut
+    case 159:
+    case 173:
+    case 201:
+    case 202:
+    case 203:
+    case 209:
+    case 210:
+    case 216:
+    case 225:
+    case 236:
+    case 241:
+    case 242:
+    case 243:
+    case 244:
+    case 279:
+    case 285:
+    case 286:
+    case 289:
+    case 319:
+    case 341:
+    case 364:
+    case 373:
+    case 394:
+    case 425:
+    case 439:
+    case 473:
+    case 733:
+    case 745:
+    case 999:
+    case 1000:
+    case 1001:
+    case 1002:
       return true;
     case 252:  // too many parts: back off; too many partitions per block: permanent
       return message.find("partitions for single INSERT") == std::string_view::npos;

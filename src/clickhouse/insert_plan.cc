@@ -13,25 +13,23 @@ std::string UnescapeTsv(std::string_view s) {
     if (s[i] == '\\' && i + 1 < s.size()) {
       char c = s[++i];
       switch (c) {
-        case 't': out.push_back('\t'); break;
-        case 'n': out.push_back('\n'); break;
-        case '0': out.push_back('\0'); break;
-        default: out.push_back(c);
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case '0':
+          out.push_back('\0');
+          break;
+        default:
+          out.push_back(c);
       }
     } else {
       out.push_back(s[i]);
     }
   }
   return out;
-}
-
-std::string Normalize(std::string_view name) {
-  std::string n;
-  for (char c : name) {
-    if (c == '_' || c == '.') continue;
-    n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  return n;
 }
 
 }  // namespace
@@ -59,7 +57,8 @@ StatusOr<std::vector<TableColumn>> ParseDescribe(const std::string& tsv) {
     size_t start = 0;
     while (true) {
       size_t tab = line.find('\t', start);
-      parts.push_back(UnescapeTsv(line.substr(start, tab == std::string_view::npos ? line.size() - start : tab - start)));
+      parts.push_back(UnescapeTsv(
+          line.substr(start, tab == std::string_view::npos ? line.size() - start : tab - start)));
       if (tab == std::string_view::npos) break;
       start = tab + 1;
     }
@@ -94,12 +93,11 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
   };
   auto add = [&](ColumnBinding b, const TableColumn& col) -> Status {
     if (col.default_kind == "MATERIALIZED" || col.default_kind == "ALIAS")
-      return absl::FailedPreconditionError(
-          Cat("column '", col.name, "' of ", where, " is ", col.default_kind, " and cannot be inserted"));
+      return absl::FailedPreconditionError(Cat("column '", col.name, "' of ", where, " is ",
+                                               col.default_kind, " and cannot be inserted"));
     if (col.default_kind == "UNSUPPORTED")
-      return absl::FailedPreconditionError(
-          Cat("column '", col.name, "' of ", where, " has type ", col.type.text,
-              ", which Sluice cannot write"));
+      return absl::FailedPreconditionError(Cat("column '", col.name, "' of ", where, " has type ",
+                                               col.type.text, ", which Sluice cannot write"));
     for (const ColumnBinding& existing : plan.columns)
       if (existing.column == col.name)
         return absl::FailedPreconditionError(Cat("column '", col.name, "' is mapped twice"));
@@ -116,8 +114,8 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
     if (!m.column_type.empty() && m.column_type.rfind("Nested", 0) != 0) {
       auto declared = ParseType(m.column_type);
       if (!declared.ok())
-        return absl::InvalidArgumentError(Cat("mapping for '", m.name, "': ",
-                                              std::string(declared.status().message())));
+        return absl::InvalidArgumentError(
+            Cat("mapping for '", m.name, "': ", std::string(declared.status().message())));
     }
     auto path = otlp::ResolvePath(signal, m.name);
     if (!path.ok()) return absl::InvalidArgumentError(std::string(path.status().message()));
@@ -135,23 +133,24 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
     for (const TableColumn& col : table) {
       if (col.name.rfind(prefix, 0) != 0) continue;
       any = true;
-      std::string sub = Normalize(col.name.substr(prefix.size()));
+      const std::string sub = col.name.substr(prefix.size());
+      std::string sub_lower;
+      for (char c : sub)
+        sub_lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
       ColumnBinding b;
       b.path = *path;
       const otlp::FieldInfo& f = *path->field;
       if (f.element != otlp::StructKind::kNone && !path->keyed() && path->member < 0) {
-        auto members = otlp::MembersOf(f.element);
-        for (size_t i = 0; i < members.size(); ++i)
-          if (Normalize(members[i].name) == sub ||
-              (!members[i].alias.empty() && Normalize(members[i].alias) == sub))
-            b.path.member = static_cast<int>(i);
+        b.path.member = otlp::FindMember(f.element, sub);
         if (b.path.member < 0)
           return absl::FailedPreconditionError(
               Cat("Nested column '", col.name, "' matches no member of '", m.name, "'"));
         b.part = Part::kMember;
       } else if (f.type == otlp::FlatType::kMap && !path->keyed()) {
-        if (sub == "key" || sub == "keys") b.part = Part::kMapKeys;
-        else if (sub == "value" || sub == "values") b.part = Part::kMapValues;
+        if (sub_lower == "key" || sub_lower == "keys")
+          b.part = Part::kMapKeys;
+        else if (sub_lower == "value" || sub_lower == "values")
+          b.part = Part::kMapValues;
         else
           return absl::FailedPreconditionError(
               Cat("Nested column '", col.name, "' of a map must be named key(s) or value(s)"));
@@ -165,8 +164,8 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
     if (any && used) (*used)[mi] = true;
     if (!any && used) continue;
     if (!any)
-      return absl::FailedPreconditionError(
-          Cat("column '", m.column_name, "' (mapped from '", m.name, "') does not exist in ", where));
+      return absl::FailedPreconditionError(Cat("column '", m.column_name, "' (mapped from '",
+                                               m.name, "') does not exist in ", where));
   }
   if (plan.columns.empty()) return absl::InvalidArgumentError("sink mapping is empty");
   std::string cols;

@@ -22,7 +22,7 @@ struct TableColumn {
 StatusOr<std::vector<TableColumn>> ParseDescribe(const std::string& tsv);
 
 struct MappingEntry {
-  std::string name;         // flattened field name or dotted path
+  std::string name;  // flattened field name or dotted path
   std::string column_name;
   std::string column_type;  // as declared in the pipeline (informational; the table wins)
 };

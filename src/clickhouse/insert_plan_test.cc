@@ -37,12 +37,13 @@ TEST(InsertPlan, BindsColumnsAndNested) {
 }
 
 TEST(InsertPlan, FailsClearly) {
-  auto table = Table("Body\tString\n"
-                     "N\tUInt64\n"
-                     "M\tMap(String, String)\n"
-                     "Mat\tString\tMATERIALIZED\tBody\n"
-                     "D\tDecimal(10, 2)\n"
-                     "Ev.Bogus\tArray(String)\n");
+  auto table = Table(
+      "Body\tString\n"
+      "N\tUInt64\n"
+      "M\tMap(String, String)\n"
+      "Mat\tString\tMATERIALIZED\tBody\n"
+      "D\tDecimal(10, 2)\n"
+      "Ev.Bogus\tArray(String)\n");
   auto err = [&](std::vector<MappingEntry> m) {
     auto p = BuildPlan(Signal::kLogs, m, table, "db", "t");
     EXPECT_FALSE(p.ok());
@@ -56,7 +57,8 @@ TEST(InsertPlan, FailsClearly) {
   EXPECT_THAT(err({{"body", "M", ""}}), HasSubstr("only map fields fit Map columns"));
   EXPECT_THAT(err({{"body", "Mat", ""}}), HasSubstr("MATERIALIZED"));
   EXPECT_THAT(err({{"body", "D", ""}}), HasSubstr("cannot write"));
-  EXPECT_THAT(err({{"body", "Body", ""}, {"severity_text", "Body", ""}}), HasSubstr("mapped twice"));
+  EXPECT_THAT(err({{"body", "Body", ""}, {"severity_text", "Body", ""}}),
+              HasSubstr("mapped twice"));
   EXPECT_THAT(err({{"body", "Body", "NotAType("}}), HasSubstr("mapping for 'body'"));
   auto traces_table = Table("Ev.Bogus\tArray(String)\n");
   auto p = BuildPlan(Signal::kTraces, {{"events", "Ev", ""}}, traces_table, "db", "t");
@@ -72,10 +74,12 @@ TEST(ClickHouseErrors, Classification) {
   EXPECT_FALSE(IsRetryableCode(252, "Too many partitions for single INSERT block (more than 100)"));
   EXPECT_TRUE(IsRetryableCode(241, ""));
   EXPECT_FALSE(IsRetryableCode(53, ""));
-  EXPECT_EQ(StatusFromResponse(500, "Code: 241, e.displayText() = DB::Exception: Memory limit").code(),
-            absl::StatusCode::kUnavailable);
-  EXPECT_EQ(StatusFromResponse(500, "Code: 27, e.displayText() = DB::Exception: Cannot parse").code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      StatusFromResponse(500, "Code: 241, e.displayText() = DB::Exception: Memory limit").code(),
+      absl::StatusCode::kUnavailable);
+  EXPECT_EQ(
+      StatusFromResponse(500, "Code: 27, e.displayText() = DB::Exception: Cannot parse").code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(StatusFromResponse(503, "Service Unavailable").code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(StatusFromResponse(404, "Not Found").code(), absl::StatusCode::kFailedPrecondition);
 }

@@ -41,12 +41,26 @@ Value Scalarize(const Value& v) {
   otlp::AnyValueView a = otlp::ParseAnyValue(v.s);
   Value o;
   switch (a.kind) {
-    case otlp::AnyValueView::kString: o.kind = VKind::kStr; o.s = a.bytes; return o;
-    case otlp::AnyValueView::kBool: o.kind = VKind::kBool; o.b = a.b; return o;
-    case otlp::AnyValueView::kInt: o.kind = VKind::kI64; o.i = a.i; return o;
-    case otlp::AnyValueView::kDouble: o.kind = VKind::kF64; o.d = a.d; return o;
-    case otlp::AnyValueView::kEmpty: return o;  // null
-    default: return v;  // arrays, kvlists, bytes keep their text form
+    case otlp::AnyValueView::kString:
+      o.kind = VKind::kStr;
+      o.s = a.bytes;
+      return o;
+    case otlp::AnyValueView::kBool:
+      o.kind = VKind::kBool;
+      o.b = a.b;
+      return o;
+    case otlp::AnyValueView::kInt:
+      o.kind = VKind::kI64;
+      o.i = a.i;
+      return o;
+    case otlp::AnyValueView::kDouble:
+      o.kind = VKind::kF64;
+      o.d = a.d;
+      return o;
+    case otlp::AnyValueView::kEmpty:
+      return o;  // null
+    default:
+      return v;  // arrays, kvlists, bytes keep their text form
   }
 }
 
@@ -54,15 +68,24 @@ bool ToInt(const Value& v, int64_t* i, uint64_t* u, bool* is_unsigned) {
   *is_unsigned = false;
   switch (v.kind) {
     case VKind::kU64:
-    case VKind::kTime: *u = v.u; *is_unsigned = true; return true;
+    case VKind::kTime:
+      *u = v.u;
+      *is_unsigned = true;
+      return true;
     case VKind::kI64:
-    case VKind::kEnum: *i = v.i; return true;
-    case VKind::kBool: *i = v.b ? 1 : 0; return true;
+    case VKind::kEnum:
+      *i = v.i;
+      return true;
+    case VKind::kBool:
+      *i = v.b ? 1 : 0;
+      return true;
     case VKind::kF64:
       if (!std::isfinite(v.d)) return false;
       *i = static_cast<int64_t>(v.d);
       return true;
-    case VKind::kNull: *i = 0; return true;
+    case VKind::kNull:
+      *i = 0;
+      return true;
     case VKind::kStr: {
       std::string_view s = v.s;
       auto r = std::from_chars(s.data(), s.data() + s.size(), *i);
@@ -71,47 +94,75 @@ bool ToInt(const Value& v, int64_t* i, uint64_t* u, bool* is_unsigned) {
       *is_unsigned = true;
       return r.ec == std::errc() && r.ptr == s.data() + s.size();
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
 bool ToDouble(const Value& v, double* d) {
   switch (v.kind) {
     case VKind::kU64:
-    case VKind::kTime: *d = static_cast<double>(v.u); return true;
+    case VKind::kTime:
+      *d = static_cast<double>(v.u);
+      return true;
     case VKind::kI64:
-    case VKind::kEnum: *d = static_cast<double>(v.i); return true;
-    case VKind::kF64: *d = v.d; return true;
-    case VKind::kBool: *d = v.b ? 1 : 0; return true;
-    case VKind::kNull: *d = 0; return true;
+    case VKind::kEnum:
+      *d = static_cast<double>(v.i);
+      return true;
+    case VKind::kF64:
+      *d = v.d;
+      return true;
+    case VKind::kBool:
+      *d = v.b ? 1 : 0;
+      return true;
+    case VKind::kNull:
+      *d = 0;
+      return true;
     case VKind::kStr: {
       auto r = std::from_chars(v.s.data(), v.s.data() + v.s.size(), *d);
       return r.ec == std::errc() && r.ptr == v.s.data() + v.s.size() && !v.s.empty();
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
 // Unix nanoseconds of a date-time-like value. Numbers are Unix seconds.
 bool ToNanos(const Value& v, int64_t* ns) {
   switch (v.kind) {
-    case VKind::kTime: *ns = static_cast<int64_t>(v.u); return true;
-    case VKind::kU64: *ns = static_cast<int64_t>(v.u) * 1000000000; return true;
-    case VKind::kI64: *ns = v.i * 1000000000; return true;
-    case VKind::kF64: *ns = static_cast<int64_t>(v.d * 1e9); return true;
-    case VKind::kNull: *ns = 0; return true;
-    case VKind::kStr: return ParseDateTime(v.s, ns);
-    default: return false;
+    case VKind::kTime:
+      *ns = static_cast<int64_t>(v.u);
+      return true;
+    case VKind::kU64:
+      *ns = static_cast<int64_t>(v.u) * 1000000000;
+      return true;
+    case VKind::kI64:
+      *ns = v.i * 1000000000;
+      return true;
+    case VKind::kF64:
+      *ns = static_cast<int64_t>(v.d * 1e9);
+      return true;
+    case VKind::kNull:
+      *ns = 0;
+      return true;
+    case VKind::kStr:
+      return ParseDateTime(v.s, ns);
+    default:
+      return false;
   }
 }
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 bool HexNibble(char c, int* n) {
-  if (c >= '0' && c <= '9') *n = c - '0';
-  else if (c >= 'a' && c <= 'f') *n = c - 'a' + 10;
-  else if (c >= 'A' && c <= 'F') *n = c - 'A' + 10;
-  else return false;
+  if (c >= '0' && c <= '9')
+    *n = c - '0';
+  else if (c >= 'a' && c <= 'f')
+    *n = c - 'a' + 10;
+  else if (c >= 'A' && c <= 'F')
+    *n = c - 'A' + 10;
+  else
+    return false;
   return true;
 }
 
@@ -139,15 +190,6 @@ void PutInt(ByteWriter& w, int64_t i, uint64_t u, bool is_unsigned) {
 Status EncodeMap(const Value& v, const Type& t, ByteWriter& w, bool as_tuples);
 
 Status EncodeStructElement(const Value& arr, std::string_view elem, const Type& t, ByteWriter& w);
-
-std::string Normalize(std::string_view name) {
-  std::string n;
-  for (char c : name) {
-    if (c == '_' || c == '.') continue;
-    n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  return n;
-}
 
 }  // namespace
 
@@ -177,21 +219,43 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
       for (size_t i = s.size(); i < static_cast<size_t>(t.param); ++i) w.U8(0);
       return absl::OkStatus();
     }
-    case Type::kUInt8: case Type::kUInt16: case Type::kUInt32: case Type::kUInt64:
-    case Type::kInt8: case Type::kInt16: case Type::kInt32: case Type::kInt64: {
+    case Type::kUInt8:
+    case Type::kUInt16:
+    case Type::kUInt32:
+    case Type::kUInt64:
+    case Type::kInt8:
+    case Type::kInt16:
+    case Type::kInt32:
+    case Type::kInt64: {
       int64_t i = 0;
       uint64_t u = 0;
       bool uns;
       if (!ToInt(v, &i, &u, &uns)) return Conv(t, "a non-integer value");
       switch (t.kind) {
-        case Type::kUInt8: PutInt<uint8_t>(w, i, u, uns); break;
-        case Type::kUInt16: PutInt<uint16_t>(w, i, u, uns); break;
-        case Type::kUInt32: PutInt<uint32_t>(w, i, u, uns); break;
-        case Type::kUInt64: PutInt<uint64_t>(w, i, u, uns); break;
-        case Type::kInt8: PutInt<int8_t>(w, i, u, uns); break;
-        case Type::kInt16: PutInt<int16_t>(w, i, u, uns); break;
-        case Type::kInt32: PutInt<int32_t>(w, i, u, uns); break;
-        default: PutInt<int64_t>(w, i, u, uns); break;
+        case Type::kUInt8:
+          PutInt<uint8_t>(w, i, u, uns);
+          break;
+        case Type::kUInt16:
+          PutInt<uint16_t>(w, i, u, uns);
+          break;
+        case Type::kUInt32:
+          PutInt<uint32_t>(w, i, u, uns);
+          break;
+        case Type::kUInt64:
+          PutInt<uint64_t>(w, i, u, uns);
+          break;
+        case Type::kInt8:
+          PutInt<int8_t>(w, i, u, uns);
+          break;
+        case Type::kInt16:
+          PutInt<int16_t>(w, i, u, uns);
+          break;
+        case Type::kInt32:
+          PutInt<int32_t>(w, i, u, uns);
+          break;
+        default:
+          PutInt<int64_t>(w, i, u, uns);
+          break;
       }
       return absl::OkStatus();
     }
@@ -199,14 +263,18 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
     case Type::kFloat64: {
       double d;
       if (!ToDouble(v, &d)) return Conv(t, "a non-numeric value");
-      if (t.kind == Type::kFloat32) w.Fixed<float>(static_cast<float>(d));
-      else w.Fixed<double>(d);
+      if (t.kind == Type::kFloat32)
+        w.Fixed<float>(static_cast<float>(d));
+      else
+        w.Fixed<double>(d);
       return absl::OkStatus();
     }
     case Type::kBool: {
       bool b;
-      if (v.kind == VKind::kBool) b = v.b;
-      else if (v.kind == VKind::kStr && (v.s == "true" || v.s == "false")) b = v.s == "true";
+      if (v.kind == VKind::kBool)
+        b = v.b;
+      else if (v.kind == VKind::kStr && (v.s == "true" || v.s == "false"))
+        b = v.s == "true";
       else {
         double d;
         if (!ToDouble(v, &d)) return Conv(t, "a non-boolean value");
@@ -270,15 +338,20 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
         }
       }
       if (!found) return Conv(t, "a value that is not one of the enum's");
-      if (t.kind == Type::kEnum8) w.Fixed<int8_t>(static_cast<int8_t>(value));
-      else w.Fixed<int16_t>(static_cast<int16_t>(value));
+      if (t.kind == Type::kEnum8)
+        w.Fixed<int8_t>(static_cast<int8_t>(value));
+      else
+        w.Fixed<int16_t>(static_cast<int16_t>(value));
       return absl::OkStatus();
     }
-    case Type::kMap: return EncodeMap(v, t, w, false);
+    case Type::kMap:
+      return EncodeMap(v, t, w, false);
     case Type::kArray: {
       const Type& elem = t.children[0];
       switch (v.kind) {
-        case VKind::kNull: w.VarUInt(0); return absl::OkStatus();
+        case VKind::kNull:
+          w.VarUInt(0);
+          return absl::OkStatus();
         case VKind::kPackedU64:
         case VKind::kPackedF64: {
           w.VarUInt(v.packed.Count());
@@ -310,13 +383,16 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
           if (elem.Base().kind == Type::kTuple && elem.Base().children.size() == 2)
             return EncodeMap(v, t, w, true);
           return Conv(t, "a map");
-        default: return Conv(t, "a scalar value");
+        default:
+          return Conv(t, "a scalar value");
       }
     }
-    case Type::kTuple: return Conv(t, "a value (tuples are written only inside arrays)");
+    case Type::kTuple:
+      return Conv(t, "a value (tuples are written only inside arrays)");
     case Type::kNullable:
     case Type::kLowCardinality:
-    case Type::kNested: break;
+    case Type::kNested:
+      break;
   }
   return Conv(t, "a value");
 }
@@ -338,14 +414,8 @@ Status EncodeMap(const Value& v, const Type& t, ByteWriter& w, bool as_tuples) {
   w.VarUInt(local.size());
   Status st;
   for (const auto& kv : local) {
-    Value key;
-    key.kind = VKind::kStr;
-    key.s = kv.key;
-    Value val;
-    val.kind = VKind::kAny;
-    val.s = kv.value;
-    st = EncodeValue(key, kt, w);
-    if (st.ok()) st = EncodeValue(val, vt, w);
+    st = EncodeValue(Value::Str(kv.key), kt, w);
+    if (st.ok()) st = EncodeValue(Value::Any(kv.value), vt, w);
     if (!st.ok()) break;
   }
   local.swap(kvs);
@@ -359,12 +429,7 @@ Status EncodeStructElement(const Value& arr, std::string_view elem, const Type& 
   const Type& base = t.Base();
   if (base.kind == Type::kTuple) {
     for (size_t c = 0; c < base.children.size(); ++c) {
-      std::string want = Normalize(base.names.empty() ? "" : base.names[c]);
-      int found = -1;
-      for (size_t m = 0; m < members.size(); ++m)
-        if (Normalize(members[m].name) == want ||
-            (!members[m].alias.empty() && Normalize(members[m].alias) == want))
-          found = static_cast<int>(m);
+      const int found = otlp::FindMember(arr.element, base.names[c]);
       if (found < 0) return Conv(t, Cat("an object without member '", base.names[c], "'"));
       Status st = EncodeValue(otlp::ExtractMember(arr.element, found, elem), base.children[c], w);
       if (!st.ok()) return st;
@@ -397,7 +462,8 @@ Status EncodeStructElement(const Value& arr, std::string_view elem, const Type& 
 Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWriter& w) {
   Value v = otlp::ExtractPath(b.path, ctx);
   switch (b.part) {
-    case Part::kWhole: return EncodeValue(v, b.type, w);
+    case Part::kWhole:
+      return EncodeValue(v, b.type, w);
     case Part::kMember: {
       const Type& elem = b.type.Base().children[0];
       if (v.kind != VKind::kStructs) {
@@ -425,15 +491,8 @@ Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWri
       w.VarUInt(local.size());
       Status st;
       for (const auto& kv : local) {
-        Value e;
-        if (b.part == Part::kMapKeys) {
-          e.kind = VKind::kStr;
-          e.s = kv.key;
-        } else {
-          e.kind = VKind::kAny;
-          e.s = kv.value;
-        }
-        st = EncodeValue(e, elem, w);
+        st = EncodeValue(b.part == Part::kMapKeys ? Value::Str(kv.key) : Value::Any(kv.value), elem,
+                         w);
         if (!st.ok()) break;
       }
       local.swap(kvs);
@@ -448,8 +507,8 @@ Status CheckCompatible(const ColumnBinding& b) {
   const FlatType ft = b.path.type;
   const auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError(Cat("field '", b.path.field->name,
-                                          b.path.keyed() ? "." + b.path.key : std::string(),
-                                          "' (", otlp::FlatTypeName(ft), ") cannot be written to column '",
+                                          b.path.keyed() ? "." + b.path.key : std::string(), "' (",
+                                          otlp::FlatTypeName(ft), ") cannot be written to column '",
                                           b.column, "' of type ", b.type.text, ": ", why));
   };
   if (b.part != Part::kWhole) {

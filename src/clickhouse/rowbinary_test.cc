@@ -30,36 +30,11 @@ Status EncErr(const Value& v, const std::string& type) {
   return EncodeValue(v, *t, w);
 }
 
-Value Str(std::string_view s) {
-  Value v;
-  v.kind = VKind::kStr;
-  v.s = s;
-  return v;
-}
-Value U(uint64_t u) {
-  Value v;
-  v.kind = VKind::kU64;
-  v.u = u;
-  return v;
-}
-Value I(int64_t i) {
-  Value v;
-  v.kind = VKind::kI64;
-  v.i = i;
-  return v;
-}
-Value F(double d) {
-  Value v;
-  v.kind = VKind::kF64;
-  v.d = d;
-  return v;
-}
-Value Time(uint64_t ns) {
-  Value v;
-  v.kind = VKind::kTime;
-  v.u = ns;
-  return v;
-}
+constexpr auto Str = Value::Str;
+constexpr auto U = Value::U64;
+constexpr auto I = Value::I64;
+constexpr auto F = Value::F64;
+constexpr auto Time = Value::Time;
 
 TEST(RowBinary, Strings) {
   EXPECT_EQ(Enc(Str("yz"), "String"), "02797a");
@@ -68,7 +43,8 @@ TEST(RowBinary, Strings) {
   EXPECT_FALSE(EncErr(Str("abcde"), "FixedString(4)").ok());
   EXPECT_EQ(Enc(Value{}, "String"), "00");
   EXPECT_EQ(Enc(U(42), "String"), "023432");
-  EXPECT_EQ(Enc(Time(1500000000), "String"), absl::BytesToHexString("\x16" "1970-01-01T00:00:01.5Z"));
+  EXPECT_EQ(Enc(Time(1500000000), "String"), absl::BytesToHexString("\x16"
+                                                                    "1970-01-01T00:00:01.5Z"));
 }
 
 TEST(RowBinary, Integers) {
@@ -86,10 +62,7 @@ TEST(RowBinary, FloatsAndBool) {
   EXPECT_EQ(Enc(F(1.5), "Float64"), "000000000000f83f");
   EXPECT_EQ(Enc(F(1.5), "Float32"), "0000c03f");
   EXPECT_EQ(Enc(I(3), "Float64"), "0000000000000840");
-  Value b;
-  b.kind = VKind::kBool;
-  b.b = true;
-  EXPECT_EQ(Enc(b, "Bool"), "01");
+  EXPECT_EQ(Enc(Value::Bool(true), "Bool"), "01");
   EXPECT_EQ(Enc(Str("false"), "Bool"), "00");
   EXPECT_EQ(Enc(U(7), "Bool"), "01");
 }
@@ -97,18 +70,18 @@ TEST(RowBinary, FloatsAndBool) {
 TEST(RowBinary, Times) {
   const uint64_t ns = 1717171717123456789ull;
   EXPECT_EQ(Enc(Time(ns), "DateTime"), "05f65966");  // 1717171717
-  EXPECT_EQ(Enc(Time(ns), "DateTime64(9)"), absl::BytesToHexString(std::string(
-      reinterpret_cast<const char*>(&ns), 8)));
+  EXPECT_EQ(Enc(Time(ns), "DateTime64(9)"),
+            absl::BytesToHexString(std::string(reinterpret_cast<const char*>(&ns), 8)));
   const int64_t ms = 1717171717123;
-  EXPECT_EQ(Enc(Time(ns), "DateTime64(3)"), absl::BytesToHexString(std::string(
-      reinterpret_cast<const char*>(&ms), 8)));
+  EXPECT_EQ(Enc(Time(ns), "DateTime64(3)"),
+            absl::BytesToHexString(std::string(reinterpret_cast<const char*>(&ms), 8)));
   EXPECT_EQ(Enc(Time(ns), "Date"), "a24d");  // 19874 days
   EXPECT_EQ(Enc(Str("2024-05-31T16:08:37Z"), "DateTime"), "05f65966");
   EXPECT_EQ(Enc(Str("2024-05-31T18:08:37+02:00"), "DateTime"), "05f65966");
   EXPECT_EQ(Enc(U(1717171717), "DateTime"), "05f65966");  // numbers are Unix seconds
   EXPECT_FALSE(EncErr(Str("yesterday"), "DateTime").ok());
-  EXPECT_EQ(Enc(Time(ns), "UInt64"), absl::BytesToHexString(std::string(
-      reinterpret_cast<const char*>(&ns), 8)));
+  EXPECT_EQ(Enc(Time(ns), "UInt64"),
+            absl::BytesToHexString(std::string(reinterpret_cast<const char*>(&ns), 8)));
 }
 
 TEST(RowBinary, UuidByteOrder) {
@@ -145,21 +118,41 @@ TEST(RowBinary, PackedArrays) {
   Value v;
   v.kind = VKind::kPackedU64;
   v.packed = otlp::Packed{msg, 6, false};
-  EXPECT_EQ(Enc(v, "Array(UInt64)"), "02" "0100000000000000" "0200000000000000");
-  EXPECT_EQ(Enc(v, "Array(Float64)"), "02" "000000000000f03f" "0000000000000040");
+  EXPECT_EQ(Enc(v, "Array(UInt64)"),
+            "02"
+            "0100000000000000"
+            "0200000000000000");
+  EXPECT_EQ(Enc(v, "Array(Float64)"),
+            "02"
+            "000000000000f03f"
+            "0000000000000040");
   EXPECT_EQ(Enc(Value{}, "Array(String)"), "00");
 }
 
 TEST(RowBinary, MapsFromAttributes) {
   // Two KeyValue records: {"k": "v"} and {"k": 7} (duplicate key, last wins) and {"n": true}.
   std::string attrs = absl::HexStringToBytes(
-      "0a08" "0a016b" "1203" "0a0176"      // k = "v"
-      "0a07" "0a016b" "1202" "1807"        // k = 7
-      "0a07" "0a016e" "1202" "1001");      // n = true
+      "0a08"
+      "0a016b"
+      "1203"
+      "0a0176"  // k = "v"
+      "0a07"
+      "0a016b"
+      "1202"
+      "1807"  // k = 7
+      "0a07"
+      "0a016e"
+      "1202"
+      "1001");  // n = true
   Value v;
   v.kind = VKind::kAttrs;
   v.rep = otlp::Repeated{attrs, 1};
-  const std::string want = "02" "016b" "0137" "016e" "0474727565";
+  const std::string want =
+      "02"
+      "016b"
+      "0137"
+      "016e"
+      "0474727565";
   EXPECT_EQ(Enc(v, "Map(LowCardinality(String), String)"), want);
   EXPECT_EQ(Enc(v, "Array(Tuple(String, String))"), want);  // same bytes as a Map
   EXPECT_EQ(Enc(v, "String"), absl::BytesToHexString("\x14{\"k\":\"7\",\"n\":\"true\"}"));

@@ -15,18 +15,38 @@ namespace sluice::clickhouse {
 
 struct Type {
   enum Kind : uint8_t {
-    kString, kFixedString,
-    kUInt8, kUInt16, kUInt32, kUInt64, kInt8, kInt16, kInt32, kInt64,
-    kFloat32, kFloat64, kBool,
-    kDate, kDateTime, kDateTime64, kUUID, kEnum8, kEnum16,
-    kNullable, kLowCardinality, kArray, kMap, kTuple, kNested,
+    kString,
+    kFixedString,
+    kUInt8,
+    kUInt16,
+    kUInt32,
+    kUInt64,
+    kInt8,
+    kInt16,
+    kInt32,
+    kInt64,
+    kFloat32,
+    kFloat64,
+    kBool,
+    kDate,
+    kDateTime,
+    kDateTime64,
+    kUUID,
+    kEnum8,
+    kEnum16,
+    kNullable,
+    kLowCardinality,
+    kArray,
+    kMap,
+    kTuple,
+    kNested,
   };
   Kind kind = kString;
-  int param = 0;  // FixedString length, DateTime64 precision
-  std::vector<Type> children;            // Nullable/LC/Array: 1; Map: 2; Tuple/Nested: n
-  std::vector<std::string> names;        // Tuple/Nested element names (may be empty for Tuple)
+  int param = 0;                   // FixedString length, DateTime64 precision
+  std::vector<Type> children;      // Nullable/LC/Array: 1; Map: 2; Tuple/Nested: n
+  std::vector<std::string> names;  // Tuple/Nested element names (may be empty for Tuple)
   std::vector<std::pair<std::string, int>> enum_values;
-  std::string text;                      // the type as written
+  std::string text;  // the type as written
 
   bool IsInteger() const { return kind >= kUInt8 && kind <= kInt64; }
   bool IsFloat() const { return kind == kFloat32 || kind == kFloat64; }

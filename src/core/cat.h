@@ -17,10 +17,8 @@ inline void CatOne(std::string* out, absl::string_view s) { out->append(s.data()
 inline void CatOne(std::string* out, const std::string& s) { out->append(s); }
 inline void CatOne(std::string* out, char c) { out->push_back(c); }
 template <class T>
-  requires std::is_integral_v<T>
-void CatOne(std::string* out, T v) {
-  out->append(std::to_string(v));
-}
+requires std::is_integral_v<T>
+void CatOne(std::string* out, T v) { out->append(std::to_string(v)); }
 inline void CatOne(std::string* out, double v) { out->append(std::to_string(v)); }
 }  // namespace internal
 

@@ -30,5 +30,7 @@ class LogMessage {
 #define SLOG_INFO ::sluice::LogLevel::kInfo
 #define SLOG_WARN ::sluice::LogLevel::kWarn
 #define SLOG_ERROR ::sluice::LogLevel::kError
-#define SLOG(level) \
-  if (!::sluice::LogEnabled(SLOG_##level)) {} else ::sluice::LogMessage(SLOG_##level).stream()
+#define SLOG(level)                          \
+  if (!::sluice::LogEnabled(SLOG_##level)) { \
+  } else                                     \
+    ::sluice::LogMessage(SLOG_##level).stream()

@@ -26,8 +26,8 @@ class Gen {
   uint64_t U64() { return rng_(); }
   bool Coin() { return Int(0, 1) == 1; }
   std::string Str() {
-    static const char* kWords[] = {"", "a", "checkout", "service.name", "héllo", "ключ", "x y",
-                                   "\"quoted\"", "tab\there", "日本"};
+    static const char* kWords[] = {"",     "a",   "checkout",   "service.name", "héllo",
+                                   "ключ", "x y", "\"quoted\"", "tab\there",    "日本"};
     return kWords[Int(0, 9)];
   }
   std::string Bytes(size_t n) {
@@ -43,12 +43,23 @@ class Gen {
   }
   void Any(pb::common::v1::AnyValue* v, int depth) {
     switch (Int(0, depth > 2 ? 4 : 7)) {
-      case 0: v->set_string_value(Str()); break;
-      case 1: v->set_bool_value(Coin()); break;
-      case 2: v->set_int_value(static_cast<int64_t>(U64()) >> Int(0, 63)); break;
-      case 3: v->set_double_value(std::ldexp(static_cast<double>(Int(-1000, 1000)), Int(-20, 20))); break;
-      case 4: break;  // empty
-      case 5: v->set_bytes_value(Bytes(Int(0, 5))); break;
+      case 0:
+        v->set_string_value(Str());
+        break;
+      case 1:
+        v->set_bool_value(Coin());
+        break;
+      case 2:
+        v->set_int_value(static_cast<int64_t>(U64()) >> Int(0, 63));
+        break;
+      case 3:
+        v->set_double_value(std::ldexp(static_cast<double>(Int(-1000, 1000)), Int(-20, 20)));
+        break;
+      case 4:
+        break;  // empty
+      case 5:
+        v->set_bytes_value(Bytes(Int(0, 5)));
+        break;
       case 6: {
         auto* a = v->mutable_array_value();
         for (int i = Int(0, 3); i > 0; --i) Any(a->add_values(), depth + 1);
@@ -144,7 +155,8 @@ class Gen {
             ln->set_flags(Int(0, 1023));
           }
           if (Coin()) {
-            sp->mutable_status()->set_code(static_cast<pb::trace::v1::Status::StatusCode>(Int(0, 3)));
+            sp->mutable_status()->set_code(
+                static_cast<pb::trace::v1::Status::StatusCode>(Int(0, 3)));
             sp->mutable_status()->set_message(Str());
           }
           sp->set_flags(Int(0, 1023));
@@ -167,8 +179,10 @@ class Gen {
     for (int i = Int(0, 2); i > 0; --i) {
       auto* e = ex->Add();
       e->set_time_unix_nano(U64() >> 2);
-      if (Coin()) e->set_as_double(Int(-50, 50) / 4.0);
-      else e->set_as_int(Int(-50, 50));
+      if (Coin())
+        e->set_as_double(Int(-50, 50) / 4.0);
+      else
+        e->set_as_int(Int(-50, 50));
       e->set_trace_id(Id(16));
       e->set_span_id(Id(8));
       Attrs(e->mutable_filtered_attributes(), 2);
@@ -204,17 +218,22 @@ class Gen {
                 auto* p = dps->Add();
                 PointCommon(p);
                 int v = Int(0, 4);
-                if (v == 0) p->set_as_double(Int(-100, 100) / 8.0);
-                else if (v == 1) p->set_as_int(static_cast<int64_t>(U64()));
-                else if (v == 2) p->set_as_double(0);
-                else if (v == 3) p->set_as_int(0);
+                if (v == 0)
+                  p->set_as_double(Int(-100, 100) / 8.0);
+                else if (v == 1)
+                  p->set_as_int(static_cast<int64_t>(U64()));
+                else if (v == 2)
+                  p->set_as_double(0);
+                else if (v == 3)
+                  p->set_as_int(0);
                 Exemplars(p->mutable_exemplars());
               }
               break;
             }
             case 2: {
               auto* h = m->mutable_histogram();
-              h->set_aggregation_temporality(static_cast<pb::metrics::v1::AggregationTemporality>(Int(0, 2)));
+              h->set_aggregation_temporality(
+                  static_cast<pb::metrics::v1::AggregationTemporality>(Int(0, 2)));
               for (int i = 0; i < points; ++i) {
                 auto* p = h->add_data_points();
                 PointCommon(p);
@@ -230,7 +249,8 @@ class Gen {
             }
             case 3: {
               auto* h = m->mutable_exponential_histogram();
-              h->set_aggregation_temporality(static_cast<pb::metrics::v1::AggregationTemporality>(Int(0, 2)));
+              h->set_aggregation_temporality(
+                  static_cast<pb::metrics::v1::AggregationTemporality>(Int(0, 2)));
               for (int i = 0; i < points; ++i) {
                 auto* p = h->add_data_points();
                 PointCommon(p);
@@ -241,11 +261,13 @@ class Gen {
                 p->set_zero_threshold(Int(0, 3) / 10.0);
                 if (Coin()) {
                   p->mutable_positive()->set_offset(Int(-5, 5));
-                  for (int b = Int(0, 4); b > 0; --b) p->mutable_positive()->add_bucket_counts(U64() >> 40);
+                  for (int b = Int(0, 4); b > 0; --b)
+                    p->mutable_positive()->add_bucket_counts(U64() >> 40);
                 }
                 if (Coin()) {
                   p->mutable_negative()->set_offset(Int(-5, 5));
-                  for (int b = Int(0, 4); b > 0; --b) p->mutable_negative()->add_bucket_counts(Int(0, 300));
+                  for (int b = Int(0, 4); b > 0; --b)
+                    p->mutable_negative()->add_bucket_counts(Int(0, 300));
                 }
                 if (Coin()) p->set_min(-1.5);
                 if (Coin()) p->set_max(7.25);
@@ -268,7 +290,8 @@ class Gen {
               }
               break;
             }
-            default: break;  // no data
+            default:
+              break;  // no data
           }
         }
       }
@@ -343,9 +366,12 @@ class Differential : public ::testing::TestWithParam<Signal> {
   }
   std::string Make(Gen& g) {
     switch (GetParam()) {
-      case Signal::kLogs: return g.Logs();
-      case Signal::kTraces: return g.Traces();
-      default: return g.Metrics();
+      case Signal::kLogs:
+        return g.Logs();
+      case Signal::kTraces:
+        return g.Traces();
+      default:
+        return g.Metrics();
     }
   }
   // Compares on one input; returns whether both accepted it.
@@ -426,17 +452,27 @@ TEST_P(Differential, MutatedBytes) {
     for (int m = 0; m < mutations && !bytes.empty(); ++m) {
       size_t at = rng() % bytes.size();
       switch (rng() % 4) {
-        case 0: bytes[at] = static_cast<char>(rng()); break;
-        case 1: bytes.resize(at); break;
-        case 2: bytes.insert(bytes.begin() + at, static_cast<char>(rng())); break;
-        case 3: bytes.erase(at, 1 + rng() % 4); break;
+        case 0:
+          bytes[at] = static_cast<char>(rng());
+          break;
+        case 1:
+          bytes.resize(at);
+          break;
+        case 2:
+          bytes.insert(bytes.begin() + at, static_cast<char>(rng()));
+          break;
+        case 3:
+          bytes.erase(at, 1 + rng() % 4);
+          break;
       }
     }
     std::string canonical;
     bool utf8;
     bool ref_ok = Reference(GetParam(), bytes, &canonical, &utf8);
-    if (Check(bytes, "mutation #" + std::to_string(i))) ++both_ok;
-    else if (!ref_ok && !utf8) ++both_bad;
+    if (Check(bytes, "mutation #" + std::to_string(i)))
+      ++both_ok;
+    else if (!ref_ok && !utf8)
+      ++both_bad;
   }
   // Both outcomes must actually occur for the test to mean anything.
   EXPECT_GT(both_ok, 100);

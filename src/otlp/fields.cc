@@ -1,10 +1,11 @@
 #include "otlp/fields.h"
 
+#include <cctype>
 #include <cstring>
 #include <vector>
 
-#include "core/cat.h"
 #include "core/bytes.h"
+#include "core/cat.h"
 #include "core/text.h"
 #include "otlp/anyvalue.h"
 
@@ -111,12 +112,9 @@ constexpr MemberInfo kEventMembers[] = {
     {"dropped_attributes_count", T::kUInt},
 };
 constexpr MemberInfo kLinkMembers[] = {
-    {"trace_id", T::kString, true, true},
-    {"span_id", T::kString, true, true},
-    {"trace_state", T::kString, true},
-    {"attributes", T::kMap},
-    {"dropped_attributes_count", T::kUInt},
-    {"flags", T::kUInt},
+    {"trace_id", T::kString, true, true},   {"span_id", T::kString, true, true},
+    {"trace_state", T::kString, true},      {"attributes", T::kMap},
+    {"dropped_attributes_count", T::kUInt}, {"flags", T::kUInt},
 };
 constexpr MemberInfo kQuantileMembers[] = {
     {"quantile", T::kFloat},
@@ -132,42 +130,12 @@ constexpr MemberInfo kExemplarMembers[] = {
     {"filtered_attributes", T::kMap},
 };
 
-Value Str(std::string_view s) {
-  Value v;
-  v.kind = VKind::kStr;
-  v.s = s;
-  return v;
-}
-Value U64(uint64_t u) {
-  Value v;
-  v.kind = VKind::kU64;
-  v.u = u;
-  return v;
-}
-Value I64(int64_t i) {
-  Value v;
-  v.kind = VKind::kI64;
-  v.i = i;
-  return v;
-}
-Value F64(double d) {
-  Value v;
-  v.kind = VKind::kF64;
-  v.d = d;
-  return v;
-}
-Value Bool(bool b) {
-  Value v;
-  v.kind = VKind::kBool;
-  v.b = b;
-  return v;
-}
-Value Time(uint64_t ns) {
-  Value v;
-  v.kind = VKind::kTime;
-  v.u = ns;
-  return v;
-}
+Value Str(std::string_view s) { return Value::Str(s); }
+Value U64(uint64_t u) { return Value::U64(u); }
+Value I64(int64_t i) { return Value::I64(i); }
+Value F64(double d) { return Value::F64(d); }
+Value Bool(bool b) { return Value::Bool(b); }
+Value Time(uint64_t ns) { return Value::Time(ns); }
 Value Id(std::string_view raw) {
   Value v;
   for (char c : raw) {
@@ -212,52 +180,67 @@ std::string_view SpanKindName(int32_t k) {
                                                 "CLIENT",      "PRODUCER", "CONSUMER"};
   return k >= 0 && k <= 5 ? kNames[k] : kNames[0];
 }
-std::string_view StatusCodeName(int32_t c) {
-  return c == 1 ? "OK" : c == 2 ? "ERROR" : "UNSET";
-}
+std::string_view StatusCodeName(int32_t c) { return c == 1 ? "OK" : c == 2 ? "ERROR" : "UNSET"; }
 std::string_view TemporalityName(int32_t t) {
   return t == 1 ? "DELTA" : t == 2 ? "CUMULATIVE" : "UNSPECIFIED";
 }
 std::string_view MetricTypeName(MetricKind k) {
   switch (k) {
-    case MetricKind::kGauge: return "gauge";
-    case MetricKind::kSum: return "sum";
-    case MetricKind::kHistogram: return "histogram";
-    case MetricKind::kExpHistogram: return "exp_histogram";
-    case MetricKind::kSummary: return "summary";
-    case MetricKind::kNone: break;
+    case MetricKind::kGauge:
+      return "gauge";
+    case MetricKind::kSum:
+      return "sum";
+    case MetricKind::kHistogram:
+      return "histogram";
+    case MetricKind::kExpHistogram:
+      return "exp_histogram";
+    case MetricKind::kSummary:
+      return "summary";
+    case MetricKind::kNone:
+      break;
   }
   return "";
 }
 
 bool IsHistogramLike(MetricKind k) {
-  return k == MetricKind::kHistogram || k == MetricKind::kExpHistogram ||
-         k == MetricKind::kSummary;
+  return k == MetricKind::kHistogram || k == MetricKind::kExpHistogram || k == MetricKind::kSummary;
 }
 
 Value ExtractMetric(FieldId id, const MetricView& m, const PointView& p) {
   const MetricKind k = m.kind;
   switch (id) {
-    case I::kTimestamp: return Time(p.time);
-    case I::kStartTimestamp: return Time(p.start_time);
-    case I::kMetricName: return Str(m.name);
-    case I::kMetricDescription: return Str(m.description);
-    case I::kMetricUnit: return Str(m.unit);
-    case I::kMetricType: return Enum(static_cast<int>(k), MetricTypeName(k));
+    case I::kTimestamp:
+      return Time(p.time);
+    case I::kStartTimestamp:
+      return Time(p.start_time);
+    case I::kMetricName:
+      return Str(m.name);
+    case I::kMetricDescription:
+      return Str(m.description);
+    case I::kMetricUnit:
+      return Str(m.unit);
+    case I::kMetricType:
+      return Enum(static_cast<int>(k), MetricTypeName(k));
     case I::kAggregationTemporality:
       if (k == MetricKind::kSum || k == MetricKind::kHistogram || k == MetricKind::kExpHistogram)
         return Enum(m.temporality, TemporalityName(m.temporality));
       return Null();
-    case I::kIsMonotonic: return k == MetricKind::kSum ? Bool(m.is_monotonic) : Null();
-    case I::kFlags: return U64(p.flags);
-    case I::kValueDouble: return p.has_double ? F64(p.as_double) : Null();
-    case I::kValueInt: return p.has_int ? I64(p.as_int) : Null();
+    case I::kIsMonotonic:
+      return k == MetricKind::kSum ? Bool(m.is_monotonic) : Null();
+    case I::kFlags:
+      return U64(p.flags);
+    case I::kValueDouble:
+      return p.has_double ? F64(p.as_double) : Null();
+    case I::kValueInt:
+      return p.has_int ? I64(p.as_int) : Null();
     case I::kValue:
       if (p.has_double) return F64(p.as_double);
       if (p.has_int) return F64(static_cast<double>(p.as_int));
       return Null();
-    case I::kCount: return IsHistogramLike(k) ? U64(p.count) : Null();
-    case I::kSum: return IsHistogramLike(k) ? F64(p.sum) : Null();
+    case I::kCount:
+      return IsHistogramLike(k) ? U64(p.count) : Null();
+    case I::kSum:
+      return IsHistogramLike(k) ? F64(p.sum) : Null();
     case I::kMin:
       return (k == MetricKind::kHistogram || k == MetricKind::kExpHistogram) && p.has_min
                  ? F64(p.min)
@@ -266,19 +249,32 @@ Value ExtractMetric(FieldId id, const MetricView& m, const PointView& p) {
       return (k == MetricKind::kHistogram || k == MetricKind::kExpHistogram) && p.has_max
                  ? F64(p.max)
                  : Null();
-    case I::kBucketCounts: return PackedOf(p.bucket_counts, false);
-    case I::kExplicitBounds: return PackedOf(p.explicit_bounds, true);
-    case I::kScale: return k == MetricKind::kExpHistogram ? I64(p.scale) : Null();
-    case I::kZeroCount: return k == MetricKind::kExpHistogram ? U64(p.zero_count) : Null();
-    case I::kZeroThreshold: return k == MetricKind::kExpHistogram ? F64(p.zero_threshold) : Null();
-    case I::kPositiveOffset: return k == MetricKind::kExpHistogram ? I64(p.positive.offset) : Null();
-    case I::kNegativeOffset: return k == MetricKind::kExpHistogram ? I64(p.negative.offset) : Null();
-    case I::kPositiveBucketCounts: return PackedOf(p.positive.counts, false);
-    case I::kNegativeBucketCounts: return PackedOf(p.negative.counts, false);
-    case I::kQuantileValues: return Structs(p.quantiles, StructKind::kQuantile);
-    case I::kExemplars: return Structs(p.exemplars, StructKind::kExemplar);
-    case I::kAttributes: return Attrs(p.attributes);
-    default: return Null();
+    case I::kBucketCounts:
+      return PackedOf(p.bucket_counts, false);
+    case I::kExplicitBounds:
+      return PackedOf(p.explicit_bounds, true);
+    case I::kScale:
+      return k == MetricKind::kExpHistogram ? I64(p.scale) : Null();
+    case I::kZeroCount:
+      return k == MetricKind::kExpHistogram ? U64(p.zero_count) : Null();
+    case I::kZeroThreshold:
+      return k == MetricKind::kExpHistogram ? F64(p.zero_threshold) : Null();
+    case I::kPositiveOffset:
+      return k == MetricKind::kExpHistogram ? I64(p.positive.offset) : Null();
+    case I::kNegativeOffset:
+      return k == MetricKind::kExpHistogram ? I64(p.negative.offset) : Null();
+    case I::kPositiveBucketCounts:
+      return PackedOf(p.positive.counts, false);
+    case I::kNegativeBucketCounts:
+      return PackedOf(p.negative.counts, false);
+    case I::kQuantileValues:
+      return Structs(p.quantiles, StructKind::kQuantile);
+    case I::kExemplars:
+      return Structs(p.exemplars, StructKind::kExemplar);
+    case I::kAttributes:
+      return Attrs(p.attributes);
+    default:
+      return Null();
   }
 }
 
@@ -286,33 +282,48 @@ Value ExtractMetric(FieldId id, const MetricView& m, const PointView& p) {
 
 std::string_view FlatTypeName(FlatType t) {
   switch (t) {
-    case T::kString: return "string";
-    case T::kUInt: return "uint";
-    case T::kInt: return "int";
-    case T::kFloat: return "float";
-    case T::kBool: return "bool";
-    case T::kMap: return "map";
-    case T::kArray: return "array";
+    case T::kString:
+      return "string";
+    case T::kUInt:
+      return "uint";
+    case T::kInt:
+      return "int";
+    case T::kFloat:
+      return "float";
+    case T::kBool:
+      return "bool";
+    case T::kMap:
+      return "map";
+    case T::kArray:
+      return "array";
   }
   return "?";
 }
 
 std::span<const FieldInfo> FieldsOf(Signal s) {
   switch (s) {
-    case Signal::kLogs: return kLogFields;
-    case Signal::kTraces: return kSpanFields;
-    case Signal::kMetrics: return kMetricFields;
+    case Signal::kLogs:
+      return kLogFields;
+    case Signal::kTraces:
+      return kSpanFields;
+    case Signal::kMetrics:
+      return kMetricFields;
   }
   return {};
 }
 
 std::span<const MemberInfo> MembersOf(StructKind k) {
   switch (k) {
-    case StructKind::kEvent: return kEventMembers;
-    case StructKind::kLink: return kLinkMembers;
-    case StructKind::kQuantile: return kQuantileMembers;
-    case StructKind::kExemplar: return kExemplarMembers;
-    case StructKind::kNone: break;
+    case StructKind::kEvent:
+      return kEventMembers;
+    case StructKind::kLink:
+      return kLinkMembers;
+    case StructKind::kQuantile:
+      return kQuantileMembers;
+    case StructKind::kExemplar:
+      return kExemplarMembers;
+    case StructKind::kNone:
+      break;
   }
   return {};
 }
@@ -356,64 +367,125 @@ StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name) {
 
 Value Extract(const FieldInfo& f, const RecordCtx& c) {
   switch (f.id) {
-    case I::kResourceAttributes: return Attrs(c.res->attributes);
-    case I::kResourceSchemaUrl: return Str(c.res->schema_url);
-    case I::kResourceDroppedAttributesCount: return U64(c.res->dropped_attributes_count);
-    case I::kScopeName: return Str(c.scope->name);
-    case I::kScopeVersion: return Str(c.scope->version);
-    case I::kScopeAttributes: return Attrs(c.scope->attributes);
-    case I::kScopeSchemaUrl: return Str(c.scope->schema_url);
-    case I::kScopeDroppedAttributesCount: return U64(c.scope->dropped_attributes_count);
-    default: break;
+    case I::kResourceAttributes:
+      return Attrs(c.res->attributes);
+    case I::kResourceSchemaUrl:
+      return Str(c.res->schema_url);
+    case I::kResourceDroppedAttributesCount:
+      return U64(c.res->dropped_attributes_count);
+    case I::kScopeName:
+      return Str(c.scope->name);
+    case I::kScopeVersion:
+      return Str(c.scope->version);
+    case I::kScopeAttributes:
+      return Attrs(c.scope->attributes);
+    case I::kScopeSchemaUrl:
+      return Str(c.scope->schema_url);
+    case I::kScopeDroppedAttributesCount:
+      return U64(c.scope->dropped_attributes_count);
+    default:
+      break;
   }
   if (c.log != nullptr) {
     const LogView& l = *c.log;
     switch (f.id) {
-      case I::kTimestamp: return Time(l.time);
-      case I::kObservedTimestamp: return Time(l.observed_time);
-      case I::kSeverityNumber: return U64(static_cast<uint32_t>(l.severity_number));
-      case I::kSeverityText: return Str(l.severity_text);
+      case I::kTimestamp:
+        return Time(l.time);
+      case I::kObservedTimestamp:
+        return Time(l.observed_time);
+      case I::kSeverityNumber:
+        return U64(static_cast<uint32_t>(l.severity_number));
+      case I::kSeverityText:
+        return Str(l.severity_text);
       case I::kBody: {
         Value v;
         v.kind = VKind::kAny;
         v.s = l.body;
         return v;
       }
-      case I::kTraceId: return Id(l.trace_id);
-      case I::kSpanId: return Id(l.span_id);
-      case I::kFlags: return U64(l.flags);
-      case I::kDroppedAttributesCount: return U64(l.dropped_attributes_count);
-      case I::kAttributes: return Attrs(l.attributes);
-      case I::kEventName: return Str(l.event_name);
-      default: return Null();
+      case I::kTraceId:
+        return Id(l.trace_id);
+      case I::kSpanId:
+        return Id(l.span_id);
+      case I::kFlags:
+        return U64(l.flags);
+      case I::kDroppedAttributesCount:
+        return U64(l.dropped_attributes_count);
+      case I::kAttributes:
+        return Attrs(l.attributes);
+      case I::kEventName:
+        return Str(l.event_name);
+      default:
+        return Null();
     }
   }
   if (c.span != nullptr) {
     const SpanView& s = *c.span;
     switch (f.id) {
-      case I::kTraceId: return Id(s.trace_id);
-      case I::kSpanId: return Id(s.span_id);
-      case I::kParentSpanId: return Id(s.parent_span_id);
-      case I::kTraceState: return Str(s.trace_state);
-      case I::kFlags: return U64(s.flags);
-      case I::kName: return Str(s.name);
-      case I::kKind: return Enum(s.kind, SpanKindName(s.kind));
-      case I::kStartTimestamp: return Time(s.start_time);
-      case I::kEndTimestamp: return Time(s.end_time);
-      case I::kDurationNs: return U64(s.end_time - s.start_time);
-      case I::kStatusCode: return Enum(s.status_code, StatusCodeName(s.status_code));
-      case I::kStatusMessage: return Str(s.status_message);
-      case I::kDroppedAttributesCount: return U64(s.dropped_attributes_count);
-      case I::kDroppedEventsCount: return U64(s.dropped_events_count);
-      case I::kDroppedLinksCount: return U64(s.dropped_links_count);
-      case I::kEvents: return Structs(s.events, StructKind::kEvent);
-      case I::kLinks: return Structs(s.links, StructKind::kLink);
-      case I::kAttributes: return Attrs(s.attributes);
-      default: return Null();
+      case I::kTraceId:
+        return Id(s.trace_id);
+      case I::kSpanId:
+        return Id(s.span_id);
+      case I::kParentSpanId:
+        return Id(s.parent_span_id);
+      case I::kTraceState:
+        return Str(s.trace_state);
+      case I::kFlags:
+        return U64(s.flags);
+      case I::kName:
+        return Str(s.name);
+      case I::kKind:
+        return Enum(s.kind, SpanKindName(s.kind));
+      case I::kStartTimestamp:
+        return Time(s.start_time);
+      case I::kEndTimestamp:
+        return Time(s.end_time);
+      case I::kDurationNs:
+        return U64(s.end_time - s.start_time);
+      case I::kStatusCode:
+        return Enum(s.status_code, StatusCodeName(s.status_code));
+      case I::kStatusMessage:
+        return Str(s.status_message);
+      case I::kDroppedAttributesCount:
+        return U64(s.dropped_attributes_count);
+      case I::kDroppedEventsCount:
+        return U64(s.dropped_events_count);
+      case I::kDroppedLinksCount:
+        return U64(s.dropped_links_count);
+      case I::kEvents:
+        return Structs(s.events, StructKind::kEvent);
+      case I::kLinks:
+        return Structs(s.links, StructKind::kLink);
+      case I::kAttributes:
+        return Attrs(s.attributes);
+      default:
+        return Null();
     }
   }
   if (c.metric != nullptr && c.point != nullptr) return ExtractMetric(f.id, *c.metric, *c.point);
   return Null();
+}
+
+namespace {
+std::string NormalizeName(std::string_view name) {
+  std::string n;
+  for (char c : name) {
+    if (c == '_' || c == '.') continue;
+    n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return n;
+}
+}  // namespace
+
+int FindMember(StructKind k, std::string_view name) {
+  const std::string want = NormalizeName(name);
+  auto members = MembersOf(k);
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (NormalizeName(members[i].name) == want ||
+        (!members[i].alias.empty() && NormalizeName(members[i].alias) == want))
+      return static_cast<int>(i);
+  }
+  return -1;
 }
 
 Value ExtractPath(const FieldPath& p, const RecordCtx& c) {
@@ -421,10 +493,7 @@ Value ExtractPath(const FieldPath& p, const RecordCtx& c) {
   if (p.keyed()) {
     std::string_view any;
     if (v.kind != VKind::kAttrs || !FindAttribute(v.rep, p.key, &any)) return Null();
-    Value out;
-    out.kind = VKind::kAny;
-    out.s = any;
-    return out;
+    return Value::Any(any);
   }
   return v;  // member paths are resolved per element by the encoder
 }
@@ -434,22 +503,32 @@ Value ExtractMember(StructKind k, int member, std::string_view e) {
     case StructKind::kEvent: {
       EventView ev = ParseEvent(e);
       switch (member) {
-        case 0: return Time(ev.time);
-        case 1: return Str(ev.name);
-        case 2: return Attrs(ev.attributes);
-        case 3: return U64(ev.dropped_attributes_count);
+        case 0:
+          return Time(ev.time);
+        case 1:
+          return Str(ev.name);
+        case 2:
+          return Attrs(ev.attributes);
+        case 3:
+          return U64(ev.dropped_attributes_count);
       }
       break;
     }
     case StructKind::kLink: {
       LinkView l = ParseLink(e);
       switch (member) {
-        case 0: return Id(l.trace_id);
-        case 1: return Id(l.span_id);
-        case 2: return Str(l.trace_state);
-        case 3: return Attrs(l.attributes);
-        case 4: return U64(l.dropped_attributes_count);
-        case 5: return U64(l.flags);
+        case 0:
+          return Id(l.trace_id);
+        case 1:
+          return Id(l.span_id);
+        case 2:
+          return Str(l.trace_state);
+        case 3:
+          return Attrs(l.attributes);
+        case 4:
+          return U64(l.dropped_attributes_count);
+        case 5:
+          return U64(l.flags);
       }
       break;
     }
@@ -460,46 +539,78 @@ Value ExtractMember(StructKind k, int member, std::string_view e) {
     case StructKind::kExemplar: {
       ExemplarView x = ParseExemplar(e);
       switch (member) {
-        case 0: return Time(x.time);
+        case 0:
+          return Time(x.time);
         case 1:
           return x.has_double ? F64(x.as_double)
                  : x.has_int  ? F64(static_cast<double>(x.as_int))
                               : Null();
-        case 2: return x.has_double ? F64(x.as_double) : Null();
-        case 3: return x.has_int ? I64(x.as_int) : Null();
-        case 4: return Id(x.span_id);
-        case 5: return Id(x.trace_id);
-        case 6: return Attrs(x.filtered_attributes);
+        case 2:
+          return x.has_double ? F64(x.as_double) : Null();
+        case 3:
+          return x.has_int ? I64(x.as_int) : Null();
+        case 4:
+          return Id(x.span_id);
+        case 5:
+          return Id(x.trace_id);
+        case 6:
+          return Attrs(x.filtered_attributes);
       }
       break;
     }
-    case StructKind::kNone: break;
+    case StructKind::kNone:
+      break;
   }
   return Null();
 }
 
 void AppendValueText(const Value& v, std::string* out) {
   switch (v.kind) {
-    case VKind::kNull: break;
-    case VKind::kStr: out->append(v.s); break;
-    case VKind::kU64: AppendUInt(v.u, out); break;
-    case VKind::kI64: AppendInt(v.i, out); break;
-    case VKind::kF64: AppendDouble(v.d, out); break;
-    case VKind::kBool: out->append(v.b ? "true" : "false"); break;
-    case VKind::kTime: AppendRfc3339Nano(v.u, out); break;
-    case VKind::kId: AppendHex(v.s, out); break;
-    case VKind::kEnum: out->append(v.s); break;
-    case VKind::kAny: AppendAnyValueText(v.s, out); break;
-    default: AppendValueJson(v, out); break;  // maps and arrays as JSON text
+    case VKind::kNull:
+      break;
+    case VKind::kStr:
+      out->append(v.s);
+      break;
+    case VKind::kU64:
+      AppendUInt(v.u, out);
+      break;
+    case VKind::kI64:
+      AppendInt(v.i, out);
+      break;
+    case VKind::kF64:
+      AppendDouble(v.d, out);
+      break;
+    case VKind::kBool:
+      out->append(v.b ? "true" : "false");
+      break;
+    case VKind::kTime:
+      AppendRfc3339Nano(v.u, out);
+      break;
+    case VKind::kId:
+      AppendHex(v.s, out);
+      break;
+    case VKind::kEnum:
+      out->append(v.s);
+      break;
+    case VKind::kAny:
+      AppendAnyValueText(v.s, out);
+      break;
+    default:
+      AppendValueJson(v, out);
+      break;  // maps and arrays as JSON text
   }
 }
 
 void AppendValueJson(const Value& v, std::string* out) {
   switch (v.kind) {
-    case VKind::kNull: out->append("null"); return;
+    case VKind::kNull:
+      out->append("null");
+      return;
     case VKind::kU64:
     case VKind::kI64:
-    case VKind::kBool: AppendValueText(v, out); return;
+    case VKind::kBool:
+      AppendValueText(v, out);
+      return;
     case VKind::kF64:
       if (v.d != v.d || v.d - v.d != 0) {
         out->push_back('"');
@@ -509,7 +620,9 @@ void AppendValueJson(const Value& v, std::string* out) {
         AppendDouble(v.d, out);
       }
       return;
-    case VKind::kAttrs: AppendAttributesJson(v.rep, out); return;
+    case VKind::kAttrs:
+      AppendAttributesJson(v.rep, out);
+      return;
     case VKind::kPackedU64:
     case VKind::kPackedF64: {
       out->push_back('[');

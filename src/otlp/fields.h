@@ -22,20 +22,65 @@ std::string_view FlatTypeName(FlatType t);
 
 enum class FieldId : uint8_t {
   // shared
-  kResourceAttributes, kResourceSchemaUrl, kResourceDroppedAttributesCount,
-  kScopeName, kScopeVersion, kScopeAttributes, kScopeSchemaUrl, kScopeDroppedAttributesCount,
-  kAttributes, kFlags, kDroppedAttributesCount,
+  kResourceAttributes,
+  kResourceSchemaUrl,
+  kResourceDroppedAttributesCount,
+  kScopeName,
+  kScopeVersion,
+  kScopeAttributes,
+  kScopeSchemaUrl,
+  kScopeDroppedAttributesCount,
+  kAttributes,
+  kFlags,
+  kDroppedAttributesCount,
   // logs
-  kTimestamp, kObservedTimestamp, kSeverityNumber, kSeverityText, kBody, kTraceId, kSpanId,
+  kTimestamp,
+  kObservedTimestamp,
+  kSeverityNumber,
+  kSeverityText,
+  kBody,
+  kTraceId,
+  kSpanId,
   kEventName,
   // traces
-  kParentSpanId, kTraceState, kName, kKind, kStartTimestamp, kEndTimestamp, kDurationNs,
-  kStatusCode, kStatusMessage, kDroppedEventsCount, kDroppedLinksCount, kEvents, kLinks,
+  kParentSpanId,
+  kTraceState,
+  kName,
+  kKind,
+  kStartTimestamp,
+  kEndTimestamp,
+  kDurationNs,
+  kStatusCode,
+  kStatusMessage,
+  kDroppedEventsCount,
+  kDroppedLinksCount,
+  kEvents,
+  kLinks,
   // metrics (kTimestamp and kStartTimestamp are shared with the above)
-  kMetricName, kMetricDescription, kMetricUnit, kMetricType, kAggregationTemporality,
-  kIsMonotonic, kValue, kValueDouble, kValueInt, kCount, kSum, kMin, kMax, kBucketCounts,
-  kExplicitBounds, kScale, kZeroCount, kZeroThreshold, kPositiveOffset,
-  kPositiveBucketCounts, kNegativeOffset, kNegativeBucketCounts, kQuantileValues, kExemplars,
+  kMetricName,
+  kMetricDescription,
+  kMetricUnit,
+  kMetricType,
+  kAggregationTemporality,
+  kIsMonotonic,
+  kValue,
+  kValueDouble,
+  kValueInt,
+  kCount,
+  kSum,
+  kMin,
+  kMax,
+  kBucketCounts,
+  kExplicitBounds,
+  kScale,
+  kZeroCount,
+  kZeroThreshold,
+  kPositiveOffset,
+  kPositiveBucketCounts,
+  kNegativeOffset,
+  kNegativeBucketCounts,
+  kQuantileValues,
+  kExemplars,
 };
 
 // Element types of array-of-object fields.
@@ -68,8 +113,8 @@ std::span<const MemberInfo> MembersOf(StructKind k);
 // objects ("events.name", giving an array of names).
 struct FieldPath {
   const FieldInfo* field = nullptr;
-  std::string key;        // map key, when narrowed to one attribute
-  int member = -1;        // member index in MembersOf(field->element), or -1
+  std::string key;                    // map key, when narrowed to one attribute
+  int member = -1;                    // member index in MembersOf(field->element), or -1
   FlatType type = FlatType::kString;  // type of the resolved value
   bool keyed() const { return !key.empty(); }
 };
@@ -79,14 +124,20 @@ StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name);
 // The kinds of value an extraction yields. Several flatten to the same FlatType: a kTime
 // is a string in the schema (RFC 3339) but keeps its nanoseconds for time columns.
 enum class VKind : uint8_t {
-  kNull, kStr, kU64, kI64, kF64, kBool,
-  kTime,      // u = Unix nanoseconds
-  kId,        // s = raw id bytes (hex in text form)
-  kEnum,      // i = number, s = name
-  kAny,       // s = AnyValue message
-  kAttrs,     // rep = repeated KeyValue
-  kPackedU64, kPackedF64,  // packed
-  kStructs,   // rep = repeated messages of `element`
+  kNull,
+  kStr,
+  kU64,
+  kI64,
+  kF64,
+  kBool,
+  kTime,   // u = Unix nanoseconds
+  kId,     // s = raw id bytes (hex in text form)
+  kEnum,   // i = number, s = name
+  kAny,    // s = AnyValue message
+  kAttrs,  // rep = repeated KeyValue
+  kPackedU64,
+  kPackedF64,  // packed
+  kStructs,    // rep = repeated messages of `element`
 };
 
 struct Value {
@@ -99,7 +150,55 @@ struct Value {
   Repeated rep;
   Packed packed;
   StructKind element = StructKind::kNone;
+
+  static Value Str(std::string_view s) {
+    Value v;
+    v.kind = VKind::kStr;
+    v.s = s;
+    return v;
+  }
+  static Value U64(uint64_t u) {
+    Value v;
+    v.kind = VKind::kU64;
+    v.u = u;
+    return v;
+  }
+  static Value I64(int64_t i) {
+    Value v;
+    v.kind = VKind::kI64;
+    v.i = i;
+    return v;
+  }
+  static Value F64(double d) {
+    Value v;
+    v.kind = VKind::kF64;
+    v.d = d;
+    return v;
+  }
+  static Value Bool(bool b) {
+    Value v;
+    v.kind = VKind::kBool;
+    v.b = b;
+    return v;
+  }
+  static Value Time(uint64_t ns) {
+    Value v;
+    v.kind = VKind::kTime;
+    v.u = ns;
+    return v;
+  }
+  static Value Any(std::string_view msg) {
+    Value v;
+    v.kind = VKind::kAny;
+    v.s = msg;
+    return v;
+  }
 };
+
+// The member of an array-of-objects element type that a column or tuple element named
+// `name` refers to: names compare case-insensitively without '_' and '.', so ClickStack's
+// `Events.Timestamp` finds `timestamp`; aliases count too. -1 when none.
+int FindMember(StructKind k, std::string_view name);
 
 // The views of one record. Pointers not relevant to the signal are null.
 struct RecordCtx {

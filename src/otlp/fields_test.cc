@@ -32,13 +32,14 @@ TEST(Flatten, LogsVector) {
   EXPECT_EQ(v->rejected, 0u);
   auto recs = FlattenAll(Signal::kLogs, req);
   ASSERT_EQ(recs.size(), 1u);
-  EXPECT_EQ(recs[0],
-            R"({"timestamp":"1970-01-01T00:00:00.000000001Z","observed_timestamp":"1970-01-01T00:00:00Z",)"
-            R"("severity_number":9,"severity_text":"","body":"hi",)"
-            R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","flags":1,)"
-            R"("dropped_attributes_count":0,"resource_attributes":{"service.name":"a"},"scope_name":"s",)"
-            R"("scope_attributes":{},"attributes":{"n":"-1"},"event_name":"e","resource_schema_url":"",)"
-            R"("resource_dropped_attributes_count":0,"scope_schema_url":"","scope_dropped_attributes_count":0})");
+  EXPECT_EQ(
+      recs[0],
+      R"({"timestamp":"1970-01-01T00:00:00.000000001Z","observed_timestamp":"1970-01-01T00:00:00Z",)"
+      R"("severity_number":9,"severity_text":"","body":"hi",)"
+      R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","flags":1,)"
+      R"("dropped_attributes_count":0,"resource_attributes":{"service.name":"a"},"scope_name":"s",)"
+      R"("scope_attributes":{},"attributes":{"n":"-1"},"event_name":"e","resource_schema_url":"",)"
+      R"("resource_dropped_attributes_count":0,"scope_schema_url":"","scope_dropped_attributes_count":0})");
 }
 
 TEST(Flatten, TraceVectorTwoByteTag) {
@@ -50,14 +51,15 @@ TEST(Flatten, TraceVectorTwoByteTag) {
   EXPECT_EQ(v->records, 1u);
   auto recs = FlattenAll(Signal::kTraces, req);
   ASSERT_EQ(recs.size(), 1u);
-  EXPECT_EQ(recs[0],
-            R"({"trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","flags":769,)"
-            R"("name":"x","kind":"SERVER","start_timestamp":"1970-01-01T00:00:00.000000001Z",)"
-            R"("end_timestamp":"1970-01-01T00:00:00.000000002Z","duration_ns":1,"status_code":"ERROR",)"
-            R"("dropped_attributes_count":0,"dropped_events_count":0,"dropped_links_count":0,"events":[],)"
-            R"("links":[],"resource_attributes":{},"scope_name":"","scope_attributes":{},"attributes":{},)"
-            R"("resource_schema_url":"","resource_dropped_attributes_count":0,"scope_schema_url":"",)"
-            R"("scope_dropped_attributes_count":0})");
+  EXPECT_EQ(
+      recs[0],
+      R"({"trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","flags":769,)"
+      R"("name":"x","kind":"SERVER","start_timestamp":"1970-01-01T00:00:00.000000001Z",)"
+      R"("end_timestamp":"1970-01-01T00:00:00.000000002Z","duration_ns":1,"status_code":"ERROR",)"
+      R"("dropped_attributes_count":0,"dropped_events_count":0,"dropped_links_count":0,"events":[],)"
+      R"("links":[],"resource_attributes":{},"scope_name":"","scope_attributes":{},"attributes":{},)"
+      R"("resource_schema_url":"","resource_dropped_attributes_count":0,"scope_schema_url":"",)"
+      R"("scope_dropped_attributes_count":0})");
 }
 
 TEST(Flatten, HistogramPackedAndUnpackedAgree) {

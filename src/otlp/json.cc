@@ -29,10 +29,14 @@ bool EnumByName(std::string_view field, std::string_view name, int64_t* out) {
     int64_t value;
   };
   static constexpr E kNames[] = {
-      {"kind", "SPAN_KIND_UNSPECIFIED", 0}, {"kind", "SPAN_KIND_INTERNAL", 1},
-      {"kind", "SPAN_KIND_SERVER", 2},      {"kind", "SPAN_KIND_CLIENT", 3},
-      {"kind", "SPAN_KIND_PRODUCER", 4},    {"kind", "SPAN_KIND_CONSUMER", 5},
-      {"code", "STATUS_CODE_UNSET", 0},     {"code", "STATUS_CODE_OK", 1},
+      {"kind", "SPAN_KIND_UNSPECIFIED", 0},
+      {"kind", "SPAN_KIND_INTERNAL", 1},
+      {"kind", "SPAN_KIND_SERVER", 2},
+      {"kind", "SPAN_KIND_CLIENT", 3},
+      {"kind", "SPAN_KIND_PRODUCER", 4},
+      {"kind", "SPAN_KIND_CONSUMER", 5},
+      {"code", "STATUS_CODE_UNSET", 0},
+      {"code", "STATUS_CODE_OK", 1},
       {"code", "STATUS_CODE_ERROR", 2},
       {"aggregationTemporality", "AGGREGATION_TEMPORALITY_UNSPECIFIED", 0},
       {"aggregationTemporality", "AGGREGATION_TEMPORALITY_DELTA", 1},
@@ -45,12 +49,11 @@ bool EnumByName(std::string_view field, std::string_view name, int64_t* out) {
     }
   }
   if (field == "severityNumber" && name.starts_with("SEVERITY_NUMBER_")) {
-    static constexpr std::string_view kSev[] = {"UNSPECIFIED", "TRACE", "TRACE2", "TRACE3",
-                                                "TRACE4", "DEBUG", "DEBUG2", "DEBUG3", "DEBUG4",
-                                                "INFO", "INFO2", "INFO3", "INFO4", "WARN",
-                                                "WARN2", "WARN3", "WARN4", "ERROR", "ERROR2",
-                                                "ERROR3", "ERROR4", "FATAL", "FATAL2", "FATAL3",
-                                                "FATAL4"};
+    static constexpr std::string_view kSev[] = {
+        "UNSPECIFIED", "TRACE",  "TRACE2", "TRACE3", "TRACE4", "DEBUG",  "DEBUG2",
+        "DEBUG3",      "DEBUG4", "INFO",   "INFO2",  "INFO3",  "INFO4",  "WARN",
+        "WARN2",       "WARN3",  "WARN4",  "ERROR",  "ERROR2", "ERROR3", "ERROR4",
+        "FATAL",       "FATAL2", "FATAL3", "FATAL4"};
     std::string_view rest = name.substr(16);
     for (int64_t i = 0; i < 25; ++i) {
       if (kSev[i] == rest) {
@@ -81,7 +84,9 @@ bool ParseIntText(std::string_view s, bool is_signed, uint64_t* bits) {
 // Reads an integer given as a JSON number or a decimal string.
 bool ReadInt(const element& e, bool is_signed, uint64_t* bits) {
   switch (e.type()) {
-    case element_type::INT64: *bits = static_cast<uint64_t>(int64_t(e.get_int64())); return true;
+    case element_type::INT64:
+      *bits = static_cast<uint64_t>(int64_t(e.get_int64()));
+      return true;
     case element_type::UINT64:
       if (is_signed) return false;
       *bits = uint64_t(e.get_uint64());
@@ -95,28 +100,40 @@ bool ReadInt(const element& e, bool is_signed, uint64_t* bits) {
       *bits = is_signed ? static_cast<uint64_t>(static_cast<int64_t>(d)) : static_cast<uint64_t>(d);
       return true;
     }
-    case element_type::STRING: return ParseIntText(std::string_view(e.get_string()), is_signed, bits);
-    default: return false;
+    case element_type::STRING:
+      return ParseIntText(std::string_view(e.get_string()), is_signed, bits);
+    default:
+      return false;
   }
 }
 
 bool ReadDouble(const element& e, double* d) {
   switch (e.type()) {
-    case element_type::INT64: *d = static_cast<double>(int64_t(e.get_int64())); return true;
-    case element_type::UINT64: *d = static_cast<double>(uint64_t(e.get_uint64())); return true;
-    case element_type::DOUBLE: *d = double(e.get_double()); return true;
+    case element_type::INT64:
+      *d = static_cast<double>(int64_t(e.get_int64()));
+      return true;
+    case element_type::UINT64:
+      *d = static_cast<double>(uint64_t(e.get_uint64()));
+      return true;
+    case element_type::DOUBLE:
+      *d = double(e.get_double());
+      return true;
     case element_type::STRING: {
       std::string_view s = e.get_string();
-      if (s == "NaN") *d = std::numeric_limits<double>::quiet_NaN();
-      else if (s == "Infinity") *d = std::numeric_limits<double>::infinity();
-      else if (s == "-Infinity") *d = -std::numeric_limits<double>::infinity();
+      if (s == "NaN")
+        *d = std::numeric_limits<double>::quiet_NaN();
+      else if (s == "Infinity")
+        *d = std::numeric_limits<double>::infinity();
+      else if (s == "-Infinity")
+        *d = -std::numeric_limits<double>::infinity();
       else {
         auto r = std::from_chars(s.data(), s.data() + s.size(), *d);
         return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
       }
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -298,7 +315,8 @@ class Transcoder {
         out->append(reinterpret_cast<const char*>(&v), 4);
         return absl::OkStatus();
       }
-      case FType::kMessage: break;
+      case FType::kMessage:
+        break;
     }
     (void)packed;
     return Bad(key, "unsupported field type");

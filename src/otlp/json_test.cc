@@ -21,16 +21,18 @@ std::string FlatOf(Signal s, const std::string& json) {
 
 TEST(OtlpJson, SameBytesAsTheWireVector) {
   // The otlp-wire.md logs vector, written as OTLP/JSON, must transcode to the same bytes.
-  const std::string json = R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]},
+  const std::string json =
+      R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]},
     "scopeLogs":[{"scope":{"name":"s"},"logRecords":[{"timeUnixNano":"1","severityNumber":9,"body":{"stringValue":"hi"},
     "attributes":[{"key":"n","value":{"intValue":"-1"}}],"flags":1,"traceId":"0af7651916cd43dd8448eb211c80319c",
     "spanId":"b7ad6b7169203331","eventName":"e"}]}]}]})";
   std::string proto;
   ASSERT_TRUE(JsonToProto(Signal::kLogs, json, &proto).ok());
-  EXPECT_EQ(absl::BytesToHexString(proto),
-            "0a670a150a130a0c736572766963652e6e616d6512030a0161124e0a030a0173124709010000000000000010"
-            "092a040a02686932100a016e120b18ffffffffffffffffff0145010000004a100af7651916cd43dd8448eb21"
-            "1c80319c5208b7ad6b7169203331620165");
+  EXPECT_EQ(
+      absl::BytesToHexString(proto),
+      "0a670a150a130a0c736572766963652e6e616d6512030a0161124e0a030a0173124709010000000000000010"
+      "092a040a02686932100a016e120b18ffffffffffffffffff0145010000004a100af7651916cd43dd8448eb21"
+      "1c80319c5208b7ad6b7169203331620165");
 }
 
 TEST(OtlpJson, Leniency) {
@@ -46,7 +48,8 @@ TEST(OtlpJson, Leniency) {
 }
 
 TEST(OtlpJson, MetricsShapes) {
-  const std::string a = FlatOf(Signal::kMetrics, R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[
+  const std::string a =
+      FlatOf(Signal::kMetrics, R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[
       {"name":"h","histogram":{"aggregationTemporality":"AGGREGATION_TEMPORALITY_DELTA","dataPoints":[
         {"timeUnixNano":"5","count":"3","bucketCounts":["1",2],"explicitBounds":[0.5],"min":1}]}},
       {"name":"e","exponentialHistogram":{"dataPoints":[{"scale":-2,"positive":{"offset":-1,"bucketCounts":["4"]}}]}}]}]}]})");
@@ -67,14 +70,17 @@ TEST(OtlpJson, Errors) {
   };
   EXPECT_NE(bad("{").find("invalid JSON"), std::string::npos);
   EXPECT_NE(bad(R"({"resourceSpans":{}})").find("expected an array"), std::string::npos);
-  EXPECT_NE(bad(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"abc"}]}]}]})").find("traceId"),
-            std::string::npos);
-  EXPECT_NE(bad(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"zz00000000000000"}]}]}]})").find("hex"),
+  EXPECT_NE(
+      bad(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"abc"}]}]}]})").find("traceId"),
+      std::string::npos);
+  EXPECT_NE(bad(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"zz00000000000000"}]}]}]})")
+                .find("hex"),
             std::string::npos);
   EXPECT_NE(bad(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"1.5"}]}]}]})")
                 .find("startTimeUnixNano"),
             std::string::npos);
-  EXPECT_NE(bad(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"SPAN_KIND_NOPE"}]}]}]})").find("kind"),
+  EXPECT_NE(bad(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"SPAN_KIND_NOPE"}]}]}]})")
+                .find("kind"),
             std::string::npos);
   EXPECT_NE(bad(R"({"resourceSpans":[null]})").find("null inside an array"), std::string::npos);
 }

@@ -7,8 +7,7 @@ using F = FType;
 constexpr int8_t kNo = -1;
 
 // Forward declarations: messages refer to each other (AnyValue is recursive).
-extern const MsgDef kAnyValue, kKeyValue, kArrayValue, kKeyValueList, kScope, kResource,
-    kEntityRef;
+extern const MsgDef kAnyValue, kKeyValue, kArrayValue, kKeyValueList, kScope, kResource, kEntityRef;
 
 const FieldDef kAnyValueFields[] = {
     {1, "stringValue", "string_value", F::kString, false, nullptr, 0},
@@ -196,8 +195,7 @@ const FieldDef kHistogramPointFields[] = {
     {11, "min", "min", F::kDouble, false, nullptr, kNo},
     {12, "max", "max", F::kDouble, false, nullptr, kNo},
 };
-const MsgDef kHistogramPoint{"HistogramDataPoint", kHistogramPointFields,
-                             RecordKind::kDataPoint};
+const MsgDef kHistogramPoint{"HistogramDataPoint", kHistogramPointFields, RecordKind::kDataPoint};
 
 const FieldDef kBucketsFields[] = {
     {1, "offset", "offset", F::kSInt32, false, nullptr, kNo},
@@ -302,9 +300,12 @@ const MsgDef kMetricsRequest{"ExportMetricsServiceRequest", kMetricsRequestField
 
 const MsgDef& RequestDef(Signal s) {
   switch (s) {
-    case Signal::kLogs: return kLogsRequest;
-    case Signal::kMetrics: return kMetricsRequest;
-    case Signal::kTraces: return kTracesRequest;
+    case Signal::kLogs:
+      return kLogsRequest;
+    case Signal::kMetrics:
+      return kMetricsRequest;
+    case Signal::kTraces:
+      return kTracesRequest;
   }
   return kLogsRequest;
 }

@@ -15,14 +15,14 @@ namespace sluice::otlp {
 enum class FType : uint8_t {
   kMessage,
   kString,
-  kBytes,          // JSON: base64
-  kHexId,          // bytes; JSON: hex (trace/span ids)
-  kInt64,          // varint
-  kUInt64,         // varint
-  kInt32,          // varint, also enums
-  kUInt32,         // varint
-  kBool,           // varint
-  kSInt32,         // zigzag varint
+  kBytes,   // JSON: base64
+  kHexId,   // bytes; JSON: hex (trace/span ids)
+  kInt64,   // varint
+  kUInt64,  // varint
+  kInt32,   // varint, also enums
+  kUInt32,  // varint
+  kBool,    // varint
+  kSInt32,  // zigzag varint
   kFixed64,
   kSFixed64,
   kDouble,

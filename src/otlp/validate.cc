@@ -54,9 +54,15 @@ class Walker {
         last_oneof_member = static_cast<int>(f->number);
       }
       switch (r.wire_type()) {
-        case kVarint: r.Varint(); break;
-        case kI64: r.Fixed64(); break;
-        case kI32: r.Fixed32(); break;
+        case kVarint:
+          r.Varint();
+          break;
+        case kI64:
+          r.Fixed64();
+          break;
+        case kI32:
+          r.Fixed32();
+          break;
         case kLen: {
           std::string_view payload = r.Len();
           if (!r.ok()) break;
@@ -75,7 +81,8 @@ class Walker {
           }
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
     if (!r.ok()) return absl::InvalidArgumentError(Cat("malformed protobuf in ", def.name));
@@ -178,7 +185,8 @@ std::string_view CheckSpan(std::string_view span) {
       r.Skip();
     }
   }
-  if (!IsValidId(trace_id, 16)) return "span with an invalid trace_id (must be 16 bytes, not all zero)";
+  if (!IsValidId(trace_id, 16))
+    return "span with an invalid trace_id (must be 16 bytes, not all zero)";
   if (!IsValidId(span_id, 8)) return "span with an invalid span_id (must be 8 bytes, not all zero)";
   return {};
 }

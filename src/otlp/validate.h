@@ -17,8 +17,8 @@ namespace sluice::otlp {
 inline constexpr int kMaxDepth = 100;
 
 struct ValidateResult {
-  uint64_t records = 0;   // log records, spans or data points that will be delivered
-  uint64_t rejected = 0;  // records dropped as invalid (not in `records`)
+  uint64_t records = 0;         // log records, spans or data points that will be delivered
+  uint64_t rejected = 0;        // records dropped as invalid (not in `records`)
   std::string first_rejection;  // why the first rejected record was rejected
   // True when a singular message field or a oneof occurs more than once, in which case
   // the request is rewritten by Canonicalize before use.

@@ -13,14 +13,30 @@ inline double BitsToDouble(uint64_t b) {
 
 // Field readers that ignore a field whose wire type does not match (protobuf treats it
 // as an unknown field).
-#define SLUICE_LEN(dst) \
-  if (r.wire_type() == kLen) { dst = r.Len(); } else { r.Skip(); }
-#define SLUICE_VARINT(dst, T) \
-  if (r.wire_type() == kVarint) { dst = static_cast<T>(r.Varint()); } else { r.Skip(); }
-#define SLUICE_F64(dst) \
-  if (r.wire_type() == kI64) { dst = r.Fixed64(); } else { r.Skip(); }
-#define SLUICE_F32(dst) \
-  if (r.wire_type() == kI32) { dst = r.Fixed32(); } else { r.Skip(); }
+#define SLUICE_LEN(dst)        \
+  if (r.wire_type() == kLen) { \
+    dst = r.Len();             \
+  } else {                     \
+    r.Skip();                  \
+  }
+#define SLUICE_VARINT(dst, T)         \
+  if (r.wire_type() == kVarint) {     \
+    dst = static_cast<T>(r.Varint()); \
+  } else {                            \
+    r.Skip();                         \
+  }
+#define SLUICE_F64(dst)        \
+  if (r.wire_type() == kI64) { \
+    dst = r.Fixed64();         \
+  } else {                     \
+    r.Skip();                  \
+  }
+#define SLUICE_F32(dst)        \
+  if (r.wire_type() == kI32) { \
+    dst = r.Fixed32();         \
+  } else {                     \
+    r.Skip();                  \
+  }
 
 }  // namespace
 
@@ -30,9 +46,14 @@ Envelope ParseEnvelope(std::string_view msg) {
   WireReader r(msg);
   while (r.Next()) {
     switch (r.field()) {
-      case 1: SLUICE_LEN(e.head); break;
-      case 3: SLUICE_LEN(e.schema_url); break;
-      default: r.Skip();
+      case 1:
+        SLUICE_LEN(e.head);
+        break;
+      case 3:
+        SLUICE_LEN(e.schema_url);
+        break;
+      default:
+        r.Skip();
     }
   }
   return e;
@@ -60,10 +81,17 @@ ScopeView ParseScope(std::string_view scope, std::string_view schema_url) {
   WireReader r(scope);
   while (r.Next()) {
     switch (r.field()) {
-      case 1: SLUICE_LEN(v.name); break;
-      case 2: SLUICE_LEN(v.version); break;
-      case 4: SLUICE_VARINT(v.dropped_attributes_count, uint32_t); break;
-      default: r.Skip();
+      case 1:
+        SLUICE_LEN(v.name);
+        break;
+      case 2:
+        SLUICE_LEN(v.version);
+        break;
+      case 4:
+        SLUICE_VARINT(v.dropped_attributes_count, uint32_t);
+        break;
+      default:
+        r.Skip();
     }
   }
   return v;
@@ -75,9 +103,15 @@ LogView ParseLog(std::string_view rec) {
   WireReader r(rec);
   while (r.Next()) {
     switch (r.field()) {
-      case 1: SLUICE_F64(v.time); break;
-      case 2: SLUICE_VARINT(v.severity_number, int32_t); break;
-      case 3: SLUICE_LEN(v.severity_text); break;
+      case 1:
+        SLUICE_F64(v.time);
+        break;
+      case 2:
+        SLUICE_VARINT(v.severity_number, int32_t);
+        break;
+      case 3:
+        SLUICE_LEN(v.severity_text);
+        break;
       case 5:
         if (r.wire_type() == kLen) {
           v.body = r.Len();
@@ -86,13 +120,26 @@ LogView ParseLog(std::string_view rec) {
           r.Skip();
         }
         break;
-      case 7: SLUICE_VARINT(v.dropped_attributes_count, uint32_t); break;
-      case 8: SLUICE_F32(v.flags); break;
-      case 9: SLUICE_LEN(v.trace_id); break;
-      case 10: SLUICE_LEN(v.span_id); break;
-      case 11: SLUICE_F64(v.observed_time); break;
-      case 12: SLUICE_LEN(v.event_name); break;
-      default: r.Skip();
+      case 7:
+        SLUICE_VARINT(v.dropped_attributes_count, uint32_t);
+        break;
+      case 8:
+        SLUICE_F32(v.flags);
+        break;
+      case 9:
+        SLUICE_LEN(v.trace_id);
+        break;
+      case 10:
+        SLUICE_LEN(v.span_id);
+        break;
+      case 11:
+        SLUICE_F64(v.observed_time);
+        break;
+      case 12:
+        SLUICE_LEN(v.event_name);
+        break;
+      default:
+        r.Skip();
     }
   }
   return v;
@@ -106,17 +153,39 @@ SpanView ParseSpan(std::string_view span) {
   WireReader r(span);
   while (r.Next()) {
     switch (r.field()) {
-      case 1: SLUICE_LEN(v.trace_id); break;
-      case 2: SLUICE_LEN(v.span_id); break;
-      case 3: SLUICE_LEN(v.trace_state); break;
-      case 4: SLUICE_LEN(v.parent_span_id); break;
-      case 5: SLUICE_LEN(v.name); break;
-      case 6: SLUICE_VARINT(v.kind, int32_t); break;
-      case 7: SLUICE_F64(v.start_time); break;
-      case 8: SLUICE_F64(v.end_time); break;
-      case 10: SLUICE_VARINT(v.dropped_attributes_count, uint32_t); break;
-      case 12: SLUICE_VARINT(v.dropped_events_count, uint32_t); break;
-      case 14: SLUICE_VARINT(v.dropped_links_count, uint32_t); break;
+      case 1:
+        SLUICE_LEN(v.trace_id);
+        break;
+      case 2:
+        SLUICE_LEN(v.span_id);
+        break;
+      case 3:
+        SLUICE_LEN(v.trace_state);
+        break;
+      case 4:
+        SLUICE_LEN(v.parent_span_id);
+        break;
+      case 5:
+        SLUICE_LEN(v.name);
+        break;
+      case 6:
+        SLUICE_VARINT(v.kind, int32_t);
+        break;
+      case 7:
+        SLUICE_F64(v.start_time);
+        break;
+      case 8:
+        SLUICE_F64(v.end_time);
+        break;
+      case 10:
+        SLUICE_VARINT(v.dropped_attributes_count, uint32_t);
+        break;
+      case 12:
+        SLUICE_VARINT(v.dropped_events_count, uint32_t);
+        break;
+      case 14:
+        SLUICE_VARINT(v.dropped_links_count, uint32_t);
+        break;
       case 15:
         if (r.wire_type() == kLen) {
           // Status: 2 message, 3 code. A repeated status merges; last value wins.
@@ -134,8 +203,11 @@ SpanView ParseSpan(std::string_view span) {
           r.Skip();
         }
         break;
-      case 16: SLUICE_F32(v.flags); break;
-      default: r.Skip();
+      case 16:
+        SLUICE_F32(v.flags);
+        break;
+      default:
+        r.Skip();
     }
   }
   return v;
@@ -147,9 +219,15 @@ MetricView ParseMetric(std::string_view metric) {
   while (r.Next()) {
     uint32_t f = r.field();
     switch (f) {
-      case 1: SLUICE_LEN(v.name); break;
-      case 2: SLUICE_LEN(v.description); break;
-      case 3: SLUICE_LEN(v.unit); break;
+      case 1:
+        SLUICE_LEN(v.name);
+        break;
+      case 2:
+        SLUICE_LEN(v.description);
+        break;
+      case 3:
+        SLUICE_LEN(v.unit);
+        break;
       case 5:
       case 7:
       case 9:
@@ -157,16 +235,17 @@ MetricView ParseMetric(std::string_view metric) {
       case 11:
         if (r.wire_type() == kLen) {
           v.data = r.Len();
-          v.kind = f == 5   ? MetricKind::kGauge
-                   : f == 7 ? MetricKind::kSum
-                   : f == 9 ? MetricKind::kHistogram
+          v.kind = f == 5    ? MetricKind::kGauge
+                   : f == 7  ? MetricKind::kSum
+                   : f == 9  ? MetricKind::kHistogram
                    : f == 10 ? MetricKind::kExpHistogram
                              : MetricKind::kSummary;
         } else {
           r.Skip();
         }
         break;
-      default: r.Skip();
+      default:
+        r.Skip();
     }
   }
   if (v.kind == MetricKind::kSum || v.kind == MetricKind::kHistogram ||
@@ -207,8 +286,12 @@ void ParseNumberPoint(std::string_view p, PointView* v) {
   WireReader r(p);
   while (r.Next()) {
     switch (r.field()) {
-      case 2: SLUICE_F64(v->start_time); break;
-      case 3: SLUICE_F64(v->time); break;
+      case 2:
+        SLUICE_F64(v->start_time);
+        break;
+      case 3:
+        SLUICE_F64(v->time);
+        break;
       case 4:
         if (r.wire_type() == kI64) {
           v->as_double = BitsToDouble(r.Fixed64());
@@ -227,8 +310,11 @@ void ParseNumberPoint(std::string_view p, PointView* v) {
           r.Skip();
         }
         break;
-      case 8: SLUICE_VARINT(v->flags, uint32_t); break;
-      default: r.Skip();
+      case 8:
+        SLUICE_VARINT(v->flags, uint32_t);
+        break;
+      default:
+        r.Skip();
     }
   }
 }
@@ -242,20 +328,45 @@ void ParseHistogramPoint(std::string_view p, PointView* v) {
   uint64_t bits = 0;
   while (r.Next()) {
     switch (r.field()) {
-      case 2: SLUICE_F64(v->start_time); break;
-      case 3: SLUICE_F64(v->time); break;
-      case 4: SLUICE_F64(v->count); break;
-      case 5:
-        if (r.wire_type() == kI64) { bits = r.Fixed64(); v->sum = BitsToDouble(bits); v->has_sum = true; } else { r.Skip(); }
+      case 2:
+        SLUICE_F64(v->start_time);
         break;
-      case 10: SLUICE_VARINT(v->flags, uint32_t); break;
+      case 3:
+        SLUICE_F64(v->time);
+        break;
+      case 4:
+        SLUICE_F64(v->count);
+        break;
+      case 5:
+        if (r.wire_type() == kI64) {
+          bits = r.Fixed64();
+          v->sum = BitsToDouble(bits);
+          v->has_sum = true;
+        } else {
+          r.Skip();
+        }
+        break;
+      case 10:
+        SLUICE_VARINT(v->flags, uint32_t);
+        break;
       case 11:
-        if (r.wire_type() == kI64) { v->min = BitsToDouble(r.Fixed64()); v->has_min = true; } else { r.Skip(); }
+        if (r.wire_type() == kI64) {
+          v->min = BitsToDouble(r.Fixed64());
+          v->has_min = true;
+        } else {
+          r.Skip();
+        }
         break;
       case 12:
-        if (r.wire_type() == kI64) { v->max = BitsToDouble(r.Fixed64()); v->has_max = true; } else { r.Skip(); }
+        if (r.wire_type() == kI64) {
+          v->max = BitsToDouble(r.Fixed64());
+          v->has_max = true;
+        } else {
+          r.Skip();
+        }
         break;
-      default: r.Skip();
+      default:
+        r.Skip();
     }
   }
 }
@@ -266,33 +377,75 @@ void ParseExpHistogramPoint(std::string_view p, PointView* v) {
   WireReader r(p);
   while (r.Next()) {
     switch (r.field()) {
-      case 2: SLUICE_F64(v->start_time); break;
-      case 3: SLUICE_F64(v->time); break;
-      case 4: SLUICE_F64(v->count); break;
+      case 2:
+        SLUICE_F64(v->start_time);
+        break;
+      case 3:
+        SLUICE_F64(v->time);
+        break;
+      case 4:
+        SLUICE_F64(v->count);
+        break;
       case 5:
-        if (r.wire_type() == kI64) { v->sum = BitsToDouble(r.Fixed64()); v->has_sum = true; } else { r.Skip(); }
+        if (r.wire_type() == kI64) {
+          v->sum = BitsToDouble(r.Fixed64());
+          v->has_sum = true;
+        } else {
+          r.Skip();
+        }
         break;
       case 6:
-        if (r.wire_type() == kVarint) { v->scale = ZigZag32(r.Varint()); } else { r.Skip(); }
+        if (r.wire_type() == kVarint) {
+          v->scale = ZigZag32(r.Varint());
+        } else {
+          r.Skip();
+        }
         break;
-      case 7: SLUICE_F64(v->zero_count); break;
+      case 7:
+        SLUICE_F64(v->zero_count);
+        break;
       case 8:
-        if (r.wire_type() == kLen) { v->positive = ParseBuckets(r.Len()); } else { r.Skip(); }
+        if (r.wire_type() == kLen) {
+          v->positive = ParseBuckets(r.Len());
+        } else {
+          r.Skip();
+        }
         break;
       case 9:
-        if (r.wire_type() == kLen) { v->negative = ParseBuckets(r.Len()); } else { r.Skip(); }
+        if (r.wire_type() == kLen) {
+          v->negative = ParseBuckets(r.Len());
+        } else {
+          r.Skip();
+        }
         break;
-      case 10: SLUICE_VARINT(v->flags, uint32_t); break;
+      case 10:
+        SLUICE_VARINT(v->flags, uint32_t);
+        break;
       case 12:
-        if (r.wire_type() == kI64) { v->min = BitsToDouble(r.Fixed64()); v->has_min = true; } else { r.Skip(); }
+        if (r.wire_type() == kI64) {
+          v->min = BitsToDouble(r.Fixed64());
+          v->has_min = true;
+        } else {
+          r.Skip();
+        }
         break;
       case 13:
-        if (r.wire_type() == kI64) { v->max = BitsToDouble(r.Fixed64()); v->has_max = true; } else { r.Skip(); }
+        if (r.wire_type() == kI64) {
+          v->max = BitsToDouble(r.Fixed64());
+          v->has_max = true;
+        } else {
+          r.Skip();
+        }
         break;
       case 14:
-        if (r.wire_type() == kI64) { v->zero_threshold = BitsToDouble(r.Fixed64()); } else { r.Skip(); }
+        if (r.wire_type() == kI64) {
+          v->zero_threshold = BitsToDouble(r.Fixed64());
+        } else {
+          r.Skip();
+        }
         break;
-      default: r.Skip();
+      default:
+        r.Skip();
     }
   }
 }
@@ -303,14 +456,28 @@ void ParseSummaryPoint(std::string_view p, PointView* v) {
   WireReader r(p);
   while (r.Next()) {
     switch (r.field()) {
-      case 2: SLUICE_F64(v->start_time); break;
-      case 3: SLUICE_F64(v->time); break;
-      case 4: SLUICE_F64(v->count); break;
-      case 5:
-        if (r.wire_type() == kI64) { v->sum = BitsToDouble(r.Fixed64()); v->has_sum = true; } else { r.Skip(); }
+      case 2:
+        SLUICE_F64(v->start_time);
         break;
-      case 8: SLUICE_VARINT(v->flags, uint32_t); break;
-      default: r.Skip();
+      case 3:
+        SLUICE_F64(v->time);
+        break;
+      case 4:
+        SLUICE_F64(v->count);
+        break;
+      case 5:
+        if (r.wire_type() == kI64) {
+          v->sum = BitsToDouble(r.Fixed64());
+          v->has_sum = true;
+        } else {
+          r.Skip();
+        }
+        break;
+      case 8:
+        SLUICE_VARINT(v->flags, uint32_t);
+        break;
+      default:
+        r.Skip();
     }
   }
 }
@@ -321,11 +488,20 @@ PointView ParsePoint(MetricKind kind, std::string_view p) {
   PointView v;
   switch (kind) {
     case MetricKind::kGauge:
-    case MetricKind::kSum: ParseNumberPoint(p, &v); break;
-    case MetricKind::kHistogram: ParseHistogramPoint(p, &v); break;
-    case MetricKind::kExpHistogram: ParseExpHistogramPoint(p, &v); break;
-    case MetricKind::kSummary: ParseSummaryPoint(p, &v); break;
-    case MetricKind::kNone: break;
+    case MetricKind::kSum:
+      ParseNumberPoint(p, &v);
+      break;
+    case MetricKind::kHistogram:
+      ParseHistogramPoint(p, &v);
+      break;
+    case MetricKind::kExpHistogram:
+      ParseExpHistogramPoint(p, &v);
+      break;
+    case MetricKind::kSummary:
+      ParseSummaryPoint(p, &v);
+      break;
+    case MetricKind::kNone:
+      break;
   }
   return v;
 }
@@ -336,10 +512,17 @@ EventView ParseEvent(std::string_view e) {
   WireReader r(e);
   while (r.Next()) {
     switch (r.field()) {
-      case 1: SLUICE_F64(v.time); break;
-      case 2: SLUICE_LEN(v.name); break;
-      case 4: SLUICE_VARINT(v.dropped_attributes_count, uint32_t); break;
-      default: r.Skip();
+      case 1:
+        SLUICE_F64(v.time);
+        break;
+      case 2:
+        SLUICE_LEN(v.name);
+        break;
+      case 4:
+        SLUICE_VARINT(v.dropped_attributes_count, uint32_t);
+        break;
+      default:
+        r.Skip();
     }
   }
   return v;
@@ -351,12 +534,23 @@ LinkView ParseLink(std::string_view l) {
   WireReader r(l);
   while (r.Next()) {
     switch (r.field()) {
-      case 1: SLUICE_LEN(v.trace_id); break;
-      case 2: SLUICE_LEN(v.span_id); break;
-      case 3: SLUICE_LEN(v.trace_state); break;
-      case 5: SLUICE_VARINT(v.dropped_attributes_count, uint32_t); break;
-      case 6: SLUICE_F32(v.flags); break;
-      default: r.Skip();
+      case 1:
+        SLUICE_LEN(v.trace_id);
+        break;
+      case 2:
+        SLUICE_LEN(v.span_id);
+        break;
+      case 3:
+        SLUICE_LEN(v.trace_state);
+        break;
+      case 5:
+        SLUICE_VARINT(v.dropped_attributes_count, uint32_t);
+        break;
+      case 6:
+        SLUICE_F32(v.flags);
+        break;
+      default:
+        r.Skip();
     }
   }
   return v;
@@ -383,16 +577,35 @@ ExemplarView ParseExemplar(std::string_view e) {
   WireReader r(e);
   while (r.Next()) {
     switch (r.field()) {
-      case 2: SLUICE_F64(v.time); break;
+      case 2:
+        SLUICE_F64(v.time);
+        break;
       case 3:
-        if (r.wire_type() == kI64) { v.as_double = BitsToDouble(r.Fixed64()); v.has_double = true; v.has_int = false; } else { r.Skip(); }
+        if (r.wire_type() == kI64) {
+          v.as_double = BitsToDouble(r.Fixed64());
+          v.has_double = true;
+          v.has_int = false;
+        } else {
+          r.Skip();
+        }
         break;
-      case 4: SLUICE_LEN(v.span_id); break;
-      case 5: SLUICE_LEN(v.trace_id); break;
+      case 4:
+        SLUICE_LEN(v.span_id);
+        break;
+      case 5:
+        SLUICE_LEN(v.trace_id);
+        break;
       case 6:
-        if (r.wire_type() == kI64) { v.as_int = static_cast<int64_t>(r.Fixed64()); v.has_int = true; v.has_double = false; } else { r.Skip(); }
+        if (r.wire_type() == kI64) {
+          v.as_int = static_cast<int64_t>(r.Fixed64());
+          v.has_int = true;
+          v.has_double = false;
+        } else {
+          r.Skip();
+        }
         break;
-      default: r.Skip();
+      default:
+        r.Skip();
     }
   }
   return v;

@@ -23,19 +23,21 @@ clickhouse::InsertPlan Plan(Signal s, const std::string& describe,
 
 TEST(BatchEncoder, CutsBatchesAtMaxRows) {
   std::string logs = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[)";
-  for (int i = 0; i < 5; ++i) logs += std::string(i ? "," : "") + R"({"body":{"stringValue":"r)" + std::to_string(i) + "\"}}";
+  for (int i = 0; i < 5; ++i)
+    logs += std::string(i ? "," : "") + R"({"body":{"stringValue":"r)" + std::to_string(i) + "\"}}";
   logs += "]}]}]}";
   Routes routes;
   routes.tables = {"t"};
   routes.plans = {Plan(Signal::kLogs, "Body\tString\n", {{"body", "Body", "String"}})};
   std::vector<Batch> batches(1);
   std::vector<std::string> flushed;
-  auto stats = EncodeRequest(Signal::kLogs, routes, Proto(Signal::kLogs, logs), 2, batches, [&](Batch* b) {
-    flushed.push_back(b->rows);
-    EXPECT_EQ(b->row_count, 2u);
-    b->rows.clear();
-    b->row_count = 0;
-  });
+  auto stats =
+      EncodeRequest(Signal::kLogs, routes, Proto(Signal::kLogs, logs), 2, batches, [&](Batch* b) {
+        flushed.push_back(b->rows);
+        EXPECT_EQ(b->row_count, 2u);
+        b->rows.clear();
+        b->row_count = 0;
+      });
   EXPECT_EQ(stats.rows, 5u);
   ASSERT_EQ(flushed.size(), 2u);
   EXPECT_EQ(flushed[0], std::string("\x02r0\x02r1"));
@@ -52,7 +54,8 @@ TEST(BatchEncoder, RejectsOnlyTheRowThatCannotBeConverted) {
   routes.plans = {Plan(Signal::kLogs, "N\tUInt8\nS\tString\n",
                        {{"severity_text", "S", ""}, {"body", "N", "UInt8"}})};
   std::vector<Batch> batches(1);
-  auto stats = EncodeRequest(Signal::kLogs, routes, Proto(Signal::kLogs, logs), 100, batches, [](Batch*) {});
+  auto stats =
+      EncodeRequest(Signal::kLogs, routes, Proto(Signal::kLogs, logs), 100, batches, [](Batch*) {});
   EXPECT_EQ(stats.rows, 2u);
   EXPECT_EQ(stats.rejected, 1u);
   EXPECT_NE(stats.first_error.find("UInt8"), std::string::npos);
@@ -72,8 +75,8 @@ TEST(BatchEncoder, RoutesMetricsByType) {
   routes.by_kind[2] = 1;   // sum
   routes.by_kind[5] = -1;  // summary: no table
   std::vector<Batch> batches(2);
-  auto stats = EncodeRequest(Signal::kMetrics, routes, Proto(Signal::kMetrics, metrics), 100, batches,
-                             [](Batch*) {});
+  auto stats = EncodeRequest(Signal::kMetrics, routes, Proto(Signal::kMetrics, metrics), 100,
+                             batches, [](Batch*) {});
   EXPECT_EQ(stats.rows, 3u);
   EXPECT_EQ(stats.unrouted, 1u);
   EXPECT_EQ(batches[0].rows, std::string("\x01g\x01g"));

@@ -59,14 +59,22 @@ bool ParseDuration(std::string_view s, std::chrono::milliseconds* out) {
     while (i < s.size() && !((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
     std::string_view unit = s.substr(ustart, i - ustart);
     double ms;
-    if (unit == "ns") ms = v / 1e6;
-    else if (unit == "us" || unit == "µs") ms = v / 1e3;
-    else if (unit == "ms") ms = v;
-    else if (unit == "s") ms = v * 1e3;
-    else if (unit == "m") ms = v * 60e3;
-    else if (unit == "h") ms = v * 3600e3;
-    else if (unit == "d") ms = v * 86400e3;
-    else return false;
+    if (unit == "ns")
+      ms = v / 1e6;
+    else if (unit == "us" || unit == "µs")
+      ms = v / 1e3;
+    else if (unit == "ms")
+      ms = v;
+    else if (unit == "s")
+      ms = v * 1e3;
+    else if (unit == "m")
+      ms = v * 60e3;
+    else if (unit == "h")
+      ms = v * 3600e3;
+    else if (unit == "d")
+      ms = v * 86400e3;
+    else
+      return false;
     total_ms += ms;
   }
   *out = std::chrono::milliseconds(static_cast<int64_t>(std::llround(total_ms)));
@@ -90,7 +98,8 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json) {
     p.id = Trim(Str(root["pipeline_id"]));
     if (!ValidPipelineId(p.id))
       return Invalid("pipeline_id",
-                     Cat("'", p.id, "' must be 5-40 characters of a-z, 0-9 and '-', start with a "
+                     Cat("'", p.id,
+                         "' must be 5-40 characters of a-z, 0-9 and '-', start with a "
                          "letter, end with a letter or digit, and not contain '--'"));
     p.name = Str(root["name"]);
     if (p.name.empty()) p.name = p.id;
@@ -102,18 +111,21 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json) {
     std::string type = Trim(Str(src["type"]));
     for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     auto sig = SignalFromSourceType(type);
-    if (!sig) return Invalid("sources[0].type", Cat("'", type, "' is not otlp.logs, otlp.metrics or otlp.traces"));
+    if (!sig)
+      return Invalid("sources[0].type",
+                     Cat("'", type, "' is not otlp.logs, otlp.metrics or otlp.traces"));
     p.signal = *sig;
     p.source_id = Trim(Str(src["source_id"]));
     if (p.source_id.empty()) return Invalid("sources[0].source_id", "is required");
     for (const char* forbidden : {"connection_params", "topic", "schema_fields", "schema_registry"})
-      if (src[forbidden]) return Invalid(Cat("sources[0].", forbidden), "is not allowed for OTLP sources");
+      if (src[forbidden])
+        return Invalid(Cat("sources[0].", forbidden), "is not allowed for OTLP sources");
 
     if (const YAML::Node tr = root["transforms"]; tr && tr.IsSequence() && tr.size() > 0)
       return absl::UnimplementedError(
           "pipeline transforms (filter, dedup, stateless) are not supported yet; remove them");
-    if (const YAML::Node join = root["join"]; join && join.IsMap() && join["enabled"] &&
-                                              join["enabled"].as<bool>(false))
+    if (const YAML::Node join = root["join"];
+        join && join.IsMap() && join["enabled"] && join["enabled"].as<bool>(false))
       return Invalid("join", "joins are not available for OTLP sources");
 
     const YAML::Node sink = root["sink"];
@@ -137,7 +149,8 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json) {
     } else {
       ep.port = std::atoi(port.c_str());
     }
-    if (ep.port <= 0 || ep.port > 65535) return Invalid("sink.connection_params.http_port", "is not a port");
+    if (ep.port <= 0 || ep.port > 65535)
+      return Invalid("sink.connection_params.http_port", "is not a port");
     if (cp["secure"] && cp["secure"].as<bool>(false))
       return Invalid("sink.connection_params.secure", "TLS is not supported yet");
     ep.database = Str(cp["database"]);
@@ -168,7 +181,8 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json) {
     std::string delay = Str(sink["max_delay_time"]);
     if (!delay.empty()) {
       if (!ParseDuration(delay, &p.sink.max_delay))
-        return Invalid("sink.max_delay_time", Cat("'", delay, "' is not a duration such as \"1s\""));
+        return Invalid("sink.max_delay_time",
+                       Cat("'", delay, "' is not a duration such as \"1s\""));
       if (p.sink.max_delay.count() == 0) p.sink.max_delay = std::chrono::seconds(60);
     }
     const YAML::Node mapping = sink["mapping"];

@@ -36,17 +36,22 @@ TEST(PipelineConfig, Rejects) {
   };
   EXPECT_THAT(err(kGood, "otel-logs", "Bad--id"), HasSubstr("pipeline_id"));
   EXPECT_THAT(err(kGood, "otel-logs", "abc"), HasSubstr("pipeline_id"));
-  EXPECT_THAT(err(kGood, " OTLP.Logs ", "kafka"), HasSubstr("otlp.logs, otlp.metrics or otlp.traces"));
-  EXPECT_THAT(err(kGood, "\"max_batch_size\": 500", "\"max_batch_size\": 0"), HasSubstr("max_batch_size"));
+  EXPECT_THAT(err(kGood, " OTLP.Logs ", "kafka"),
+              HasSubstr("otlp.logs, otlp.metrics or otlp.traces"));
+  EXPECT_THAT(err(kGood, "\"max_batch_size\": 500", "\"max_batch_size\": 0"),
+              HasSubstr("max_batch_size"));
   EXPECT_THAT(err(kGood, "1d2h500ms", "soon"), HasSubstr("max_delay_time"));
   EXPECT_THAT(err(kGood, "\"table\": \"t\",", ""), HasSubstr("sink.table"));
   EXPECT_THAT(err(kGood, "\"source_id\": \"logs\"", "\"source_id\": \"logs\", \"topic\": \"x\""),
               HasSubstr("not allowed for OTLP"));
   EXPECT_THAT(err(kGood, "\"version\": \"v3\"", "\"version\": \"v2\""), HasSubstr("version"));
-  EXPECT_THAT(err(kGood, "{\"name\": \"body\", \"column_name\": \"Body\", \"column_type\": \"String\"}", ""),
-              HasSubstr("mapping"));
-  auto t = ParsePipeline(std::string(kGood).replace(std::string(kGood).find("\"sink\""), 6,
-                                                     "\"transforms\": [{\"type\": \"filter\"}], \"sink\""));
+  EXPECT_THAT(
+      err(kGood, "{\"name\": \"body\", \"column_name\": \"Body\", \"column_type\": \"String\"}",
+          ""),
+      HasSubstr("mapping"));
+  auto t = ParsePipeline(
+      std::string(kGood).replace(std::string(kGood).find("\"sink\""), 6,
+                                 "\"transforms\": [{\"type\": \"filter\"}], \"sink\""));
   EXPECT_EQ(t.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_FALSE(ParsePipeline("not json {").ok());
 }

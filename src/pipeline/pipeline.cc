@@ -94,7 +94,8 @@ Status Pipeline::BuildPlan() {
     std::vector<bool> used;
     auto plan = clickhouse::BuildPlan(config_.signal, config_.sink.mapping, *cols, db, table,
                                       routed ? &used : nullptr);
-    if (!plan.ok()) return absl::Status(plan.status().code(), Cat(table, ": ", plan.status().message()));
+    if (!plan.ok())
+      return absl::Status(plan.status().code(), Cat(table, ": ", plan.status().message()));
     for (size_t i = 0; i < used.size(); ++i) bound[i] = bound[i] || used[i];
     routes.tables.push_back(table);
     routes.plans.push_back(std::move(*plan));
@@ -102,11 +103,11 @@ Status Pipeline::BuildPlan() {
   if (routed) {
     for (size_t i = 0; i < bound.size(); ++i)
       if (!bound[i])
-        return absl::FailedPreconditionError(
-            Cat("column '", config_.sink.mapping[i].column_name, "' (mapped from '",
-                config_.sink.mapping[i].name, "') exists in none of the metric tables"));
-    static constexpr std::string_view kKinds[] = {"", "gauge", "sum", "histogram",
-                                                  "exp_histogram", "summary"};
+        return absl::FailedPreconditionError(Cat("column '", config_.sink.mapping[i].column_name,
+                                                 "' (mapped from '", config_.sink.mapping[i].name,
+                                                 "') exists in none of the metric tables"));
+    static constexpr std::string_view kKinds[] = {"",          "gauge",         "sum",
+                                                  "histogram", "exp_histogram", "summary"};
     for (int k = 0; k < 6; ++k) {
       routes.by_kind[k] = -1;
       for (size_t r = 0; r < tables.size(); ++r)
@@ -121,7 +122,8 @@ void Pipeline::Flush(Batch* batch) {
   if (batch->row_count == 0) return;
   std::unique_lock<std::mutex> lock(mu_);
   // Bounded in-flight batches: the worker waits, the queue fills, clients are throttled.
-  inflight_cv_.wait(lock, [&] { return batches_.size() + inserting_ < limits_.inserts_in_flight * 2; });
+  inflight_cv_.wait(lock,
+                    [&] { return batches_.size() + inserting_ < limits_.inserts_in_flight * 2; });
   batches_.push_back(std::move(*batch));
   batch->rows.clear();
   batch->row_count = 0;
@@ -257,8 +259,8 @@ void Pipeline::InserterLoop() {
         break;
       }
       stats_.insert_retries++;
-      SLOG(WARN) << "pipeline " << config_.id << ": insert failed, retrying in "
-                 << backoff.count() << " ms: " << s.message();
+      SLOG(WARN) << "pipeline " << config_.id << ": insert failed, retrying in " << backoff.count()
+                 << " ms: " << s.message();
       std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
       std::this_thread::sleep_for(backoff + std::chrono::milliseconds(jitter(rng)));
       backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));

@@ -80,14 +80,14 @@ class Pipeline {
   std::condition_variable queue_cv_;     // worker waits for items
   std::condition_variable inflight_cv_;  // inserters wait for batches; worker waits for room
   std::condition_variable idle_cv_;
-  std::deque<Item> queue_;               // guarded by mu_
-  size_t queue_bytes_ = 0;               // guarded by mu_
-  std::deque<Batch> batches_;            // guarded by mu_
-  size_t inserting_ = 0;                 // guarded by mu_
-  bool worker_busy_ = false;             // guarded by mu_
-  bool stopping_ = false;                // guarded by mu_
-  bool workers_done_ = false;            // guarded by mu_
-  std::string error_;                    // guarded by mu_
+  std::deque<Item> queue_;     // guarded by mu_
+  size_t queue_bytes_ = 0;     // guarded by mu_
+  std::deque<Batch> batches_;  // guarded by mu_
+  size_t inserting_ = 0;       // guarded by mu_
+  bool worker_busy_ = false;   // guarded by mu_
+  bool stopping_ = false;      // guarded by mu_
+  bool workers_done_ = false;  // guarded by mu_
+  std::string error_;          // guarded by mu_
 
   std::thread worker_;
   std::vector<std::thread> inserters_;

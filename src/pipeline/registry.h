@@ -36,8 +36,8 @@ class Registry {
   void Publish(std::shared_ptr<const Map> next);
 
   const Limits limits_;
-  mutable std::mutex mu_;                 // guards snapshot_ pointer swaps
-  std::mutex control_mu_;                 // serializes changes
+  mutable std::mutex mu_;  // guards snapshot_ pointer swaps
+  std::mutex control_mu_;  // serializes changes
   std::shared_ptr<const Map> snapshot_ = std::make_shared<Map>();
 };
 

@@ -62,8 +62,10 @@ TEST(Decompress, CorruptAndUnknown) {
   std::string gz = Deflate(kText, 31);
   EXPECT_EQ(Decompress("gzip", gz.substr(0, gz.size() / 2), 1 << 20).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Decompress("gzip", "not gzip", 1 << 20).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Decompress("zstd", "nope", 1 << 20).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Decompress("gzip", "not gzip", 1 << 20).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Decompress("zstd", "nope", 1 << 20).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Decompress("snappy", "\xff\xff\xff\xff", 1 << 20).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Decompress("br", "x", 1 << 20).status().code(), absl::StatusCode::kUnimplemented);

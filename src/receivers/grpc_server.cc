@@ -111,7 +111,8 @@ Status GrpcServer::Start() {
   builder.RegisterCallbackGenericService(impl_->service.get());
   impl_->server = builder.BuildAndStart();
   if (!impl_->server || bound_port_ == 0)
-    return absl::UnavailableError(Cat("cannot listen for gRPC on ", opts_.address, ":", opts_.port));
+    return absl::UnavailableError(
+        Cat("cannot listen for gRPC on ", opts_.address, ":", opts_.port));
   set_serving(false);
   return absl::OkStatus();
 }

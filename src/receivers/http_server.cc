@@ -45,7 +45,8 @@ Response Answer(const HttpAnswer& a, unsigned version) {
   Response res{static_cast<http::status>(a.status), version};
   res.set(http::field::server, "sluice");
   res.set(http::field::content_type, a.content_type);
-  if (a.retry_after_seconds > 0) res.set(http::field::retry_after, std::to_string(a.retry_after_seconds));
+  if (a.retry_after_seconds > 0)
+    res.set(http::field::retry_after, std::to_string(a.retry_after_seconds));
   res.body() = a.body;
   res.prepare_payload();
   return res;
@@ -101,10 +102,14 @@ struct Handler {
       return Answer(a, v);
     }
     Signal signal;
-    if (target == "/v1/logs") signal = Signal::kLogs;
-    else if (target == "/v1/metrics") signal = Signal::kMetrics;
-    else if (target == "/v1/traces") signal = Signal::kTraces;
-    else return Plain(404, Cat("no such path: ", target), v);
+    if (target == "/v1/logs")
+      signal = Signal::kLogs;
+    else if (target == "/v1/metrics")
+      signal = Signal::kMetrics;
+    else if (target == "/v1/traces")
+      signal = Signal::kTraces;
+    else
+      return Plain(404, Cat("no such path: ", target), v);
     if (req.method() != http::verb::post) {
       Response r = Plain(405, "method not allowed: OTLP/HTTP takes POST", v);
       r.set(http::field::allow, "POST");
@@ -113,18 +118,23 @@ struct Handler {
     const std::string media = MediaType(std::string_view(req[http::field::content_type].data(),
                                                          req[http::field::content_type].size()));
     bool json;
-    if (media == "application/x-protobuf") json = false;
-    else if (media == "application/json") json = true;
+    if (media == "application/x-protobuf")
+      json = false;
+    else if (media == "application/json")
+      json = true;
     else
-      return Plain(415, Cat("unsupported Content-Type '", media,
-                            "': use application/x-protobuf or application/json"), v);
+      return Plain(415,
+                   Cat("unsupported Content-Type '", media,
+                       "': use application/x-protobuf or application/json"),
+                   v);
 
     std::optional<std::string_view> pipeline_id;
     auto it = req.find(std::string(kPipelineHeader));
     if (it != req.end()) pipeline_id = std::string_view(it->value().data(), it->value().size());
 
     auto enc = req[http::field::content_encoding];
-    auto body = Decompress(std::string_view(enc.data(), enc.size()), req.body(), opts.max_body_bytes);
+    auto body =
+        Decompress(std::string_view(enc.data(), enc.size()), req.body(), opts.max_body_bytes);
     if (!body.ok()) return Answer(HttpError(body.status(), json), v);
     req.body().clear();
     req.body().shrink_to_fit();
@@ -144,7 +154,8 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
     parser.header_limit(64 * 1024);
     parser.body_limit(handler.opts.max_body_bytes);
     stream.expires_after(handler.opts.idle_timeout);
-    co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    co_await http::async_read_header(stream, buffer, parser,
+                                     net::redirect_error(net::use_awaitable, ec));
     // A declared Content-Length over the limit fails while reading the header.
     const bool declared_too_large = ec == http::error::body_limit;
     if (ec && !declared_too_large) break;
@@ -159,7 +170,8 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
       }
     }
     if (!declared_too_large)
-      co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+      co_await http::async_read(stream, buffer, parser,
+                                net::redirect_error(net::use_awaitable, ec));
     else
       ec = http::error::body_limit;
     Response res;
@@ -167,8 +179,9 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
     if (ec == http::error::body_limit) {
       Status too_large = absl::ResourceExhaustedError(
           Cat("request body exceeds the limit of ", handler.opts.max_body_bytes, " bytes"));
-      bool json = MediaType(std::string_view(head[http::field::content_type].data(),
-                                             head[http::field::content_type].size())) == "application/json";
+      bool json =
+          MediaType(std::string_view(head[http::field::content_type].data(),
+                                     head[http::field::content_type].size())) == "application/json";
       res = Answer(HttpError(too_large, json), head.version());
       keep_alive = false;  // the rest of the body is not read
     } else if (ec) {
@@ -190,7 +203,8 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
       size_t drained = 0;
       stream.expires_after(std::chrono::seconds(2));
       while (drained < (64u << 20)) {
-        size_t n = co_await stream.async_read_some(net::buffer(sink), net::redirect_error(net::use_awaitable, ec));
+        size_t n = co_await stream.async_read_some(net::buffer(sink),
+                                                   net::redirect_error(net::use_awaitable, ec));
         if (ec) break;
         drained += n;
       }
@@ -205,7 +219,8 @@ net::awaitable<void> Listen(tcp::acceptor& acceptor, Handler handler, std::atomi
   auto executor = co_await net::this_coro::executor;
   while (true) {
     beast::error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+    tcp::socket socket =
+        co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
       continue;
@@ -228,7 +243,8 @@ Status HttpServer::Start() {
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
   if (ec)
-    return absl::UnavailableError(Cat("cannot listen on ", opts_.address, ":", opts_.port, ": ", ec.message()));
+    return absl::UnavailableError(
+        Cat("cannot listen on ", opts_.address, ":", opts_.port, ": ", ec.message()));
   bound_port_ = a.local_endpoint().port();
   Handler handler{opts_, registry_, ready_};
   net::co_spawn(impl_->ioc, Listen(a, handler, impl_->in_flight), net::detached);

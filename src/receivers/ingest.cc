@@ -35,7 +35,8 @@ IngestResult Ingest(pipeline::Registry& registry, Signal signal,
   }
   auto v = otlp::Validate(signal, proto);
   if (!v.ok()) {
-    res.status = absl::InvalidArgumentError(Cat("cannot decode the request: ", v.status().message()));
+    res.status =
+        absl::InvalidArgumentError(Cat("cannot decode the request: ", v.status().message()));
     return res;
   }
   if (v->needs_canonical) proto = otlp::Canonicalize(signal, proto);

@@ -19,8 +19,8 @@ inline constexpr std::string_view kPipelineHeader = "x-glassflow-pipeline-id";
 struct IngestResult {
   Status status;
   uint64_t accepted = 0;
-  uint64_t rejected = 0;         // for partial_success
-  std::string partial_message;   // for partial_success
+  uint64_t rejected = 0;        // for partial_success
+  std::string partial_message;  // for partial_success
 };
 
 // `body` is the decompressed request, protobuf or (when `json`) OTLP/JSON.

@@ -46,7 +46,8 @@ std::string StatusJson(int code, std::string_view message, int retry_seconds) {
   out += ",\"message\":";
   AppendJsonString(message, &out);
   if (retry_seconds > 0) {
-    out += ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"";
+    out +=
+        ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"";
     AppendInt(retry_seconds, &out);
     out += "s\"}]";
   }
@@ -56,18 +57,28 @@ std::string StatusJson(int code, std::string_view message, int retry_seconds) {
 
 int HttpStatusOf(const Status& s) {
   switch (s.code()) {
-    case absl::StatusCode::kOk: return 200;
+    case absl::StatusCode::kOk:
+      return 200;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kOutOfRange: return 400;
-    case absl::StatusCode::kUnauthenticated: return 401;
-    case absl::StatusCode::kPermissionDenied: return 403;
-    case absl::StatusCode::kNotFound: return 404;
-    case absl::StatusCode::kResourceExhausted: return 413;
-    case absl::StatusCode::kUnimplemented: return 415;
-    case absl::StatusCode::kUnavailable: return IsOverload(s) ? 429 : 503;
-    case absl::StatusCode::kDeadlineExceeded: return 504;
-    default: return 500;
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kResourceExhausted:
+      return 413;
+    case absl::StatusCode::kUnimplemented:
+      return 415;
+    case absl::StatusCode::kUnavailable:
+      return IsOverload(s) ? 429 : 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
   }
 }
 
@@ -120,7 +131,7 @@ HttpAnswer HttpSuccess(Signal signal, uint64_t rejected, const std::string& mess
     a.body = "{}";
     return a;
   }
-  const char* key = signal == Signal::kLogs      ? "rejectedLogRecords"
+  const char* key = signal == Signal::kLogs     ? "rejectedLogRecords"
                     : signal == Signal::kTraces ? "rejectedSpans"
                                                 : "rejectedDataPoints";
   a.body = "{\"partialSuccess\":{\"";
@@ -135,7 +146,7 @@ HttpAnswer HttpSuccess(Signal signal, uint64_t rejected, const std::string& mess
 
 GrpcAnswer GrpcError(const Status& s) {
   GrpcAnswer a;
-  a.code = static_cast<int>(s.code());  // absl codes are the gRPC codes
+  a.code = static_cast<int>(s.code());                           // absl codes are the gRPC codes
   if (s.code() == absl::StatusCode::kUnimplemented) a.code = 3;  // unsupported coding: bad input
   a.message = std::string(s.message());
   int retry = RetryDelaySeconds(s);

@@ -29,17 +29,19 @@ TEST(StatusMap, Bodies) {
   EXPECT_EQ(p.content_type, "application/x-protobuf");
   EXPECT_EQ(absl::BytesToHexString(p.body), "08031203626164");
   HttpAnswer o = HttpError(Overloaded("busy"), true);
-  EXPECT_EQ(o.body,
-            R"({"code":14,"message":"busy","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1s"}]})");
+  EXPECT_EQ(
+      o.body,
+      R"({"code":14,"message":"busy","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1s"}]})");
 }
 
 TEST(StatusMap, GrpcRetryInfoMatchesTheWireVector) {
   // otlp-wire.md §2.10: Status{14, "busy", [RetryInfo{5 s}]}.
   GrpcAnswer a = GrpcError(absl::UnavailableError("busy"));
   EXPECT_EQ(a.code, 14);
-  EXPECT_EQ(absl::BytesToHexString(a.details),
-            "080e1204627573791a300a28747970652e676f6f676c65617069732e636f6d2f676f6f676c652e7270632e52"
-            "65747279496e666f12040a020805");
+  EXPECT_EQ(
+      absl::BytesToHexString(a.details),
+      "080e1204627573791a300a28747970652e676f6f676c65617069732e636f6d2f676f6f676c652e7270632e52"
+      "65747279496e666f12040a020805");
   GrpcAnswer r = GrpcError(absl::ResourceExhaustedError("too big"));
   EXPECT_EQ(r.code, 8);
   EXPECT_EQ(r.details.find("RetryInfo"), std::string::npos);  // not retryable

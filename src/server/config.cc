@@ -66,14 +66,16 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
     if (const char* v = Env("SLUICE_MAX_REQUEST_BYTES"))
       c.http.max_body_bytes = c.grpc.max_message_bytes = std::stoull(v);
     if (const char* v = Env("SLUICE_QUEUE_BYTES")) c.limits.queue_bytes = std::stoull(v);
-    if (const char* v = Env("SLUICE_INSERTS_IN_FLIGHT")) c.limits.inserts_in_flight = std::stoull(v);
+    if (const char* v = Env("SLUICE_INSERTS_IN_FLIGHT"))
+      c.limits.inserts_in_flight = std::stoull(v);
     if (const char* v = Env("SLUICE_PIPELINES_DIR")) c.pipelines_dir = v;
     if (const char* v = Env("SLUICE_DATA_DIR")) c.data_dir = v;
     if (const char* v = Env("SLUICE_LOG_LEVEL")) c.log_level = v;
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(Cat("bad SLUICE_* environment value: ", e.what()));
   }
-  if (c.http.max_body_bytes == 0) return absl::InvalidArgumentError("max_request_bytes must be > 0");
+  if (c.http.max_body_bytes == 0)
+    return absl::InvalidArgumentError("max_request_bytes must be > 0");
   return c;
 }
 

@@ -10,10 +10,11 @@ namespace {
 
 TEST(ServerConfig, FileThenEnvironment) {
   const std::string path = ::testing::TempDir() + "/sluice-config.yaml";
-  std::ofstream(path) << "http: {port: 5000, io_threads: 3}\n"
-                         "grpc: {address: 127.0.0.1, port: 5001}\n"
-                         "limits: {max_request_bytes: 1000, queue_bytes: 2000, shutdown_timeout: 3s}\n"
-                         "pipelines_dir: /etc/sluice/pipelines\n";
+  std::ofstream(path)
+      << "http: {port: 5000, io_threads: 3}\n"
+         "grpc: {address: 127.0.0.1, port: 5001}\n"
+         "limits: {max_request_bytes: 1000, queue_bytes: 2000, shutdown_timeout: 3s}\n"
+         "pipelines_dir: /etc/sluice/pipelines\n";
   setenv("SLUICE_GRPC_PORT", "6001", 1);
   auto c = LoadConfig(path);
   unsetenv("SLUICE_GRPC_PORT");

@@ -113,10 +113,12 @@ int Encode(const std::vector<std::string>& args) {
   routes.tables.push_back(p->sink.table);
   routes.plans.push_back(*plan);
   std::vector<pipeline::Batch> batches(1);
-  auto st = pipeline::EncodeRequest(p->signal, routes, *req, SIZE_MAX, batches, [](pipeline::Batch*) {});
+  auto st =
+      pipeline::EncodeRequest(p->signal, routes, *req, SIZE_MAX, batches, [](pipeline::Batch*) {});
   const pipeline::Batch& batch = batches[0];
-  if (st.rejected > 0) std::fprintf(stderr, "rejected %llu rows: %s\n",
-                                    static_cast<unsigned long long>(st.rejected), st.first_error.c_str());
+  if (st.rejected > 0)
+    std::fprintf(stderr, "rejected %llu rows: %s\n", static_cast<unsigned long long>(st.rejected),
+                 st.first_error.c_str());
   std::string structure;
   for (const auto& c : plan->columns) {
     if (!structure.empty()) structure += ", ";
@@ -146,9 +148,12 @@ int Serve(const std::vector<std::string>& args) {
     SLOG(ERROR) << cfg.status().message();
     return 1;
   }
-  if (cfg->log_level == "debug") SetLogLevel(LogLevel::kDebug);
-  else if (cfg->log_level == "warn") SetLogLevel(LogLevel::kWarn);
-  else if (cfg->log_level == "error") SetLogLevel(LogLevel::kError);
+  if (cfg->log_level == "debug")
+    SetLogLevel(LogLevel::kDebug);
+  else if (cfg->log_level == "warn")
+    SetLogLevel(LogLevel::kWarn);
+  else if (cfg->log_level == "error")
+    SetLogLevel(LogLevel::kError);
 
   pipeline::Registry registry(cfg->limits);
   receivers::HttpServer http(cfg->http, registry);

@@ -27,7 +27,9 @@ Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
       auto p = pipeline::ParsePipeline(ss.str());
       if (!p.ok()) {
         SLOG(ERROR) << entry.path().string() << ": " << p.status().message();
-        if (first.ok()) first = absl::InvalidArgumentError(Cat(entry.path().string(), ": ", p.status().message()));
+        if (first.ok())
+          first =
+              absl::InvalidArgumentError(Cat(entry.path().string(), ": ", p.status().message()));
         continue;
       }
       if (wanted.count(p->id)) {
