@@ -55,12 +55,10 @@ bool IsRetryableCode(int code, std::string_view message) {
     case 999:
     case 1000:
     case 1001:
-    case 1002:
-      return true;
+    case 1002: return true;
     case 252:  // too many parts: back off; too many partitions per block: permanent
       return message.find("partitions for single INSERT") == std::string_view::npos;
-    default:
-      return false;
+    default: return false;
   }
 }
 

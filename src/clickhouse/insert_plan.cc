@@ -13,17 +13,10 @@ std::string UnescapeTsv(std::string_view s) {
     if (s[i] == '\\' && i + 1 < s.size()) {
       char c = s[++i];
       switch (c) {
-        case 't':
-          out.push_back('\t');
-          break;
-        case 'n':
-          out.push_back('\n');
-          break;
-        case '0':
-          out.push_back('\0');
-          break;
-        default:
-          out.push_back(c);
+        case 't': out.push_back('\t'); break;
+        case 'n': out.push_back('\n'); break;
+        case '0': out.push_back('\0'); break;
+        default: out.push_back(c);
       }
     } else {
       out.push_back(s[i]);

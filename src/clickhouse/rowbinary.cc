@@ -57,10 +57,8 @@ Value Scalarize(const Value& v) {
       o.kind = VKind::kF64;
       o.d = a.d;
       return o;
-    case otlp::AnyValueView::kEmpty:
-      return o;  // null
-    default:
-      return v;  // arrays, kvlists, bytes keep their text form
+    case otlp::AnyValueView::kEmpty: return o;  // null
+    default: return v;                          // arrays, kvlists, bytes keep their text form
   }
 }
 
@@ -73,19 +71,13 @@ bool ToInt(const Value& v, int64_t* i, uint64_t* u, bool* is_unsigned) {
       *is_unsigned = true;
       return true;
     case VKind::kI64:
-    case VKind::kEnum:
-      *i = v.i;
-      return true;
-    case VKind::kBool:
-      *i = v.b ? 1 : 0;
-      return true;
+    case VKind::kEnum: *i = v.i; return true;
+    case VKind::kBool: *i = v.b ? 1 : 0; return true;
     case VKind::kF64:
       if (!std::isfinite(v.d)) return false;
       *i = static_cast<int64_t>(v.d);
       return true;
-    case VKind::kNull:
-      *i = 0;
-      return true;
+    case VKind::kNull: *i = 0; return true;
     case VKind::kStr: {
       std::string_view s = v.s;
       auto r = std::from_chars(s.data(), s.data() + s.size(), *i);
@@ -94,61 +86,37 @@ bool ToInt(const Value& v, int64_t* i, uint64_t* u, bool* is_unsigned) {
       *is_unsigned = true;
       return r.ec == std::errc() && r.ptr == s.data() + s.size();
     }
-    default:
-      return false;
+    default: return false;
   }
 }
 
 bool ToDouble(const Value& v, double* d) {
   switch (v.kind) {
     case VKind::kU64:
-    case VKind::kTime:
-      *d = static_cast<double>(v.u);
-      return true;
+    case VKind::kTime: *d = static_cast<double>(v.u); return true;
     case VKind::kI64:
-    case VKind::kEnum:
-      *d = static_cast<double>(v.i);
-      return true;
-    case VKind::kF64:
-      *d = v.d;
-      return true;
-    case VKind::kBool:
-      *d = v.b ? 1 : 0;
-      return true;
-    case VKind::kNull:
-      *d = 0;
-      return true;
+    case VKind::kEnum: *d = static_cast<double>(v.i); return true;
+    case VKind::kF64: *d = v.d; return true;
+    case VKind::kBool: *d = v.b ? 1 : 0; return true;
+    case VKind::kNull: *d = 0; return true;
     case VKind::kStr: {
       auto r = std::from_chars(v.s.data(), v.s.data() + v.s.size(), *d);
       return r.ec == std::errc() && r.ptr == v.s.data() + v.s.size() && !v.s.empty();
     }
-    default:
-      return false;
+    default: return false;
   }
 }
 
 // Unix nanoseconds of a date-time-like value. Numbers are Unix seconds.
 bool ToNanos(const Value& v, int64_t* ns) {
   switch (v.kind) {
-    case VKind::kTime:
-      *ns = static_cast<int64_t>(v.u);
-      return true;
-    case VKind::kU64:
-      *ns = static_cast<int64_t>(v.u) * 1000000000;
-      return true;
-    case VKind::kI64:
-      *ns = v.i * 1000000000;
-      return true;
-    case VKind::kF64:
-      *ns = static_cast<int64_t>(v.d * 1e9);
-      return true;
-    case VKind::kNull:
-      *ns = 0;
-      return true;
-    case VKind::kStr:
-      return ParseDateTime(v.s, ns);
-    default:
-      return false;
+    case VKind::kTime: *ns = static_cast<int64_t>(v.u); return true;
+    case VKind::kU64: *ns = static_cast<int64_t>(v.u) * 1000000000; return true;
+    case VKind::kI64: *ns = v.i * 1000000000; return true;
+    case VKind::kF64: *ns = static_cast<int64_t>(v.d * 1e9); return true;
+    case VKind::kNull: *ns = 0; return true;
+    case VKind::kStr: return ParseDateTime(v.s, ns);
+    default: return false;
   }
 }
 
@@ -232,30 +200,14 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
       bool uns;
       if (!ToInt(v, &i, &u, &uns)) return Conv(t, "a non-integer value");
       switch (t.kind) {
-        case Type::kUInt8:
-          PutInt<uint8_t>(w, i, u, uns);
-          break;
-        case Type::kUInt16:
-          PutInt<uint16_t>(w, i, u, uns);
-          break;
-        case Type::kUInt32:
-          PutInt<uint32_t>(w, i, u, uns);
-          break;
-        case Type::kUInt64:
-          PutInt<uint64_t>(w, i, u, uns);
-          break;
-        case Type::kInt8:
-          PutInt<int8_t>(w, i, u, uns);
-          break;
-        case Type::kInt16:
-          PutInt<int16_t>(w, i, u, uns);
-          break;
-        case Type::kInt32:
-          PutInt<int32_t>(w, i, u, uns);
-          break;
-        default:
-          PutInt<int64_t>(w, i, u, uns);
-          break;
+        case Type::kUInt8: PutInt<uint8_t>(w, i, u, uns); break;
+        case Type::kUInt16: PutInt<uint16_t>(w, i, u, uns); break;
+        case Type::kUInt32: PutInt<uint32_t>(w, i, u, uns); break;
+        case Type::kUInt64: PutInt<uint64_t>(w, i, u, uns); break;
+        case Type::kInt8: PutInt<int8_t>(w, i, u, uns); break;
+        case Type::kInt16: PutInt<int16_t>(w, i, u, uns); break;
+        case Type::kInt32: PutInt<int32_t>(w, i, u, uns); break;
+        default: PutInt<int64_t>(w, i, u, uns); break;
       }
       return absl::OkStatus();
     }
@@ -344,14 +296,11 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
         w.Fixed<int16_t>(static_cast<int16_t>(value));
       return absl::OkStatus();
     }
-    case Type::kMap:
-      return EncodeMap(v, t, w, false);
+    case Type::kMap: return EncodeMap(v, t, w, false);
     case Type::kArray: {
       const Type& elem = t.children[0];
       switch (v.kind) {
-        case VKind::kNull:
-          w.VarUInt(0);
-          return absl::OkStatus();
+        case VKind::kNull: w.VarUInt(0); return absl::OkStatus();
         case VKind::kPackedU64:
         case VKind::kPackedF64: {
           w.VarUInt(v.packed.Count());
@@ -383,16 +332,13 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
           if (elem.Base().kind == Type::kTuple && elem.Base().children.size() == 2)
             return EncodeMap(v, t, w, true);
           return Conv(t, "a map");
-        default:
-          return Conv(t, "a scalar value");
+        default: return Conv(t, "a scalar value");
       }
     }
-    case Type::kTuple:
-      return Conv(t, "a value (tuples are written only inside arrays)");
+    case Type::kTuple: return Conv(t, "a value (tuples are written only inside arrays)");
     case Type::kNullable:
     case Type::kLowCardinality:
-    case Type::kNested:
-      break;
+    case Type::kNested: break;
   }
   return Conv(t, "a value");
 }
@@ -462,8 +408,7 @@ Status EncodeStructElement(const Value& arr, std::string_view elem, const Type& 
 Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWriter& w) {
   Value v = otlp::ExtractPath(b.path, ctx);
   switch (b.part) {
-    case Part::kWhole:
-      return EncodeValue(v, b.type, w);
+    case Part::kWhole: return EncodeValue(v, b.type, w);
     case Part::kMember: {
       const Type& elem = b.type.Base().children[0];
       if (v.kind != VKind::kStructs) {
@@ -517,8 +462,7 @@ Status CheckCompatible(const ColumnBinding& b) {
   }
   switch (base.kind) {
     case Type::kString:
-    case Type::kFixedString:
-      return absl::OkStatus();  // every value has a text form
+    case Type::kFixedString: return absl::OkStatus();  // every value has a text form
     case Type::kMap:
       if (ft != FlatType::kMap) return bad("only map fields fit Map columns");
       return absl::OkStatus();
@@ -532,8 +476,7 @@ Status CheckCompatible(const ColumnBinding& b) {
       return absl::OkStatus();
     }
     case Type::kTuple:
-    case Type::kNested:
-      return bad("map Nested columns by their sub-columns");
+    case Type::kNested: return bad("map Nested columns by their sub-columns");
     default:
       if (ft == FlatType::kMap || ft == FlatType::kArray)
         return bad("maps and arrays need a String, Map or Array column");

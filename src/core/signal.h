@@ -10,12 +10,9 @@ enum class Signal { kLogs, kMetrics, kTraces };
 
 inline std::string_view SignalName(Signal s) {
   switch (s) {
-    case Signal::kLogs:
-      return "logs";
-    case Signal::kMetrics:
-      return "metrics";
-    case Signal::kTraces:
-      return "traces";
+    case Signal::kLogs: return "logs";
+    case Signal::kMetrics: return "metrics";
+    case Signal::kTraces: return "traces";
   }
   return "?";
 }
@@ -23,12 +20,9 @@ inline std::string_view SignalName(Signal s) {
 // Pipeline source type for a signal: "otlp.logs", "otlp.metrics", "otlp.traces".
 inline std::string_view SourceTypeOf(Signal s) {
   switch (s) {
-    case Signal::kLogs:
-      return "otlp.logs";
-    case Signal::kMetrics:
-      return "otlp.metrics";
-    case Signal::kTraces:
-      return "otlp.traces";
+    case Signal::kLogs: return "otlp.logs";
+    case Signal::kMetrics: return "otlp.metrics";
+    case Signal::kTraces: return "otlp.traces";
   }
   return "?";
 }

@@ -22,10 +22,8 @@ inline bool IsRetryable(const Status& s) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
     case absl::StatusCode::kAborted:
-    case absl::StatusCode::kCancelled:
-      return true;
-    default:
-      return false;
+    case absl::StatusCode::kCancelled: return true;
+    default: return false;
   }
 }
 

@@ -84,47 +84,24 @@ void AppendKvlistJson(std::string_view kvlist_msg, std::string* out) {
 void AppendAnyValueText(std::string_view anyvalue, std::string* out) {
   AnyValueView v = ParseAnyValue(anyvalue);
   switch (v.kind) {
-    case AnyValueView::kEmpty:
-      break;
-    case AnyValueView::kString:
-      out->append(v.bytes);
-      break;
-    case AnyValueView::kBool:
-      out->append(v.b ? "true" : "false");
-      break;
-    case AnyValueView::kInt:
-      AppendInt(v.i, out);
-      break;
-    case AnyValueView::kDouble:
-      AppendDouble(v.d, out);
-      break;
-    case AnyValueView::kBytes:
-      AppendHex(v.bytes, out);
-      break;
-    case AnyValueView::kArray:
-      AppendArrayJson(v.bytes, out);
-      break;
-    case AnyValueView::kKvlist:
-      AppendKvlistJson(v.bytes, out);
-      break;
+    case AnyValueView::kEmpty: break;
+    case AnyValueView::kString: out->append(v.bytes); break;
+    case AnyValueView::kBool: out->append(v.b ? "true" : "false"); break;
+    case AnyValueView::kInt: AppendInt(v.i, out); break;
+    case AnyValueView::kDouble: AppendDouble(v.d, out); break;
+    case AnyValueView::kBytes: AppendHex(v.bytes, out); break;
+    case AnyValueView::kArray: AppendArrayJson(v.bytes, out); break;
+    case AnyValueView::kKvlist: AppendKvlistJson(v.bytes, out); break;
   }
 }
 
 void AppendAnyValueJson(std::string_view anyvalue, std::string* out) {
   AnyValueView v = ParseAnyValue(anyvalue);
   switch (v.kind) {
-    case AnyValueView::kEmpty:
-      out->append("null");
-      break;
-    case AnyValueView::kString:
-      AppendJsonString(v.bytes, out);
-      break;
-    case AnyValueView::kBool:
-      out->append(v.b ? "true" : "false");
-      break;
-    case AnyValueView::kInt:
-      AppendInt(v.i, out);
-      break;
+    case AnyValueView::kEmpty: out->append("null"); break;
+    case AnyValueView::kString: AppendJsonString(v.bytes, out); break;
+    case AnyValueView::kBool: out->append(v.b ? "true" : "false"); break;
+    case AnyValueView::kInt: AppendInt(v.i, out); break;
     case AnyValueView::kDouble:
       if (v.d != v.d || v.d - v.d != 0) {  // NaN or infinite: not a JSON number
         out->push_back('"');
@@ -139,12 +116,8 @@ void AppendAnyValueJson(std::string_view anyvalue, std::string* out) {
       AppendHex(v.bytes, out);
       out->push_back('"');
       break;
-    case AnyValueView::kArray:
-      AppendArrayJson(v.bytes, out);
-      break;
-    case AnyValueView::kKvlist:
-      AppendKvlistJson(v.bytes, out);
-      break;
+    case AnyValueView::kArray: AppendArrayJson(v.bytes, out); break;
+    case AnyValueView::kKvlist: AppendKvlistJson(v.bytes, out); break;
   }
 }
 

@@ -43,23 +43,14 @@ class Gen {
   }
   void Any(pb::common::v1::AnyValue* v, int depth) {
     switch (Int(0, depth > 2 ? 4 : 7)) {
-      case 0:
-        v->set_string_value(Str());
-        break;
-      case 1:
-        v->set_bool_value(Coin());
-        break;
-      case 2:
-        v->set_int_value(static_cast<int64_t>(U64()) >> Int(0, 63));
-        break;
+      case 0: v->set_string_value(Str()); break;
+      case 1: v->set_bool_value(Coin()); break;
+      case 2: v->set_int_value(static_cast<int64_t>(U64()) >> Int(0, 63)); break;
       case 3:
         v->set_double_value(std::ldexp(static_cast<double>(Int(-1000, 1000)), Int(-20, 20)));
         break;
-      case 4:
-        break;  // empty
-      case 5:
-        v->set_bytes_value(Bytes(Int(0, 5)));
-        break;
+      case 4: break;  // empty
+      case 5: v->set_bytes_value(Bytes(Int(0, 5))); break;
       case 6: {
         auto* a = v->mutable_array_value();
         for (int i = Int(0, 3); i > 0; --i) Any(a->add_values(), depth + 1);
@@ -290,8 +281,7 @@ class Gen {
               }
               break;
             }
-            default:
-              break;  // no data
+            default: break;  // no data
           }
         }
       }
@@ -366,12 +356,9 @@ class Differential : public ::testing::TestWithParam<Signal> {
   }
   std::string Make(Gen& g) {
     switch (GetParam()) {
-      case Signal::kLogs:
-        return g.Logs();
-      case Signal::kTraces:
-        return g.Traces();
-      default:
-        return g.Metrics();
+      case Signal::kLogs: return g.Logs();
+      case Signal::kTraces: return g.Traces();
+      default: return g.Metrics();
     }
   }
   // Compares on one input; returns whether both accepted it.
@@ -452,18 +439,10 @@ TEST_P(Differential, MutatedBytes) {
     for (int m = 0; m < mutations && !bytes.empty(); ++m) {
       size_t at = rng() % bytes.size();
       switch (rng() % 4) {
-        case 0:
-          bytes[at] = static_cast<char>(rng());
-          break;
-        case 1:
-          bytes.resize(at);
-          break;
-        case 2:
-          bytes.insert(bytes.begin() + at, static_cast<char>(rng()));
-          break;
-        case 3:
-          bytes.erase(at, 1 + rng() % 4);
-          break;
+        case 0: bytes[at] = static_cast<char>(rng()); break;
+        case 1: bytes.resize(at); break;
+        case 2: bytes.insert(bytes.begin() + at, static_cast<char>(rng())); break;
+        case 3: bytes.erase(at, 1 + rng() % 4); break;
       }
     }
     std::string canonical;

@@ -186,18 +186,12 @@ std::string_view TemporalityName(int32_t t) {
 }
 std::string_view MetricTypeName(MetricKind k) {
   switch (k) {
-    case MetricKind::kGauge:
-      return "gauge";
-    case MetricKind::kSum:
-      return "sum";
-    case MetricKind::kHistogram:
-      return "histogram";
-    case MetricKind::kExpHistogram:
-      return "exp_histogram";
-    case MetricKind::kSummary:
-      return "summary";
-    case MetricKind::kNone:
-      break;
+    case MetricKind::kGauge: return "gauge";
+    case MetricKind::kSum: return "sum";
+    case MetricKind::kHistogram: return "histogram";
+    case MetricKind::kExpHistogram: return "exp_histogram";
+    case MetricKind::kSummary: return "summary";
+    case MetricKind::kNone: break;
   }
   return "";
 }
@@ -209,38 +203,26 @@ bool IsHistogramLike(MetricKind k) {
 Value ExtractMetric(FieldId id, const MetricView& m, const PointView& p) {
   const MetricKind k = m.kind;
   switch (id) {
-    case I::kTimestamp:
-      return Time(p.time);
-    case I::kStartTimestamp:
-      return Time(p.start_time);
-    case I::kMetricName:
-      return Str(m.name);
-    case I::kMetricDescription:
-      return Str(m.description);
-    case I::kMetricUnit:
-      return Str(m.unit);
-    case I::kMetricType:
-      return Enum(static_cast<int>(k), MetricTypeName(k));
+    case I::kTimestamp: return Time(p.time);
+    case I::kStartTimestamp: return Time(p.start_time);
+    case I::kMetricName: return Str(m.name);
+    case I::kMetricDescription: return Str(m.description);
+    case I::kMetricUnit: return Str(m.unit);
+    case I::kMetricType: return Enum(static_cast<int>(k), MetricTypeName(k));
     case I::kAggregationTemporality:
       if (k == MetricKind::kSum || k == MetricKind::kHistogram || k == MetricKind::kExpHistogram)
         return Enum(m.temporality, TemporalityName(m.temporality));
       return Null();
-    case I::kIsMonotonic:
-      return k == MetricKind::kSum ? Bool(m.is_monotonic) : Null();
-    case I::kFlags:
-      return U64(p.flags);
-    case I::kValueDouble:
-      return p.has_double ? F64(p.as_double) : Null();
-    case I::kValueInt:
-      return p.has_int ? I64(p.as_int) : Null();
+    case I::kIsMonotonic: return k == MetricKind::kSum ? Bool(m.is_monotonic) : Null();
+    case I::kFlags: return U64(p.flags);
+    case I::kValueDouble: return p.has_double ? F64(p.as_double) : Null();
+    case I::kValueInt: return p.has_int ? I64(p.as_int) : Null();
     case I::kValue:
       if (p.has_double) return F64(p.as_double);
       if (p.has_int) return F64(static_cast<double>(p.as_int));
       return Null();
-    case I::kCount:
-      return IsHistogramLike(k) ? U64(p.count) : Null();
-    case I::kSum:
-      return IsHistogramLike(k) ? F64(p.sum) : Null();
+    case I::kCount: return IsHistogramLike(k) ? U64(p.count) : Null();
+    case I::kSum: return IsHistogramLike(k) ? F64(p.sum) : Null();
     case I::kMin:
       return (k == MetricKind::kHistogram || k == MetricKind::kExpHistogram) && p.has_min
                  ? F64(p.min)
@@ -249,32 +231,21 @@ Value ExtractMetric(FieldId id, const MetricView& m, const PointView& p) {
       return (k == MetricKind::kHistogram || k == MetricKind::kExpHistogram) && p.has_max
                  ? F64(p.max)
                  : Null();
-    case I::kBucketCounts:
-      return PackedOf(p.bucket_counts, false);
-    case I::kExplicitBounds:
-      return PackedOf(p.explicit_bounds, true);
-    case I::kScale:
-      return k == MetricKind::kExpHistogram ? I64(p.scale) : Null();
-    case I::kZeroCount:
-      return k == MetricKind::kExpHistogram ? U64(p.zero_count) : Null();
-    case I::kZeroThreshold:
-      return k == MetricKind::kExpHistogram ? F64(p.zero_threshold) : Null();
+    case I::kBucketCounts: return PackedOf(p.bucket_counts, false);
+    case I::kExplicitBounds: return PackedOf(p.explicit_bounds, true);
+    case I::kScale: return k == MetricKind::kExpHistogram ? I64(p.scale) : Null();
+    case I::kZeroCount: return k == MetricKind::kExpHistogram ? U64(p.zero_count) : Null();
+    case I::kZeroThreshold: return k == MetricKind::kExpHistogram ? F64(p.zero_threshold) : Null();
     case I::kPositiveOffset:
       return k == MetricKind::kExpHistogram ? I64(p.positive.offset) : Null();
     case I::kNegativeOffset:
       return k == MetricKind::kExpHistogram ? I64(p.negative.offset) : Null();
-    case I::kPositiveBucketCounts:
-      return PackedOf(p.positive.counts, false);
-    case I::kNegativeBucketCounts:
-      return PackedOf(p.negative.counts, false);
-    case I::kQuantileValues:
-      return Structs(p.quantiles, StructKind::kQuantile);
-    case I::kExemplars:
-      return Structs(p.exemplars, StructKind::kExemplar);
-    case I::kAttributes:
-      return Attrs(p.attributes);
-    default:
-      return Null();
+    case I::kPositiveBucketCounts: return PackedOf(p.positive.counts, false);
+    case I::kNegativeBucketCounts: return PackedOf(p.negative.counts, false);
+    case I::kQuantileValues: return Structs(p.quantiles, StructKind::kQuantile);
+    case I::kExemplars: return Structs(p.exemplars, StructKind::kExemplar);
+    case I::kAttributes: return Attrs(p.attributes);
+    default: return Null();
   }
 }
 
@@ -282,48 +253,33 @@ Value ExtractMetric(FieldId id, const MetricView& m, const PointView& p) {
 
 std::string_view FlatTypeName(FlatType t) {
   switch (t) {
-    case T::kString:
-      return "string";
-    case T::kUInt:
-      return "uint";
-    case T::kInt:
-      return "int";
-    case T::kFloat:
-      return "float";
-    case T::kBool:
-      return "bool";
-    case T::kMap:
-      return "map";
-    case T::kArray:
-      return "array";
+    case T::kString: return "string";
+    case T::kUInt: return "uint";
+    case T::kInt: return "int";
+    case T::kFloat: return "float";
+    case T::kBool: return "bool";
+    case T::kMap: return "map";
+    case T::kArray: return "array";
   }
   return "?";
 }
 
 std::span<const FieldInfo> FieldsOf(Signal s) {
   switch (s) {
-    case Signal::kLogs:
-      return kLogFields;
-    case Signal::kTraces:
-      return kSpanFields;
-    case Signal::kMetrics:
-      return kMetricFields;
+    case Signal::kLogs: return kLogFields;
+    case Signal::kTraces: return kSpanFields;
+    case Signal::kMetrics: return kMetricFields;
   }
   return {};
 }
 
 std::span<const MemberInfo> MembersOf(StructKind k) {
   switch (k) {
-    case StructKind::kEvent:
-      return kEventMembers;
-    case StructKind::kLink:
-      return kLinkMembers;
-    case StructKind::kQuantile:
-      return kQuantileMembers;
-    case StructKind::kExemplar:
-      return kExemplarMembers;
-    case StructKind::kNone:
-      break;
+    case StructKind::kEvent: return kEventMembers;
+    case StructKind::kLink: return kLinkMembers;
+    case StructKind::kQuantile: return kQuantileMembers;
+    case StructKind::kExemplar: return kExemplarMembers;
+    case StructKind::kNone: break;
   }
   return {};
 }
@@ -367,99 +323,60 @@ StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name) {
 
 Value Extract(const FieldInfo& f, const RecordCtx& c) {
   switch (f.id) {
-    case I::kResourceAttributes:
-      return Attrs(c.res->attributes);
-    case I::kResourceSchemaUrl:
-      return Str(c.res->schema_url);
-    case I::kResourceDroppedAttributesCount:
-      return U64(c.res->dropped_attributes_count);
-    case I::kScopeName:
-      return Str(c.scope->name);
-    case I::kScopeVersion:
-      return Str(c.scope->version);
-    case I::kScopeAttributes:
-      return Attrs(c.scope->attributes);
-    case I::kScopeSchemaUrl:
-      return Str(c.scope->schema_url);
-    case I::kScopeDroppedAttributesCount:
-      return U64(c.scope->dropped_attributes_count);
-    default:
-      break;
+    case I::kResourceAttributes: return Attrs(c.res->attributes);
+    case I::kResourceSchemaUrl: return Str(c.res->schema_url);
+    case I::kResourceDroppedAttributesCount: return U64(c.res->dropped_attributes_count);
+    case I::kScopeName: return Str(c.scope->name);
+    case I::kScopeVersion: return Str(c.scope->version);
+    case I::kScopeAttributes: return Attrs(c.scope->attributes);
+    case I::kScopeSchemaUrl: return Str(c.scope->schema_url);
+    case I::kScopeDroppedAttributesCount: return U64(c.scope->dropped_attributes_count);
+    default: break;
   }
   if (c.log != nullptr) {
     const LogView& l = *c.log;
     switch (f.id) {
-      case I::kTimestamp:
-        return Time(l.time);
-      case I::kObservedTimestamp:
-        return Time(l.observed_time);
-      case I::kSeverityNumber:
-        return U64(static_cast<uint32_t>(l.severity_number));
-      case I::kSeverityText:
-        return Str(l.severity_text);
+      case I::kTimestamp: return Time(l.time);
+      case I::kObservedTimestamp: return Time(l.observed_time);
+      case I::kSeverityNumber: return U64(static_cast<uint32_t>(l.severity_number));
+      case I::kSeverityText: return Str(l.severity_text);
       case I::kBody: {
         Value v;
         v.kind = VKind::kAny;
         v.s = l.body;
         return v;
       }
-      case I::kTraceId:
-        return Id(l.trace_id);
-      case I::kSpanId:
-        return Id(l.span_id);
-      case I::kFlags:
-        return U64(l.flags);
-      case I::kDroppedAttributesCount:
-        return U64(l.dropped_attributes_count);
-      case I::kAttributes:
-        return Attrs(l.attributes);
-      case I::kEventName:
-        return Str(l.event_name);
-      default:
-        return Null();
+      case I::kTraceId: return Id(l.trace_id);
+      case I::kSpanId: return Id(l.span_id);
+      case I::kFlags: return U64(l.flags);
+      case I::kDroppedAttributesCount: return U64(l.dropped_attributes_count);
+      case I::kAttributes: return Attrs(l.attributes);
+      case I::kEventName: return Str(l.event_name);
+      default: return Null();
     }
   }
   if (c.span != nullptr) {
     const SpanView& s = *c.span;
     switch (f.id) {
-      case I::kTraceId:
-        return Id(s.trace_id);
-      case I::kSpanId:
-        return Id(s.span_id);
-      case I::kParentSpanId:
-        return Id(s.parent_span_id);
-      case I::kTraceState:
-        return Str(s.trace_state);
-      case I::kFlags:
-        return U64(s.flags);
-      case I::kName:
-        return Str(s.name);
-      case I::kKind:
-        return Enum(s.kind, SpanKindName(s.kind));
-      case I::kStartTimestamp:
-        return Time(s.start_time);
-      case I::kEndTimestamp:
-        return Time(s.end_time);
-      case I::kDurationNs:
-        return U64(s.end_time - s.start_time);
-      case I::kStatusCode:
-        return Enum(s.status_code, StatusCodeName(s.status_code));
-      case I::kStatusMessage:
-        return Str(s.status_message);
-      case I::kDroppedAttributesCount:
-        return U64(s.dropped_attributes_count);
-      case I::kDroppedEventsCount:
-        return U64(s.dropped_events_count);
-      case I::kDroppedLinksCount:
-        return U64(s.dropped_links_count);
-      case I::kEvents:
-        return Structs(s.events, StructKind::kEvent);
-      case I::kLinks:
-        return Structs(s.links, StructKind::kLink);
-      case I::kAttributes:
-        return Attrs(s.attributes);
-      default:
-        return Null();
+      case I::kTraceId: return Id(s.trace_id);
+      case I::kSpanId: return Id(s.span_id);
+      case I::kParentSpanId: return Id(s.parent_span_id);
+      case I::kTraceState: return Str(s.trace_state);
+      case I::kFlags: return U64(s.flags);
+      case I::kName: return Str(s.name);
+      case I::kKind: return Enum(s.kind, SpanKindName(s.kind));
+      case I::kStartTimestamp: return Time(s.start_time);
+      case I::kEndTimestamp: return Time(s.end_time);
+      case I::kDurationNs: return U64(s.end_time - s.start_time);
+      case I::kStatusCode: return Enum(s.status_code, StatusCodeName(s.status_code));
+      case I::kStatusMessage: return Str(s.status_message);
+      case I::kDroppedAttributesCount: return U64(s.dropped_attributes_count);
+      case I::kDroppedEventsCount: return U64(s.dropped_events_count);
+      case I::kDroppedLinksCount: return U64(s.dropped_links_count);
+      case I::kEvents: return Structs(s.events, StructKind::kEvent);
+      case I::kLinks: return Structs(s.links, StructKind::kLink);
+      case I::kAttributes: return Attrs(s.attributes);
+      default: return Null();
     }
   }
   if (c.metric != nullptr && c.point != nullptr) return ExtractMetric(f.id, *c.metric, *c.point);
@@ -503,32 +420,22 @@ Value ExtractMember(StructKind k, int member, std::string_view e) {
     case StructKind::kEvent: {
       EventView ev = ParseEvent(e);
       switch (member) {
-        case 0:
-          return Time(ev.time);
-        case 1:
-          return Str(ev.name);
-        case 2:
-          return Attrs(ev.attributes);
-        case 3:
-          return U64(ev.dropped_attributes_count);
+        case 0: return Time(ev.time);
+        case 1: return Str(ev.name);
+        case 2: return Attrs(ev.attributes);
+        case 3: return U64(ev.dropped_attributes_count);
       }
       break;
     }
     case StructKind::kLink: {
       LinkView l = ParseLink(e);
       switch (member) {
-        case 0:
-          return Id(l.trace_id);
-        case 1:
-          return Id(l.span_id);
-        case 2:
-          return Str(l.trace_state);
-        case 3:
-          return Attrs(l.attributes);
-        case 4:
-          return U64(l.dropped_attributes_count);
-        case 5:
-          return U64(l.flags);
+        case 0: return Id(l.trace_id);
+        case 1: return Id(l.span_id);
+        case 2: return Str(l.trace_state);
+        case 3: return Attrs(l.attributes);
+        case 4: return U64(l.dropped_attributes_count);
+        case 5: return U64(l.flags);
       }
       break;
     }
@@ -539,78 +446,46 @@ Value ExtractMember(StructKind k, int member, std::string_view e) {
     case StructKind::kExemplar: {
       ExemplarView x = ParseExemplar(e);
       switch (member) {
-        case 0:
-          return Time(x.time);
+        case 0: return Time(x.time);
         case 1:
           return x.has_double ? F64(x.as_double)
                  : x.has_int  ? F64(static_cast<double>(x.as_int))
                               : Null();
-        case 2:
-          return x.has_double ? F64(x.as_double) : Null();
-        case 3:
-          return x.has_int ? I64(x.as_int) : Null();
-        case 4:
-          return Id(x.span_id);
-        case 5:
-          return Id(x.trace_id);
-        case 6:
-          return Attrs(x.filtered_attributes);
+        case 2: return x.has_double ? F64(x.as_double) : Null();
+        case 3: return x.has_int ? I64(x.as_int) : Null();
+        case 4: return Id(x.span_id);
+        case 5: return Id(x.trace_id);
+        case 6: return Attrs(x.filtered_attributes);
       }
       break;
     }
-    case StructKind::kNone:
-      break;
+    case StructKind::kNone: break;
   }
   return Null();
 }
 
 void AppendValueText(const Value& v, std::string* out) {
   switch (v.kind) {
-    case VKind::kNull:
-      break;
-    case VKind::kStr:
-      out->append(v.s);
-      break;
-    case VKind::kU64:
-      AppendUInt(v.u, out);
-      break;
-    case VKind::kI64:
-      AppendInt(v.i, out);
-      break;
-    case VKind::kF64:
-      AppendDouble(v.d, out);
-      break;
-    case VKind::kBool:
-      out->append(v.b ? "true" : "false");
-      break;
-    case VKind::kTime:
-      AppendRfc3339Nano(v.u, out);
-      break;
-    case VKind::kId:
-      AppendHex(v.s, out);
-      break;
-    case VKind::kEnum:
-      out->append(v.s);
-      break;
-    case VKind::kAny:
-      AppendAnyValueText(v.s, out);
-      break;
-    default:
-      AppendValueJson(v, out);
-      break;  // maps and arrays as JSON text
+    case VKind::kNull: break;
+    case VKind::kStr: out->append(v.s); break;
+    case VKind::kU64: AppendUInt(v.u, out); break;
+    case VKind::kI64: AppendInt(v.i, out); break;
+    case VKind::kF64: AppendDouble(v.d, out); break;
+    case VKind::kBool: out->append(v.b ? "true" : "false"); break;
+    case VKind::kTime: AppendRfc3339Nano(v.u, out); break;
+    case VKind::kId: AppendHex(v.s, out); break;
+    case VKind::kEnum: out->append(v.s); break;
+    case VKind::kAny: AppendAnyValueText(v.s, out); break;
+    default: AppendValueJson(v, out); break;  // maps and arrays as JSON text
   }
 }
 
 void AppendValueJson(const Value& v, std::string* out) {
   switch (v.kind) {
-    case VKind::kNull:
-      out->append("null");
-      return;
+    case VKind::kNull: out->append("null"); return;
     case VKind::kU64:
     case VKind::kI64:
-    case VKind::kBool:
-      AppendValueText(v, out);
-      return;
+    case VKind::kBool: AppendValueText(v, out); return;
     case VKind::kF64:
       if (v.d != v.d || v.d - v.d != 0) {
         out->push_back('"');
@@ -620,9 +495,7 @@ void AppendValueJson(const Value& v, std::string* out) {
         AppendDouble(v.d, out);
       }
       return;
-    case VKind::kAttrs:
-      AppendAttributesJson(v.rep, out);
-      return;
+    case VKind::kAttrs: AppendAttributesJson(v.rep, out); return;
     case VKind::kPackedU64:
     case VKind::kPackedF64: {
       out->push_back('[');

@@ -84,9 +84,7 @@ bool ParseIntText(std::string_view s, bool is_signed, uint64_t* bits) {
 // Reads an integer given as a JSON number or a decimal string.
 bool ReadInt(const element& e, bool is_signed, uint64_t* bits) {
   switch (e.type()) {
-    case element_type::INT64:
-      *bits = static_cast<uint64_t>(int64_t(e.get_int64()));
-      return true;
+    case element_type::INT64: *bits = static_cast<uint64_t>(int64_t(e.get_int64())); return true;
     case element_type::UINT64:
       if (is_signed) return false;
       *bits = uint64_t(e.get_uint64());
@@ -102,22 +100,15 @@ bool ReadInt(const element& e, bool is_signed, uint64_t* bits) {
     }
     case element_type::STRING:
       return ParseIntText(std::string_view(e.get_string()), is_signed, bits);
-    default:
-      return false;
+    default: return false;
   }
 }
 
 bool ReadDouble(const element& e, double* d) {
   switch (e.type()) {
-    case element_type::INT64:
-      *d = static_cast<double>(int64_t(e.get_int64()));
-      return true;
-    case element_type::UINT64:
-      *d = static_cast<double>(uint64_t(e.get_uint64()));
-      return true;
-    case element_type::DOUBLE:
-      *d = double(e.get_double());
-      return true;
+    case element_type::INT64: *d = static_cast<double>(int64_t(e.get_int64())); return true;
+    case element_type::UINT64: *d = static_cast<double>(uint64_t(e.get_uint64())); return true;
+    case element_type::DOUBLE: *d = double(e.get_double()); return true;
     case element_type::STRING: {
       std::string_view s = e.get_string();
       if (s == "NaN")
@@ -132,8 +123,7 @@ bool ReadDouble(const element& e, double* d) {
       }
       return true;
     }
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -315,8 +305,7 @@ class Transcoder {
         out->append(reinterpret_cast<const char*>(&v), 4);
         return absl::OkStatus();
       }
-      case FType::kMessage:
-        break;
+      case FType::kMessage: break;
     }
     (void)packed;
     return Bad(key, "unsupported field type");

@@ -300,12 +300,9 @@ const MsgDef kMetricsRequest{"ExportMetricsServiceRequest", kMetricsRequestField
 
 const MsgDef& RequestDef(Signal s) {
   switch (s) {
-    case Signal::kLogs:
-      return kLogsRequest;
-    case Signal::kMetrics:
-      return kMetricsRequest;
-    case Signal::kTraces:
-      return kTracesRequest;
+    case Signal::kLogs: return kLogsRequest;
+    case Signal::kMetrics: return kMetricsRequest;
+    case Signal::kTraces: return kTracesRequest;
   }
   return kLogsRequest;
 }
@@ -315,24 +312,20 @@ uint32_t WireTypeOf(FType t) {
     case FType::kMessage:
     case FType::kString:
     case FType::kBytes:
-    case FType::kHexId:
-      return 2;
+    case FType::kHexId: return 2;
     case FType::kInt64:
     case FType::kUInt64:
     case FType::kInt32:
     case FType::kUInt32:
     case FType::kBool:
     case FType::kSInt32:
-    case FType::kPackedUInt64:
-      return 0;
+    case FType::kPackedUInt64: return 0;
     case FType::kFixed64:
     case FType::kSFixed64:
     case FType::kDouble:
     case FType::kPackedFixed64:
-    case FType::kPackedDouble:
-      return 1;
-    case FType::kFixed32:
-      return 5;
+    case FType::kPackedDouble: return 1;
+    case FType::kFixed32: return 5;
   }
   return 0;
 }

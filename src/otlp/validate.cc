@@ -54,15 +54,9 @@ class Walker {
         last_oneof_member = static_cast<int>(f->number);
       }
       switch (r.wire_type()) {
-        case kVarint:
-          r.Varint();
-          break;
-        case kI64:
-          r.Fixed64();
-          break;
-        case kI32:
-          r.Fixed32();
-          break;
+        case kVarint: r.Varint(); break;
+        case kI64: r.Fixed64(); break;
+        case kI32: r.Fixed32(); break;
         case kLen: {
           std::string_view payload = r.Len();
           if (!r.ok()) break;
@@ -81,8 +75,7 @@ class Walker {
           }
           break;
         }
-        default:
-          break;
+        default: break;
       }
     }
     if (!r.ok()) return absl::InvalidArgumentError(Cat("malformed protobuf in ", def.name));

@@ -46,14 +46,9 @@ Envelope ParseEnvelope(std::string_view msg) {
   WireReader r(msg);
   while (r.Next()) {
     switch (r.field()) {
-      case 1:
-        SLUICE_LEN(e.head);
-        break;
-      case 3:
-        SLUICE_LEN(e.schema_url);
-        break;
-      default:
-        r.Skip();
+      case 1: SLUICE_LEN(e.head); break;
+      case 3: SLUICE_LEN(e.schema_url); break;
+      default: r.Skip();
     }
   }
   return e;
@@ -81,17 +76,10 @@ ScopeView ParseScope(std::string_view scope, std::string_view schema_url) {
   WireReader r(scope);
   while (r.Next()) {
     switch (r.field()) {
-      case 1:
-        SLUICE_LEN(v.name);
-        break;
-      case 2:
-        SLUICE_LEN(v.version);
-        break;
-      case 4:
-        SLUICE_VARINT(v.dropped_attributes_count, uint32_t);
-        break;
-      default:
-        r.Skip();
+      case 1: SLUICE_LEN(v.name); break;
+      case 2: SLUICE_LEN(v.version); break;
+      case 4: SLUICE_VARINT(v.dropped_attributes_count, uint32_t); break;
+      default: r.Skip();
     }
   }
   return v;
@@ -103,15 +91,9 @@ LogView ParseLog(std::string_view rec) {
   WireReader r(rec);
   while (r.Next()) {
     switch (r.field()) {
-      case 1:
-        SLUICE_F64(v.time);
-        break;
-      case 2:
-        SLUICE_VARINT(v.severity_number, int32_t);
-        break;
-      case 3:
-        SLUICE_LEN(v.severity_text);
-        break;
+      case 1: SLUICE_F64(v.time); break;
+      case 2: SLUICE_VARINT(v.severity_number, int32_t); break;
+      case 3: SLUICE_LEN(v.severity_text); break;
       case 5:
         if (r.wire_type() == kLen) {
           v.body = r.Len();
@@ -120,26 +102,13 @@ LogView ParseLog(std::string_view rec) {
           r.Skip();
         }
         break;
-      case 7:
-        SLUICE_VARINT(v.dropped_attributes_count, uint32_t);
-        break;
-      case 8:
-        SLUICE_F32(v.flags);
-        break;
-      case 9:
-        SLUICE_LEN(v.trace_id);
-        break;
-      case 10:
-        SLUICE_LEN(v.span_id);
-        break;
-      case 11:
-        SLUICE_F64(v.observed_time);
-        break;
-      case 12:
-        SLUICE_LEN(v.event_name);
-        break;
-      default:
-        r.Skip();
+      case 7: SLUICE_VARINT(v.dropped_attributes_count, uint32_t); break;
+      case 8: SLUICE_F32(v.flags); break;
+      case 9: SLUICE_LEN(v.trace_id); break;
+      case 10: SLUICE_LEN(v.span_id); break;
+      case 11: SLUICE_F64(v.observed_time); break;
+      case 12: SLUICE_LEN(v.event_name); break;
+      default: r.Skip();
     }
   }
   return v;
@@ -153,39 +122,17 @@ SpanView ParseSpan(std::string_view span) {
   WireReader r(span);
   while (r.Next()) {
     switch (r.field()) {
-      case 1:
-        SLUICE_LEN(v.trace_id);
-        break;
-      case 2:
-        SLUICE_LEN(v.span_id);
-        break;
-      case 3:
-        SLUICE_LEN(v.trace_state);
-        break;
-      case 4:
-        SLUICE_LEN(v.parent_span_id);
-        break;
-      case 5:
-        SLUICE_LEN(v.name);
-        break;
-      case 6:
-        SLUICE_VARINT(v.kind, int32_t);
-        break;
-      case 7:
-        SLUICE_F64(v.start_time);
-        break;
-      case 8:
-        SLUICE_F64(v.end_time);
-        break;
-      case 10:
-        SLUICE_VARINT(v.dropped_attributes_count, uint32_t);
-        break;
-      case 12:
-        SLUICE_VARINT(v.dropped_events_count, uint32_t);
-        break;
-      case 14:
-        SLUICE_VARINT(v.dropped_links_count, uint32_t);
-        break;
+      case 1: SLUICE_LEN(v.trace_id); break;
+      case 2: SLUICE_LEN(v.span_id); break;
+      case 3: SLUICE_LEN(v.trace_state); break;
+      case 4: SLUICE_LEN(v.parent_span_id); break;
+      case 5: SLUICE_LEN(v.name); break;
+      case 6: SLUICE_VARINT(v.kind, int32_t); break;
+      case 7: SLUICE_F64(v.start_time); break;
+      case 8: SLUICE_F64(v.end_time); break;
+      case 10: SLUICE_VARINT(v.dropped_attributes_count, uint32_t); break;
+      case 12: SLUICE_VARINT(v.dropped_events_count, uint32_t); break;
+      case 14: SLUICE_VARINT(v.dropped_links_count, uint32_t); break;
       case 15:
         if (r.wire_type() == kLen) {
           // Status: 2 message, 3 code. A repeated status merges; last value wins.
@@ -203,11 +150,8 @@ SpanView ParseSpan(std::string_view span) {
           r.Skip();
         }
         break;
-      case 16:
-        SLUICE_F32(v.flags);
-        break;
-      default:
-        r.Skip();
+      case 16: SLUICE_F32(v.flags); break;
+      default: r.Skip();
     }
   }
   return v;
@@ -219,15 +163,9 @@ MetricView ParseMetric(std::string_view metric) {
   while (r.Next()) {
     uint32_t f = r.field();
     switch (f) {
-      case 1:
-        SLUICE_LEN(v.name);
-        break;
-      case 2:
-        SLUICE_LEN(v.description);
-        break;
-      case 3:
-        SLUICE_LEN(v.unit);
-        break;
+      case 1: SLUICE_LEN(v.name); break;
+      case 2: SLUICE_LEN(v.description); break;
+      case 3: SLUICE_LEN(v.unit); break;
       case 5:
       case 7:
       case 9:
@@ -244,8 +182,7 @@ MetricView ParseMetric(std::string_view metric) {
           r.Skip();
         }
         break;
-      default:
-        r.Skip();
+      default: r.Skip();
     }
   }
   if (v.kind == MetricKind::kSum || v.kind == MetricKind::kHistogram ||
@@ -286,12 +223,8 @@ void ParseNumberPoint(std::string_view p, PointView* v) {
   WireReader r(p);
   while (r.Next()) {
     switch (r.field()) {
-      case 2:
-        SLUICE_F64(v->start_time);
-        break;
-      case 3:
-        SLUICE_F64(v->time);
-        break;
+      case 2: SLUICE_F64(v->start_time); break;
+      case 3: SLUICE_F64(v->time); break;
       case 4:
         if (r.wire_type() == kI64) {
           v->as_double = BitsToDouble(r.Fixed64());
@@ -310,11 +243,8 @@ void ParseNumberPoint(std::string_view p, PointView* v) {
           r.Skip();
         }
         break;
-      case 8:
-        SLUICE_VARINT(v->flags, uint32_t);
-        break;
-      default:
-        r.Skip();
+      case 8: SLUICE_VARINT(v->flags, uint32_t); break;
+      default: r.Skip();
     }
   }
 }
@@ -328,15 +258,9 @@ void ParseHistogramPoint(std::string_view p, PointView* v) {
   uint64_t bits = 0;
   while (r.Next()) {
     switch (r.field()) {
-      case 2:
-        SLUICE_F64(v->start_time);
-        break;
-      case 3:
-        SLUICE_F64(v->time);
-        break;
-      case 4:
-        SLUICE_F64(v->count);
-        break;
+      case 2: SLUICE_F64(v->start_time); break;
+      case 3: SLUICE_F64(v->time); break;
+      case 4: SLUICE_F64(v->count); break;
       case 5:
         if (r.wire_type() == kI64) {
           bits = r.Fixed64();
@@ -346,9 +270,7 @@ void ParseHistogramPoint(std::string_view p, PointView* v) {
           r.Skip();
         }
         break;
-      case 10:
-        SLUICE_VARINT(v->flags, uint32_t);
-        break;
+      case 10: SLUICE_VARINT(v->flags, uint32_t); break;
       case 11:
         if (r.wire_type() == kI64) {
           v->min = BitsToDouble(r.Fixed64());
@@ -365,8 +287,7 @@ void ParseHistogramPoint(std::string_view p, PointView* v) {
           r.Skip();
         }
         break;
-      default:
-        r.Skip();
+      default: r.Skip();
     }
   }
 }
@@ -377,15 +298,9 @@ void ParseExpHistogramPoint(std::string_view p, PointView* v) {
   WireReader r(p);
   while (r.Next()) {
     switch (r.field()) {
-      case 2:
-        SLUICE_F64(v->start_time);
-        break;
-      case 3:
-        SLUICE_F64(v->time);
-        break;
-      case 4:
-        SLUICE_F64(v->count);
-        break;
+      case 2: SLUICE_F64(v->start_time); break;
+      case 3: SLUICE_F64(v->time); break;
+      case 4: SLUICE_F64(v->count); break;
       case 5:
         if (r.wire_type() == kI64) {
           v->sum = BitsToDouble(r.Fixed64());
@@ -401,9 +316,7 @@ void ParseExpHistogramPoint(std::string_view p, PointView* v) {
           r.Skip();
         }
         break;
-      case 7:
-        SLUICE_F64(v->zero_count);
-        break;
+      case 7: SLUICE_F64(v->zero_count); break;
       case 8:
         if (r.wire_type() == kLen) {
           v->positive = ParseBuckets(r.Len());
@@ -418,9 +331,7 @@ void ParseExpHistogramPoint(std::string_view p, PointView* v) {
           r.Skip();
         }
         break;
-      case 10:
-        SLUICE_VARINT(v->flags, uint32_t);
-        break;
+      case 10: SLUICE_VARINT(v->flags, uint32_t); break;
       case 12:
         if (r.wire_type() == kI64) {
           v->min = BitsToDouble(r.Fixed64());
@@ -444,8 +355,7 @@ void ParseExpHistogramPoint(std::string_view p, PointView* v) {
           r.Skip();
         }
         break;
-      default:
-        r.Skip();
+      default: r.Skip();
     }
   }
 }
@@ -456,15 +366,9 @@ void ParseSummaryPoint(std::string_view p, PointView* v) {
   WireReader r(p);
   while (r.Next()) {
     switch (r.field()) {
-      case 2:
-        SLUICE_F64(v->start_time);
-        break;
-      case 3:
-        SLUICE_F64(v->time);
-        break;
-      case 4:
-        SLUICE_F64(v->count);
-        break;
+      case 2: SLUICE_F64(v->start_time); break;
+      case 3: SLUICE_F64(v->time); break;
+      case 4: SLUICE_F64(v->count); break;
       case 5:
         if (r.wire_type() == kI64) {
           v->sum = BitsToDouble(r.Fixed64());
@@ -473,11 +377,8 @@ void ParseSummaryPoint(std::string_view p, PointView* v) {
           r.Skip();
         }
         break;
-      case 8:
-        SLUICE_VARINT(v->flags, uint32_t);
-        break;
-      default:
-        r.Skip();
+      case 8: SLUICE_VARINT(v->flags, uint32_t); break;
+      default: r.Skip();
     }
   }
 }
@@ -488,20 +389,11 @@ PointView ParsePoint(MetricKind kind, std::string_view p) {
   PointView v;
   switch (kind) {
     case MetricKind::kGauge:
-    case MetricKind::kSum:
-      ParseNumberPoint(p, &v);
-      break;
-    case MetricKind::kHistogram:
-      ParseHistogramPoint(p, &v);
-      break;
-    case MetricKind::kExpHistogram:
-      ParseExpHistogramPoint(p, &v);
-      break;
-    case MetricKind::kSummary:
-      ParseSummaryPoint(p, &v);
-      break;
-    case MetricKind::kNone:
-      break;
+    case MetricKind::kSum: ParseNumberPoint(p, &v); break;
+    case MetricKind::kHistogram: ParseHistogramPoint(p, &v); break;
+    case MetricKind::kExpHistogram: ParseExpHistogramPoint(p, &v); break;
+    case MetricKind::kSummary: ParseSummaryPoint(p, &v); break;
+    case MetricKind::kNone: break;
   }
   return v;
 }
@@ -512,17 +404,10 @@ EventView ParseEvent(std::string_view e) {
   WireReader r(e);
   while (r.Next()) {
     switch (r.field()) {
-      case 1:
-        SLUICE_F64(v.time);
-        break;
-      case 2:
-        SLUICE_LEN(v.name);
-        break;
-      case 4:
-        SLUICE_VARINT(v.dropped_attributes_count, uint32_t);
-        break;
-      default:
-        r.Skip();
+      case 1: SLUICE_F64(v.time); break;
+      case 2: SLUICE_LEN(v.name); break;
+      case 4: SLUICE_VARINT(v.dropped_attributes_count, uint32_t); break;
+      default: r.Skip();
     }
   }
   return v;
@@ -534,23 +419,12 @@ LinkView ParseLink(std::string_view l) {
   WireReader r(l);
   while (r.Next()) {
     switch (r.field()) {
-      case 1:
-        SLUICE_LEN(v.trace_id);
-        break;
-      case 2:
-        SLUICE_LEN(v.span_id);
-        break;
-      case 3:
-        SLUICE_LEN(v.trace_state);
-        break;
-      case 5:
-        SLUICE_VARINT(v.dropped_attributes_count, uint32_t);
-        break;
-      case 6:
-        SLUICE_F32(v.flags);
-        break;
-      default:
-        r.Skip();
+      case 1: SLUICE_LEN(v.trace_id); break;
+      case 2: SLUICE_LEN(v.span_id); break;
+      case 3: SLUICE_LEN(v.trace_state); break;
+      case 5: SLUICE_VARINT(v.dropped_attributes_count, uint32_t); break;
+      case 6: SLUICE_F32(v.flags); break;
+      default: r.Skip();
     }
   }
   return v;
@@ -577,9 +451,7 @@ ExemplarView ParseExemplar(std::string_view e) {
   WireReader r(e);
   while (r.Next()) {
     switch (r.field()) {
-      case 2:
-        SLUICE_F64(v.time);
-        break;
+      case 2: SLUICE_F64(v.time); break;
       case 3:
         if (r.wire_type() == kI64) {
           v.as_double = BitsToDouble(r.Fixed64());
@@ -589,12 +461,8 @@ ExemplarView ParseExemplar(std::string_view e) {
           r.Skip();
         }
         break;
-      case 4:
-        SLUICE_LEN(v.span_id);
-        break;
-      case 5:
-        SLUICE_LEN(v.trace_id);
-        break;
+      case 4: SLUICE_LEN(v.span_id); break;
+      case 5: SLUICE_LEN(v.trace_id); break;
       case 6:
         if (r.wire_type() == kI64) {
           v.as_int = static_cast<int64_t>(r.Fixed64());
@@ -604,8 +472,7 @@ ExemplarView ParseExemplar(std::string_view e) {
           r.Skip();
         }
         break;
-      default:
-        r.Skip();
+      default: r.Skip();
     }
   }
   return v;

@@ -95,18 +95,10 @@ class WireReader {
   }
   bool SkipValue(uint32_t field, uint32_t wt, int depth) {
     switch (wt) {
-      case kVarint:
-        Varint();
-        break;
-      case kI64:
-        Fixed64();
-        break;
-      case kI32:
-        Fixed32();
-        break;
-      case kLen:
-        Len();
-        break;
+      case kVarint: Varint(); break;
+      case kI64: Fixed64(); break;
+      case kI32: Fixed32(); break;
+      case kLen: Len(); break;
       case kSGroup: {
         if (depth > 64) return Fail();
         while (true) {

@@ -57,28 +57,18 @@ std::string StatusJson(int code, std::string_view message, int retry_seconds) {
 
 int HttpStatusOf(const Status& s) {
   switch (s.code()) {
-    case absl::StatusCode::kOk:
-      return 200;
+    case absl::StatusCode::kOk: return 200;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kOutOfRange:
-      return 400;
-    case absl::StatusCode::kUnauthenticated:
-      return 401;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kResourceExhausted:
-      return 413;
-    case absl::StatusCode::kUnimplemented:
-      return 415;
-    case absl::StatusCode::kUnavailable:
-      return IsOverload(s) ? 429 : 503;
-    case absl::StatusCode::kDeadlineExceeded:
-      return 504;
-    default:
-      return 500;
+    case absl::StatusCode::kOutOfRange: return 400;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kResourceExhausted: return 413;
+    case absl::StatusCode::kUnimplemented: return 415;
+    case absl::StatusCode::kUnavailable: return IsOverload(s) ? 429 : 503;
+    case absl::StatusCode::kDeadlineExceeded: return 504;
+    default: return 500;
   }
 }
 
