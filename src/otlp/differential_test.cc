@@ -166,6 +166,16 @@ class Gen {
     p->set_time_unix_nano(U64() >> 2);
     p->set_flags(Int(0, 3));
   }
+  // count, sum, min and max of both histogram kinds.
+  template <class P>
+  void HistogramCommon(P* p) {
+    PointCommon(p);
+    p->set_count(U64() >> 8);
+    if (Coin()) p->set_sum(Int(0, 1000) / 4.0);
+    if (Coin()) p->set_min(Int(-10, 10) / 2.0);
+    if (Coin()) p->set_max(Int(-10, 10) / 2.0);
+    Exemplars(p->mutable_exemplars());
+  }
   void Exemplars(google::protobuf::RepeatedPtrField<pb::metrics::v1::Exemplar>* ex) {
     for (int i = Int(0, 2); i > 0; --i) {
       auto* e = ex->Add();
@@ -227,14 +237,9 @@ class Gen {
                   static_cast<pb::metrics::v1::AggregationTemporality>(Int(0, 2)));
               for (int i = 0; i < points; ++i) {
                 auto* p = h->add_data_points();
-                PointCommon(p);
-                p->set_count(U64() >> 8);
-                if (Coin()) p->set_sum(Int(0, 1000) / 4.0);
-                if (Coin()) p->set_min(Int(-10, 10) / 2.0);
-                if (Coin()) p->set_max(Int(-10, 10) / 2.0);
+                HistogramCommon(p);
                 for (int b = Int(0, 4); b > 0; --b) p->add_bucket_counts(U64() >> 40);
                 for (int b = Int(0, 3); b > 0; --b) p->add_explicit_bounds(Int(0, 100) / 3.0);
-                Exemplars(p->mutable_exemplars());
               }
               break;
             }
@@ -244,9 +249,7 @@ class Gen {
                   static_cast<pb::metrics::v1::AggregationTemporality>(Int(0, 2)));
               for (int i = 0; i < points; ++i) {
                 auto* p = h->add_data_points();
-                PointCommon(p);
-                p->set_count(U64() >> 8);
-                if (Coin()) p->set_sum(Int(0, 1000) / 4.0);
+                HistogramCommon(p);
                 p->set_scale(Int(-10, 20));
                 p->set_zero_count(Int(0, 10));
                 p->set_zero_threshold(Int(0, 3) / 10.0);
@@ -260,9 +263,6 @@ class Gen {
                   for (int b = Int(0, 4); b > 0; --b)
                     p->mutable_negative()->add_bucket_counts(Int(0, 300));
                 }
-                if (Coin()) p->set_min(-1.5);
-                if (Coin()) p->set_max(7.25);
-                Exemplars(p->mutable_exemplars());
               }
               break;
             }

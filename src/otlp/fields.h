@@ -151,48 +151,13 @@ struct Value {
   Packed packed;
   StructKind element = StructKind::kNone;
 
-  static Value Str(std::string_view s) {
-    Value v;
-    v.kind = VKind::kStr;
-    v.s = s;
-    return v;
-  }
-  static Value U64(uint64_t u) {
-    Value v;
-    v.kind = VKind::kU64;
-    v.u = u;
-    return v;
-  }
-  static Value I64(int64_t i) {
-    Value v;
-    v.kind = VKind::kI64;
-    v.i = i;
-    return v;
-  }
-  static Value F64(double d) {
-    Value v;
-    v.kind = VKind::kF64;
-    v.d = d;
-    return v;
-  }
-  static Value Bool(bool b) {
-    Value v;
-    v.kind = VKind::kBool;
-    v.b = b;
-    return v;
-  }
-  static Value Time(uint64_t ns) {
-    Value v;
-    v.kind = VKind::kTime;
-    v.u = ns;
-    return v;
-  }
-  static Value Any(std::string_view msg) {
-    Value v;
-    v.kind = VKind::kAny;
-    v.s = msg;
-    return v;
-  }
+  static Value Str(std::string_view s) { return {.kind = VKind::kStr, .s = s}; }
+  static Value U64(uint64_t u) { return {.kind = VKind::kU64, .u = u}; }
+  static Value I64(int64_t i) { return {.kind = VKind::kI64, .i = i}; }
+  static Value F64(double d) { return {.kind = VKind::kF64, .d = d}; }
+  static Value Bool(bool b) { return {.kind = VKind::kBool, .b = b}; }
+  static Value Time(uint64_t ns) { return {.kind = VKind::kTime, .u = ns}; }
+  static Value Any(std::string_view msg) { return {.kind = VKind::kAny, .s = msg}; }
 };
 
 // The member of an array-of-objects element type that a column or tuple element named
