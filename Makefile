@@ -34,7 +34,7 @@ test: build
 	@scripts/test-all
 
 bench: build
-	@echo "benchmarks arrive with issue 4 (bench/)"
+	@build/release/sluice_bench --benchmark_min_time=1
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h')
