@@ -23,7 +23,7 @@ DATA = os.path.join(ROOT, ".data", "e2e")
 CH_HTTP, CH_TCP = 18123, 19000
 HTTP_PORT, GRPC_PORT = 14318, 14317
 MAX_REQUEST = 1 << 20
-SLUICE = os.path.join(ROOT, "build", "release", "sluice")
+SLUICE = os.environ.get("SLUICE_BIN", os.path.join(ROOT, "build", "release", "sluice"))
 
 passed, failed = 0, 0
 
@@ -514,10 +514,31 @@ def test_js_exporters():
                 "[1717171717000000500]", "['checkpoint']", "['{\"step\":\"1\"}']", "[]", "[]", "[]", "[]"]
         row_cmp = row[:2] + ["<trace>", "<span>"] + row[4:] if len(row) > 4 else row
         check(f"JS span row, every column ({run})", ids_ok and row_cmp == want, f"\n got  {row!r}\n want {want!r}")
-    run = "js-grpc-none"
-    row = ch(f"SELECT MetricName, Value, IsMonotonic, AggregationTemporality FROM otel.otel_metrics_sum "
-             f"WHERE has(ResourceAttributes.value, '{run}') ORDER BY Value LIMIT 1 FORMAT TabSeparated").rstrip("\n")
-    check("JS counter row values", row == "e2e.requests\t1\t1\t2", row)
+    for run in ("js-http/json-none", "js-grpc-gzip"):
+        proto = run[3:run.rfind('-')]
+        rows = ch(f"SELECT * FROM otel.otel_metrics_sum WHERE has(ResourceAttributes.value, '{run}') "
+                  f"ORDER BY Attributes.value FORMAT TabSeparated").rstrip("\n").split("\n")
+        res = ("['service.name','service.version','test.run','test.protocol']\t"
+               f"['js-sender','1.2.3','{run}','{proto}']\t\tsluice-e2e\t0.9.0\t[]\t[]\t0\t\tjs-sender")
+        ok = len(rows) == 3
+        for i, row in enumerate(rows):
+            cols = row.split("\t")
+            # StartTimeUnix, TimeUnix, TimeUnixTime are the SDK's clock: checked for being recent
+            times_ok = len(cols) == 27 and abs(int(cols[16]) / 1e9 - time.time()) < 600 and int(cols[15]) <= int(cols[16])
+            fixed = "\t".join(cols[:15] + cols[18:]) if len(cols) == 27 else row
+            want = (res + f"\te2e.requests\trequests\t1\t['test.run','series']\t['{run}','{i}']\t0\t1"
+                    "\t[]\t[]\t[]\t[]\t[]\t2\t1")
+            ok = ok and times_ok and fixed == want
+            if not ok:
+                print(f"       got  {fixed!r}\n       want {want!r}")
+                break
+        check(f"JS counter rows, every column ({run})", ok)
+        row = ch(f"SELECT * FROM otel.otel_metrics_histogram WHERE has(ResourceAttributes.value, '{run}') "
+                 f"FORMAT TabSeparated").rstrip("\n").split("\t")
+        fixed = "\t".join(row[:15] + row[18:]) if len(row) == 31 else "\t".join(row)
+        want = (res + f"\te2e.latency\t\tms\t['test.run']\t['{run}']\t0\t3\t4.5\t[0,3,0,0,0,0,0,0,0,0,0,0,0,0,0,0]"
+                "\t[0,5,10,25,50,75,100,250,500,750,1000,2500,5000,7500,10000]\t[]\t[]\t[]\t[]\t[]\t0.5\t2.5\t2")
+        check(f"JS histogram row, every column ({run})", fixed == want, f"\n got  {fixed!r}\n want {want!r}")
 
 
 def test_python_grpc():
@@ -605,6 +626,10 @@ def test_python_grpc():
     check("undecodable -> INVALID_ARGUMENT", c == grpc.StatusCode.INVALID_ARGUMENT, str(c))
     c, _ = code_of(lambda: raw(b"\x0a" + b"\x00" * (MAX_REQUEST + 10), metadata=md, timeout=10))
     check("over the limit -> RESOURCE_EXHAUSTED", c == grpc.StatusCode.RESOURCE_EXHAUSTED, str(c))
+    c, _ = code_of(lambda: raw(b"\x0a" + b"\x00" * (MAX_REQUEST + 10), metadata=md, timeout=10,
+                               compression=grpc.Compression.Gzip))
+    check("over the limit after gzip decompression -> RESOURCE_EXHAUSTED", c == grpc.StatusCode.RESOURCE_EXHAUSTED,
+          str(c))
     c, _ = code_of(lambda: raw(b"", metadata=md, timeout=10))
     check("empty request -> OK", c == grpc.StatusCode.OK, str(c))
     c, _ = code_of(lambda: channel.unary_unary("/opentelemetry.proto.collector.logs.v1.LogsService/Nope")(
