@@ -56,10 +56,22 @@ Status Registry::Remove(const std::string& id) {
 }
 
 Status Registry::Replace(PipelineConfig config) {
-  std::string id = config.id;
-  Status s = Remove(id);
-  if (!s.ok() && !absl::IsNotFound(s)) return s;
-  return Add(std::move(config));
+  // The new pipeline is published before the old one stops, so the id never disappears:
+  // clients see 503 (starting, retryable) at worst, never 404 (which exporters drop).
+  std::shared_ptr<Pipeline> old;
+  {
+    std::lock_guard<std::mutex> control(control_mu_);
+    auto snap = Snapshot();
+    auto p = std::make_shared<Pipeline>(std::move(config), limits_);
+    p->Start();
+    auto next = std::make_shared<Map>(*snap);
+    auto& slot = (*next)[p->config().id];
+    old = std::move(slot);
+    slot = p;
+    Publish(std::move(next));
+  }
+  if (old) old->Stop();
+  return absl::OkStatus();
 }
 
 void Registry::StopAll() {

@@ -14,6 +14,7 @@ namespace sluice::server {
 Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
   namespace fs = std::filesystem;
   Status first;
+  bool unreadable = false;  // a file failed: keep running pipelines rather than guess
   std::map<std::string, pipeline::PipelineConfig> wanted;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -30,6 +31,7 @@ Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
         if (first.ok())
           first =
               absl::InvalidArgumentError(Cat(entry.path().string(), ": ", p.status().message()));
+        unreadable = true;
         continue;
       }
       if (wanted.count(p->id)) {
@@ -42,6 +44,11 @@ Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
   for (const auto& p : registry.List()) {
     auto it = wanted.find(p->config().id);
     if (it == wanted.end()) {
+      if (unreadable) {
+        SLOG(WARN) << "keeping pipeline " << p->config().id
+                   << ": not removed while a pipeline file cannot be read";
+        continue;
+      }
       SLOG(INFO) << "removing pipeline " << p->config().id;
       (void)registry.Remove(p->config().id);
     } else if (it->second.document == p->config().document) {

@@ -459,7 +459,15 @@ def test_reload():
     check("after adding the file and SIGHUP: 200", st == 200, str(st))
     check("the new pipeline delivers", wait_rows(
         "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'reload')", 1))
+    # A broken file keeps the running pipelines (it might be one of them being edited).
+    broken = os.path.join(DATA, "pipelines", "broken.json")
+    open(broken, "w").write("{not json")
     os.unlink(path)
+    procs["sluice"].send_signal(signal.SIGHUP)
+    time.sleep(1)
+    st, _, _ = post("/v1/logs", logs_json("reload", 1), H("reloaded-logs"))
+    check("a pipeline whose file went away stays while another file is unreadable", st == 200, str(st))
+    os.unlink(broken)
     procs["sluice"].send_signal(signal.SIGHUP)
     for _ in range(100):
         st, _, _ = post("/v1/logs", logs_json("reload", 1), H("reloaded-logs"))
