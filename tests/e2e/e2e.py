@@ -475,6 +475,16 @@ def test_reload():
             break
         time.sleep(0.1)
     check("after removing the file and SIGHUP: 404", st == 404, str(st))
+    # Editing a pipeline's file (here: a shorter batch delay) replaces it without a 404 gap.
+    doc = json.load(open(os.path.join(DATA, "pipelines", "otel-logs.json")))
+    doc["sink"]["max_delay_time"] = "300ms"
+    json.dump(doc, open(os.path.join(DATA, "pipelines", "otel-logs.json"), "w"))
+    procs["sluice"].send_signal(signal.SIGHUP)
+    seen = set()
+    for _ in range(40):
+        seen.add(post("/v1/logs", logs_json("reload-edit", 1), H("otel-logs"))[0])
+        time.sleep(0.02)
+    check("an edited pipeline is replaced without 404s", 404 not in seen and 200 in seen, str(seen))
     st, _, _ = post("/v1/logs", logs_json("reload-still", 1), H("otel-logs"))
     check("other pipelines keep running", st == 200, str(st))
 
