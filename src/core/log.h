@@ -24,13 +24,19 @@ class LogMessage {
   std::ostringstream stream_;
 };
 
+// Turns the stream expression into void for the conditional in SLOG.
+struct LogVoidify {
+  void operator&(std::ostream&) {}
+};
+
 }  // namespace sluice
 
 #define SLOG_DEBUG ::sluice::LogLevel::kDebug
 #define SLOG_INFO ::sluice::LogLevel::kInfo
 #define SLOG_WARN ::sluice::LogLevel::kWarn
 #define SLOG_ERROR ::sluice::LogLevel::kError
-#define SLOG(level)                          \
-  if (!::sluice::LogEnabled(SLOG_##level)) { \
-  } else                                     \
-    ::sluice::LogMessage(SLOG_##level).stream()
+// An expression (glog's voidify trick), so it is safe inside an unbraced if/else.
+#define SLOG(level)                   \
+  !::sluice::LogEnabled(SLOG_##level) \
+      ? (void)0                       \
+      : ::sluice::LogVoidify() & ::sluice::LogMessage(SLOG_##level).stream()

@@ -1,0 +1,555 @@
+#include "buffer/local_log.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "buffer/crc32c.h"
+#include "core/cat.h"
+#include "core/log.h"
+
+namespace sluice::buffer {
+namespace {
+
+constexpr char kMagic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'L', 'G'};
+constexpr uint32_t kVersion = 1;
+
+struct Header {
+  uint32_t len = 0;
+  uint32_t crc = 0;
+  uint64_t seq = 0;
+  int64_t ms = 0;
+  uint32_t records = 0;
+  uint8_t signal = 0;
+};
+
+Header DecodeHeader(const char* h) {
+  Header x;
+  std::memcpy(&x.len, h, 4);
+  std::memcpy(&x.crc, h + 4, 4);
+  std::memcpy(&x.seq, h + 8, 8);
+  std::memcpy(&x.ms, h + 16, 8);
+  std::memcpy(&x.records, h + 24, 4);
+  x.signal = static_cast<uint8_t>(h[28]);
+  return x;
+}
+
+void AppendEntry(uint64_t seq, int64_t ms, uint32_t records, Signal signal,
+                 std::string_view payload, std::string* out) {
+  char h[kEntryHeader] = {};
+  uint32_t len = static_cast<uint32_t>(payload.size());
+  std::memcpy(h, &len, 4);
+  std::memcpy(h + 8, &seq, 8);
+  std::memcpy(h + 16, &ms, 8);
+  std::memcpy(h + 24, &records, 4);
+  h[28] = static_cast<char>(signal);
+  uint32_t crc = Crc32c(payload, Crc32c(std::string_view(h + 8, kEntryHeader - 8)));
+  crc = MaskCrc(crc);
+  std::memcpy(h + 4, &crc, 4);
+  out->append(h, kEntryHeader);
+  out->append(payload);
+}
+
+bool CrcOk(const char* header, std::string_view payload) {
+  Header h = DecodeHeader(header);
+  uint32_t crc = Crc32c(payload, Crc32c(std::string_view(header + 8, kEntryHeader - 8)));
+  return MaskCrc(crc) == h.crc;
+}
+
+std::string CheckpointBytes(uint64_t next) {
+  std::string b(12, '\0');
+  std::memcpy(b.data(), &next, 8);
+  uint32_t crc = MaskCrc(Crc32c(std::string_view(b.data(), 8)));
+  std::memcpy(b.data() + 8, &crc, 4);
+  return b;
+}
+
+// Reads one entry at `offset`; false when it is not a complete, valid entry.
+bool ReadEntry(const ReadableFile& f, uint64_t offset, uint64_t size, Header* h,
+               std::string* payload) {
+  if (offset + kEntryHeader > size) return false;
+  char hb[kEntryHeader];
+  auto n = f.ReadAt(offset, kEntryHeader, hb);
+  if (!n.ok() || *n != kEntryHeader) return false;
+  *h = DecodeHeader(hb);
+  if (h->len > kMaxPayload || offset + kEntryHeader + h->len > size) return false;
+  payload->resize(h->len);
+  auto m = f.ReadAt(offset + kEntryHeader, h->len, payload->data());
+  if (!m.ok() || *m != h->len) return false;
+  return CrcOk(hb, *payload);
+}
+
+// When the entry at `offset` is invalid but a valid entry follows right after it (its
+// length field is intact), returns the offset of that next entry: the bad entry can be
+// skipped. Returns 0 otherwise.
+uint64_t SkipCorrupt(const ReadableFile& f, uint64_t offset, uint64_t size, uint64_t min_seq) {
+  if (offset + kEntryHeader > size) return 0;
+  char hb[kEntryHeader];
+  auto r = f.ReadAt(offset, kEntryHeader, hb);
+  if (!r.ok() || *r != kEntryHeader) return 0;
+  Header bad = DecodeHeader(hb);
+  if (bad.len > kMaxPayload) return 0;
+  const uint64_t next_off = offset + kEntryHeader + bad.len;
+  Header next;
+  std::string payload;
+  if (!ReadEntry(f, next_off, size, &next, &payload) || next.seq < min_seq) return 0;
+  return next_off;
+}
+
+}  // namespace
+
+LocalLog::LocalLog(Filesystem* fs, LogOptions options) : fs_(fs), opts_(std::move(options)) {}
+
+LocalLog::~LocalLog() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
+  if (active_ && opts_.fsync != FsyncPolicy::kNone) (void)active_->Sync();
+}
+
+int64_t LocalLog::Now() const {
+  if (opts_.now_ms) return opts_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string LocalLog::SegmentPath(uint64_t first_seq) const {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%020llu.seg", static_cast<unsigned long long>(first_seq));
+  return opts_.dir + "/" + name;
+}
+
+StatusOr<std::unique_ptr<LocalLog>> LocalLog::Open(Filesystem* fs, LogOptions options) {
+  std::unique_ptr<LocalLog> log(new LocalLog(fs, std::move(options)));
+  Status s = log->Recover();
+  if (!s.ok()) return s;
+  if (log->opts_.fsync == FsyncPolicy::kInterval)
+    log->syncer_ = std::thread([l = log.get()] { l->SyncLoop(); });
+  return log;
+}
+
+Status LocalLog::RecoverSegment(Segment* seg, bool last) {
+  auto f = fs_->OpenForRead(seg->path);
+  if (!f.ok()) return f.status();
+  auto size_or = (*f)->Size();
+  if (!size_or.ok()) return size_or.status();
+  const uint64_t size = *size_or;
+  char head[kSegmentHeader];
+  auto n = (*f)->ReadAt(0, kSegmentHeader, head);
+  if (!n.ok()) return n.status();
+  if (*n < kSegmentHeader || std::memcmp(head, kMagic, 8) != 0) {
+    if (last && size < kSegmentHeader) {  // torn at creation: rewrite the header
+      recovery_.truncated_bytes += size;
+      auto w = fs_->OpenForAppend(seg->path);
+      if (!w.ok()) return w.status();
+      Status t = (*w)->Truncate(0);
+      std::string hdr(kMagic, 8);
+      hdr.append(reinterpret_cast<const char*>(&kVersion), 4);
+      hdr.append(4, '\0');
+      if (t.ok()) t = (*w)->Append(hdr);
+      if (t.ok()) t = (*w)->Sync();
+      seg->end_seq = seg->first_seq;
+      seg->bytes = kSegmentHeader;
+      return t;
+    }
+    SLOG(ERROR) << "log " << opts_.dir << ": segment " << seg->path << " has a bad header; " << size
+                << " bytes lost";
+    recovery_.lost_bytes += size;
+    seg->end_seq = seg->first_seq;
+    seg->bytes = size;
+    return absl::OkStatus();
+  }
+  uint64_t offset = kSegmentHeader, expected = seg->first_seq;
+  Header h;
+  std::string payload;
+  while (offset < size) {
+    if (ReadEntry(**f, offset, size, &h, &payload) && h.seq >= expected) {
+      if (expected == seg->first_seq || seg->first_append_ms == 0) seg->first_append_ms = h.ms;
+      if (h.seq >= checkpoint_) {
+        unacked_records_ += h.records;
+        if (oldest_unacked_ms_ == 0) oldest_unacked_ms_ = h.ms;
+      }
+      seg->records += h.records;
+      expected = h.seq + 1;
+      offset += kEntryHeader + h.len;
+      continue;
+    }
+    // Invalid entry. Skip it if a valid entry follows right after it.
+    bool skipped = false;
+    if (uint64_t next = SkipCorrupt(**f, offset, size, expected + 1)) {
+      recovery_.corrupt_entries++;
+      recovery_.lost_bytes += next - offset;
+      SLOG(ERROR) << "log " << opts_.dir << ": corrupt entry at " << seg->path << ":" << offset
+                  << " skipped";
+      offset = next;
+      skipped = true;
+    }
+    if (skipped) continue;
+    if (last) {
+      recovery_.truncated_bytes += size - offset;
+      SLOG(WARN) << "log " << opts_.dir << ": torn tail of " << (size - offset)
+                 << " bytes truncated in " << seg->path;
+      auto w = fs_->OpenForAppend(seg->path);
+      if (!w.ok()) return w.status();
+      Status t = (*w)->Truncate(offset);
+      if (t.ok()) t = (*w)->Sync();
+      if (!t.ok()) return t;
+    } else {
+      recovery_.lost_bytes += size - offset;
+      SLOG(ERROR) << "log " << opts_.dir << ": " << (size - offset)
+                  << " unreadable bytes at the end of " << seg->path;
+    }
+    break;
+  }
+  seg->end_seq = expected;
+  seg->bytes = last ? std::min(offset, size) : size;
+  return absl::OkStatus();
+}
+
+Status LocalLog::Recover() {
+  Status s = fs_->CreateDirs(opts_.dir);
+  if (!s.ok()) return s;
+  (void)fs_->Remove(opts_.dir + "/checkpoint.tmp");
+  auto names = fs_->List(opts_.dir);
+  if (!names.ok()) return names.status();
+  std::vector<uint64_t> firsts;
+  for (const std::string& n : *names) {
+    if (n.size() != 24 || n.substr(20) != ".seg") continue;
+    firsts.push_back(std::stoull(n.substr(0, 20)));
+  }
+  std::sort(firsts.begin(), firsts.end());
+
+  checkpoint_ = firsts.empty() ? 1 : firsts.front();
+  const std::string cp_path = opts_.dir + "/checkpoint";
+  if (fs_->Exists(cp_path)) {
+    auto cp = fs_->ReadFile(cp_path);
+    uint64_t v = 0;
+    uint32_t crc = 0;
+    if (cp.ok() && cp->size() == 12) {
+      std::memcpy(&v, cp->data(), 8);
+      std::memcpy(&crc, cp->data() + 8, 4);
+    }
+    if (cp.ok() && cp->size() == 12 && MaskCrc(Crc32c(std::string_view(cp->data(), 8))) == crc) {
+      checkpoint_ = std::max(checkpoint_, v);
+    } else {
+      recovery_.checkpoint_corrupt = true;
+      SLOG(ERROR) << "log " << opts_.dir
+                  << ": corrupt checkpoint; re-delivering from the oldest entry";
+    }
+  }
+
+  for (size_t i = 0; i < firsts.size(); ++i) {
+    Segment seg;
+    seg.first_seq = firsts[i];
+    seg.path = SegmentPath(firsts[i]);
+    s = RecoverSegment(&seg, i + 1 == firsts.size());
+    if (!s.ok()) return s;
+    segments_.push_back(std::move(seg));
+  }
+  next_seq_ = segments_.empty() ? checkpoint_ : std::max(segments_.back().end_seq, checkpoint_);
+  durable_seq_ = next_seq_ - 1;
+  // Segments below the checkpoint are garbage from before a crash: delete them now.
+  while (segments_.size() > 1 && segments_.front().end_seq <= checkpoint_) {
+    (void)fs_->Remove(segments_.front().path);
+    segments_.pop_front();
+  }
+  read_seq_ = checkpoint_;
+  if (segments_.empty() || segments_.back().end_seq < next_seq_) {
+    s = StartSegment(next_seq_);
+    if (!s.ok()) return s;
+  } else {
+    auto w = fs_->OpenForAppend(segments_.back().path);
+    if (!w.ok()) return w.status();
+    active_ = std::move(*w);
+  }
+  return absl::OkStatus();
+}
+
+Status LocalLog::StartSegment(uint64_t first_seq) {
+  Segment seg;
+  seg.first_seq = seg.end_seq = first_seq;
+  seg.path = SegmentPath(first_seq);
+  (void)fs_->Remove(seg.path);  // a leftover of a failed rotation
+  auto w = fs_->OpenForAppend(seg.path);
+  if (!w.ok()) return w.status();
+  std::string hdr(kMagic, 8);
+  hdr.append(reinterpret_cast<const char*>(&kVersion), 4);
+  hdr.append(4, '\0');
+  Status s = (*w)->Append(hdr);
+  if (s.ok() && opts_.fsync != FsyncPolicy::kNone) s = (*w)->Sync();
+  if (s.ok() && opts_.fsync != FsyncPolicy::kNone) s = fs_->SyncDir(opts_.dir);
+  if (!s.ok()) {
+    w->reset();
+    (void)fs_->Remove(seg.path);
+    return s;
+  }
+  seg.bytes = kSegmentHeader;
+  active_ = std::move(*w);
+  std::lock_guard<std::mutex> lock(mu_);
+  segments_.push_back(std::move(seg));
+  return absl::OkStatus();
+}
+
+Status LocalLog::LimitCheck(uint32_t records, size_t bytes) const {
+  if (opts_.max_bytes > 0) {
+    uint64_t total = 0;
+    for (const Segment& s : segments_) total += s.bytes;
+    if (total + bytes > opts_.max_bytes)
+      return Overloaded(Cat("buffer full: ", total, " of ", opts_.max_bytes, " bytes used"));
+  }
+  if (opts_.max_records > 0 && unacked_records_ > 0 &&
+      unacked_records_ + records > opts_.max_records)
+    return Overloaded(
+        Cat("buffer full: ", unacked_records_, " of ", opts_.max_records, " records waiting"));
+  if (opts_.max_age.count() > 0 && oldest_unacked_ms_ > 0 &&
+      Now() - oldest_unacked_ms_ > opts_.max_age.count())
+    return Overloaded("buffer full: its oldest record is older than the age limit");
+  return absl::OkStatus();
+}
+
+StatusOr<uint64_t> LocalLog::Append(Signal signal, uint32_t records, std::string_view payload) {
+  if (payload.size() > kMaxPayload)
+    return absl::ResourceExhaustedError("entry larger than the log's 64 MiB limit");
+  Writer w{signal, records, payload};
+  std::unique_lock<std::mutex> lock(mu_);
+  if (failed_) return absl::UnavailableError(Cat("log ", opts_.dir, " failed; restart to recover"));
+  Status lim = LimitCheck(records, kEntryHeader + payload.size());
+  if (!lim.ok()) return lim;
+  writers_.push_back(&w);
+  while (!w.done) {
+    if (!leader_active_ && writers_.front() == &w) {
+      leader_active_ = true;
+      std::vector<Writer*> group(writers_.begin(), writers_.end());
+      writers_.clear();
+      lock.unlock();
+      Status s = WriteGroup(group);
+      lock.lock();
+      if (!s.ok() && !failed_) SLOG(ERROR) << "log " << opts_.dir << ": " << s.message();
+      for (Writer* g : group) g->done = true;
+      leader_active_ = false;
+      cv_.notify_all();
+    } else {
+      cv_.wait(lock);
+    }
+  }
+  if (!w.status.ok()) return w.status;
+  return w.seq;
+}
+
+Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
+  uint64_t seq;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seq = next_seq_;
+  }
+  const int64_t now = Now();
+  std::string buf;
+  size_t i = 0;
+  Status result;
+  while (i < group.size()) {
+    // One chunk: the entries that fit in the active segment.
+    const uint64_t start_size = active_->Size();
+    const uint64_t chunk_first = seq;
+    buf.clear();
+    size_t j = i;
+    uint64_t chunk_records = 0;
+    while (j < group.size()) {
+      const size_t size = kEntryHeader + group[j]->payload.size();
+      if (j > i && start_size + buf.size() + size > opts_.segment_bytes) break;
+      if (j == i && start_size > kSegmentHeader && start_size + size > opts_.segment_bytes) break;
+      AppendEntry(seq, now, group[j]->records, group[j]->signal, group[j]->payload, &buf);
+      chunk_records += group[j]->records;
+      ++seq;
+      ++j;
+    }
+    if (j == i) {  // the active segment is full: rotate first
+      if (opts_.fsync != FsyncPolicy::kNone) result = active_->Sync();
+      if (result.ok()) result = StartSegment(seq);
+      if (!result.ok()) break;
+      continue;
+    }
+    result = active_->Append(buf);
+    if (result.ok() && opts_.fsync == FsyncPolicy::kAlways) result = active_->Sync();
+    if (!result.ok()) {
+      // Roll back to the last durable size, so that nothing half-written stays.
+      Status t = active_->Truncate(start_size);
+      if (t.ok() && opts_.fsync != FsyncPolicy::kNone) t = active_->Sync();
+      if (!t.ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        failed_ = true;
+        SLOG(ERROR) << "log " << opts_.dir << ": cannot roll back a failed write (" << t.message()
+                    << "); appends stop until restart";
+      }
+      seq = chunk_first;
+      break;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Segment& seg = segments_.back();
+      if (seg.end_seq == seg.first_seq) seg.first_append_ms = now;
+      seg.end_seq = seq;
+      seg.bytes = active_->Size();
+      seg.records += chunk_records;
+      next_seq_ = seq;
+      durable_seq_ = seq - 1;
+      unacked_records_ += chunk_records;
+      if (oldest_unacked_ms_ == 0) oldest_unacked_ms_ = now;
+      dirty_ = true;
+    }
+    for (size_t k = i; k < j; ++k) {
+      group[k]->seq = chunk_first + (k - i);
+      group[k]->status = absl::OkStatus();
+    }
+    i = j;
+  }
+  for (; i < group.size(); ++i)
+    group[i]->status = result.ok() ? absl::UnavailableError("not written") : result;
+  return result;
+}
+
+void LocalLog::SyncLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, opts_.sync_interval, [&] { return stop_; });
+    if (!dirty_ || leader_active_) continue;
+    // Hold leadership while syncing so the active file cannot rotate underneath.
+    leader_active_ = true;
+    dirty_ = false;
+    lock.unlock();
+    Status s = active_->Sync();
+    lock.lock();
+    leader_active_ = false;
+    cv_.notify_all();
+    if (!s.ok()) SLOG(ERROR) << "log " << opts_.dir << ": periodic sync failed: " << s.message();
+  }
+}
+
+StatusOr<std::vector<Entry>> LocalLog::Read(size_t max_entries, size_t max_bytes) {
+  std::vector<Entry> out;
+  uint64_t durable;
+  std::vector<Segment> segs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    durable = durable_seq_;
+    segs.assign(segments_.begin(), segments_.end());
+  }
+  size_t bytes = 0;
+  while (out.size() < max_entries && bytes < max_bytes && read_seq_ <= durable) {
+    // The segment holding read_seq_.
+    const Segment* seg = nullptr;
+    for (const Segment& s : segs)
+      if (s.first_seq <= read_seq_ && read_seq_ < std::max(s.end_seq, s.first_seq + 1)) seg = &s;
+    if (seg == nullptr) {
+      // A gap (entries lost to corruption): continue with the next segment.
+      const Segment* next = nullptr;
+      for (const Segment& s : segs)
+        if (s.first_seq > read_seq_ && (!next || s.first_seq < next->first_seq)) next = &s;
+      if (!next) break;
+      read_seq_ = next->first_seq;
+      continue;
+    }
+    if (read_path_ != seg->path) {
+      auto f = fs_->OpenForRead(seg->path);
+      if (!f.ok()) return f.status();
+      read_file_ = std::move(*f);
+      read_path_ = seg->path;
+      read_offset_ = kSegmentHeader;
+    }
+    auto size = read_file_->Size();
+    if (!size.ok()) return size.status();
+    Header h;
+    std::string payload;
+    if (!ReadEntry(*read_file_, read_offset_, *size, &h, &payload)) {
+      if (uint64_t next = SkipCorrupt(*read_file_, read_offset_, *size, read_seq_)) {
+        read_offset_ = next;  // a corrupt entry (reported at recovery): skip it
+        continue;
+      }
+      // End of this segment's valid data.
+      if (seg->end_seq > read_seq_ && &segs.back() != seg) {
+        read_seq_ = seg->end_seq;  // skip what cannot be read
+        continue;
+      }
+      break;
+    }
+    read_offset_ += kEntryHeader + h.len;
+    if (h.seq < read_seq_) continue;  // before the checkpoint
+    if (h.seq > durable) {
+      read_offset_ -= kEntryHeader + h.len;
+      break;
+    }
+    Entry e;
+    e.seq = h.seq;
+    e.append_ms = h.ms;
+    e.records = h.records;
+    e.signal = static_cast<Signal>(h.signal);
+    bytes += payload.size();
+    e.payload = std::move(payload);
+    read_seq_ = h.seq + 1;
+    out.push_back(std::move(e));
+  }
+  if (!out.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Entry& e : out) inflight_.push_back({e.seq, e.records, e.append_ms});
+  }
+  return out;
+}
+
+Status LocalLog::Ack(uint64_t next_seq) {
+  std::vector<std::string> doomed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (next_seq <= checkpoint_) return absl::OkStatus();
+    next_seq = std::min(next_seq, next_seq_);
+    while (!inflight_.empty() && inflight_.front().seq < next_seq) {
+      unacked_records_ -= std::min<uint64_t>(unacked_records_, inflight_.front().records);
+      inflight_.pop_front();
+    }
+    checkpoint_ = next_seq;
+    if (!inflight_.empty())
+      oldest_unacked_ms_ = inflight_.front().append_ms;
+    else
+      oldest_unacked_ms_ = next_seq < next_seq_ ? Now() : 0;  // unread: age unknown, taken as new
+    if (next_seq == next_seq_) unacked_records_ = 0;
+  }
+  Status s = fs_->WriteFileAtomic(opts_.dir + "/checkpoint", CheckpointBytes(next_seq));
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (segments_.size() > 1 && segments_.front().end_seq <= checkpoint_) {
+      doomed.push_back(segments_.front().path);
+      segments_.pop_front();
+    }
+  }
+  for (const std::string& p : doomed) {
+    if (p == read_path_) {
+      read_file_.reset();
+      read_path_.clear();
+    }
+    (void)fs_->Remove(p);
+  }
+  return absl::OkStatus();
+}
+
+uint64_t LocalLog::checkpoint() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return checkpoint_;
+}
+
+uint64_t LocalLog::next_seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_seq_;
+}
+
+LogStats LocalLog::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  LogStats s = recovery_;
+  s.segments = segments_.size();
+  for (const Segment& seg : segments_) s.bytes += seg.bytes;
+  s.unacked_records = unacked_records_;
+  return s;
+}
+
+}  // namespace sluice::buffer

@@ -1,0 +1,150 @@
+// The local log: a pipeline's durable buffer of accepted requests (format and invariants
+// in docs/specs/buffer.md). Appends are group-committed: concurrent appenders queue, one of
+// them writes the whole group and syncs once, and each returns when its entry is durable
+// under the fsync policy. One consumer reads entries in order and acknowledges them after
+// the sink confirmed; the checkpoint and whole-segment deletion follow acknowledgements.
+// Thread-safety: Append from any thread; Read/Ack from one consumer thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/fs.h"
+#include "core/signal.h"
+#include "core/status.h"
+
+namespace sluice::buffer {
+
+enum class FsyncPolicy { kAlways, kInterval, kNone };
+
+struct LogOptions {
+  std::string dir;
+  FsyncPolicy fsync = FsyncPolicy::kAlways;
+  std::chrono::milliseconds sync_interval{100};  // for kInterval
+  uint64_t segment_bytes = 64u << 20;
+  // Limits (0: none). Beyond them Append returns Overloaded.
+  uint64_t max_bytes = 0;
+  uint64_t max_records = 0;
+  std::chrono::milliseconds max_age{0};
+  std::function<int64_t()> now_ms;  // clock (Unix ms); system clock when empty
+};
+
+struct Entry {
+  uint64_t seq = 0;
+  int64_t append_ms = 0;
+  uint32_t records = 0;
+  Signal signal = Signal::kLogs;
+  std::string payload;
+};
+
+struct LogStats {
+  uint64_t corrupt_entries = 0;  // skipped at recovery
+  uint64_t lost_bytes = 0;       // unreadable bytes skipped at recovery
+  uint64_t truncated_bytes = 0;  // torn tail removed at recovery
+  bool checkpoint_corrupt = false;
+  uint64_t segments = 0;
+  uint64_t bytes = 0;  // segment bytes on disk
+  uint64_t unacked_records = 0;
+};
+
+inline constexpr size_t kEntryHeader = 32;
+inline constexpr size_t kSegmentHeader = 16;
+inline constexpr uint32_t kMaxPayload = 64u << 20;
+
+class LocalLog {
+ public:
+  // Opens (and recovers) or creates the log in options.dir.
+  static StatusOr<std::unique_ptr<LocalLog>> Open(Filesystem* fs, LogOptions options);
+  ~LocalLog();
+
+  // Appends one entry and returns its sequence number once it is durable under the
+  // policy. Overloaded when a limit is reached or the disk is full; Unavailable when the
+  // write or sync failed (the entry is not stored).
+  StatusOr<uint64_t> Append(Signal signal, uint32_t records, std::string_view payload);
+
+  // Returns up to max_entries entries (and about max_bytes) after the last one read,
+  // starting at the checkpoint after Open. Only durable entries are returned.
+  StatusOr<std::vector<Entry>> Read(size_t max_entries, size_t max_bytes);
+  // Acknowledges every entry below `next_seq`: moves the checkpoint (durably) and deletes
+  // segments that hold only acknowledged entries.
+  Status Ack(uint64_t next_seq);
+
+  uint64_t checkpoint() const;
+  uint64_t next_seq() const;  // the sequence number the next append gets
+  LogStats stats() const;
+
+ private:
+  struct Segment {
+    uint64_t first_seq = 0;
+    uint64_t end_seq = 0;  // one past the last entry
+    uint64_t bytes = 0;
+    uint64_t records = 0;
+    int64_t first_append_ms = 0;
+    std::string path;
+  };
+  struct Writer {
+    Signal signal;
+    uint32_t records;
+    std::string_view payload;
+    bool done = false;
+    Status status;
+    uint64_t seq = 0;
+  };
+
+  LocalLog(Filesystem* fs, LogOptions options);
+  Status Recover();
+  Status RecoverSegment(Segment* seg, bool last);
+  Status OpenActive();
+  Status StartSegment(uint64_t first_seq);
+  Status WriteGroup(std::vector<Writer*>& group);           // leader only, without mu_
+  Status LimitCheck(uint32_t records, size_t bytes) const;  // mu_ held
+  int64_t Now() const;
+  std::string SegmentPath(uint64_t first_seq) const;
+  void SyncLoop();
+
+  Filesystem* const fs_;
+  const LogOptions opts_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Writer*> writers_;    // guarded by mu_
+  bool leader_active_ = false;     // guarded by mu_
+  std::deque<Segment> segments_;   // guarded by mu_; back() is the active segment
+  uint64_t next_seq_ = 1;          // guarded by mu_
+  uint64_t durable_seq_ = 0;       // guarded by mu_; last entry readable by the consumer
+  uint64_t checkpoint_ = 1;        // guarded by mu_
+  uint64_t unacked_records_ = 0;   // guarded by mu_
+  int64_t oldest_unacked_ms_ = 0;  // guarded by mu_; 0 when nothing is unacked
+  LogStats recovery_;              // written by Open only
+  bool failed_ = false;            // guarded by mu_; a failed rollback: no more appends
+
+  std::unique_ptr<WritableFile> active_;  // used by the leader only
+
+  // Consumer state (consumer thread only).
+  size_t read_segment_ = 0;  // index into segments_ at the time of reading
+  uint64_t read_seq_ = 1;
+  uint64_t read_offset_ = kSegmentHeader;
+  std::unique_ptr<ReadableFile> read_file_;
+  std::string read_path_;
+  struct Inflight {
+    uint64_t seq;
+    uint32_t records;
+    int64_t append_ms;
+  };
+  std::deque<Inflight> inflight_;  // read, not yet acknowledged (guarded by mu_)
+
+  // kInterval
+  std::thread syncer_;
+  bool stop_ = false;   // guarded by mu_
+  bool dirty_ = false;  // guarded by mu_
+};
+
+}  // namespace sluice::buffer

@@ -1,0 +1,155 @@
+#include "core/fault_fs_testing.h"
+
+#include <cstring>
+
+#include "core/cat.h"
+
+namespace sluice::testing {
+
+class FaultWritable : public WritableFile {
+ public:
+  FaultWritable(FaultFs* fs, std::shared_ptr<FaultFs::Data> d) : fs_(fs), d_(std::move(d)) {}
+  Status Append(std::string_view data) override {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    auto& f = fs_->faults_;
+    if (f.short_writes > 0) {
+      --f.short_writes;
+      d_->bytes.append(data.substr(0, data.size() / 2));
+      return absl::UnavailableError("injected short write");
+    }
+    if (f.space_left >= 0 && static_cast<uint64_t>(f.space_left) < data.size()) {
+      d_->bytes.append(data.substr(0, static_cast<size_t>(f.space_left)));
+      f.space_left = 0;
+      return Overloaded("injected ENOSPC");
+    }
+    if (f.space_left >= 0) f.space_left -= static_cast<int64_t>(data.size());
+    d_->bytes.append(data);
+    return absl::OkStatus();
+  }
+  Status Sync() override {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    if (fs_->faults_.fail_syncs > 0) {
+      --fs_->faults_.fail_syncs;
+      return absl::UnavailableError("injected fsync failure");
+    }
+    d_->synced = d_->bytes.size();
+    ++fs_->syncs_;
+    return absl::OkStatus();
+  }
+  Status Truncate(uint64_t size) override {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    if (size < d_->bytes.size()) {
+      if (fs_->faults_.space_left >= 0) fs_->faults_.space_left += d_->bytes.size() - size;
+      d_->bytes.resize(size);
+    }
+    d_->synced = std::min<uint64_t>(d_->synced, size);
+    return absl::OkStatus();
+  }
+  uint64_t Size() const override {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    return d_->bytes.size();
+  }
+
+ private:
+  FaultFs* fs_;
+  std::shared_ptr<FaultFs::Data> d_;
+};
+
+class FaultReadable : public ReadableFile {
+ public:
+  FaultReadable(FaultFs* fs, std::shared_ptr<FaultFs::Data> d) : fs_(fs), d_(std::move(d)) {}
+  StatusOr<size_t> ReadAt(uint64_t offset, size_t n, char* out) const override {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    if (offset >= d_->bytes.size()) return size_t{0};
+    size_t k = std::min<size_t>(n, d_->bytes.size() - offset);
+    std::memcpy(out, d_->bytes.data() + offset, k);
+    return k;
+  }
+  StatusOr<uint64_t> Size() const override {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    return static_cast<uint64_t>(d_->bytes.size());
+  }
+
+ private:
+  FaultFs* fs_;
+  std::shared_ptr<FaultFs::Data> d_;
+};
+
+void FaultFs::Crash() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [path, d] : files_) {
+    uint64_t unsynced = d->bytes.size() - d->synced;
+    uint64_t keep = unsynced == 0 ? 0 : rng_() % (unsynced + 1);
+    d->bytes.resize(d->synced + keep);
+    d->synced = d->bytes.size();
+  }
+}
+
+void FaultFs::FlipByte(const std::string& path, uint64_t offset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& b = files_.at(path)->bytes;
+  b[offset] = static_cast<char>(b[offset] ^ 0x5a);
+}
+
+uint64_t FaultFs::FileSize(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(path);
+  return it == files_.end() ? 0 : it->second->bytes.size();
+}
+
+StatusOr<std::unique_ptr<WritableFile>> FaultFs::OpenForAppend(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& d = files_[path];
+  if (!d) d = std::make_shared<Data>();
+  return std::unique_ptr<WritableFile>(new FaultWritable(this, d));
+}
+
+StatusOr<std::unique_ptr<ReadableFile>> FaultFs::OpenForRead(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(path);
+  if (it == files_.end()) return absl::NotFoundError(Cat("no file ", path));
+  return std::unique_ptr<ReadableFile>(new FaultReadable(this, it->second));
+}
+
+StatusOr<std::vector<std::string>> FaultFs::List(const std::string& dir) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  const std::string prefix = dir + "/";
+  for (const auto& [path, d] : files_)
+    if (path.rfind(prefix, 0) == 0 && path.find('/', prefix.size()) == std::string::npos)
+      out.push_back(path.substr(prefix.size()));
+  return out;
+}
+
+Status FaultFs::CreateDirs(const std::string&) { return absl::OkStatus(); }
+
+Status FaultFs::Remove(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  files_.erase(path);
+  return absl::OkStatus();
+}
+
+Status FaultFs::Rename(const std::string& from, const std::string& to) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(from);
+  if (it == files_.end()) return absl::NotFoundError(Cat("no file ", from));
+  files_[to] = it->second;
+  files_.erase(it);
+  return absl::OkStatus();
+}
+
+Status FaultFs::SyncDir(const std::string&) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (faults_.fail_syncs > 0) {
+    --faults_.fail_syncs;
+    return absl::UnavailableError("injected directory fsync failure");
+  }
+  return absl::OkStatus();
+}
+
+bool FaultFs::Exists(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return files_.count(path) > 0;
+}
+
+}  // namespace sluice::testing

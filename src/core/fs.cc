@@ -1,0 +1,171 @@
+#include "core/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "core/cat.h"
+
+namespace sluice {
+namespace {
+
+Status Errno(std::string_view what, const std::string& path, int err) {
+  std::string msg = Cat(what, " ", path, ": ", std::strerror(err));
+  // A full disk is overload, not a fault: clients retry later.
+  if (err == ENOSPC || err == EDQUOT) return Overloaded(msg);
+  return absl::UnavailableError(msg);
+}
+
+class PosixWritable : public WritableFile {
+ public:
+  PosixWritable(int fd, std::string path, uint64_t size)
+      : fd_(fd), path_(std::move(path)), size_(size) {}
+  ~PosixWritable() override { ::close(fd_); }
+  Status Append(std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("write", path_, errno);
+      }
+      size_ += static_cast<uint64_t>(n);
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
+  }
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return Errno("fdatasync", path_, errno);
+    return absl::OkStatus();
+  }
+  Status Truncate(uint64_t size) override {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return Errno("ftruncate", path_, errno);
+    size_ = size;
+    return absl::OkStatus();
+  }
+  uint64_t Size() const override { return size_; }
+
+ private:
+  int fd_;
+  std::string path_;
+  uint64_t size_;
+};
+
+class PosixReadable : public ReadableFile {
+ public:
+  PosixReadable(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixReadable() override { ::close(fd_); }
+  StatusOr<size_t> ReadAt(uint64_t offset, size_t n, char* out) const override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return Errno("pread", path_, errno);
+      }
+      if (r == 0) break;
+      done += static_cast<size_t>(r);
+    }
+    return done;
+  }
+  StatusOr<uint64_t> Size() const override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return Errno("fstat", path_, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+class Posix : public Filesystem {
+ public:
+  StatusOr<std::unique_ptr<WritableFile>> OpenForAppend(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("open", path, errno);
+    struct stat st;
+    ::fstat(fd, &st);
+    return std::unique_ptr<WritableFile>(
+        new PosixWritable(fd, path, static_cast<uint64_t>(st.st_size)));
+  }
+  StatusOr<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Errno("open", path, errno);
+    return std::unique_ptr<ReadableFile>(new PosixReadable(fd, path));
+  }
+  StatusOr<std::vector<std::string>> List(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return Errno("opendir", dir, errno);
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    ::closedir(d);
+    return names;
+  }
+  Status CreateDirs(const std::string& dir) override {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return absl::UnavailableError(Cat("mkdir ", dir, ": ", ec.message()));
+    return absl::OkStatus();
+  }
+  Status Remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink", path, errno);
+    return absl::OkStatus();
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return Errno("rename", from, errno);
+    return absl::OkStatus();
+  }
+  Status SyncDir(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Errno("open", dir, errno);
+    int rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return Errno("fsync", dir, err);
+    return absl::OkStatus();
+  }
+  bool Exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+};
+
+}  // namespace
+
+StatusOr<std::string> Filesystem::ReadFile(const std::string& path) {
+  auto f = OpenForRead(path);
+  if (!f.ok()) return f.status();
+  auto size = (*f)->Size();
+  if (!size.ok()) return size.status();
+  std::string out(*size, '\0');
+  auto n = (*f)->ReadAt(0, out.size(), out.data());
+  if (!n.ok()) return n.status();
+  out.resize(*n);
+  return out;
+}
+
+Status Filesystem::WriteFileAtomic(const std::string& path, std::string_view contents) {
+  const std::string tmp = path + ".tmp";
+  Status s = Remove(tmp);
+  if (!s.ok()) return s;
+  auto f = OpenForAppend(tmp);
+  if (!f.ok()) return f.status();
+  s = (*f)->Append(contents);
+  if (s.ok()) s = (*f)->Sync();
+  f->reset();
+  if (s.ok()) s = Rename(tmp, path);
+  if (s.ok()) s = SyncDir(std::filesystem::path(path).parent_path().string());
+  return s;
+}
+
+Filesystem* PosixFilesystem() {
+  static Posix fs;
+  return &fs;
+}
+
+}  // namespace sluice

@@ -1,0 +1,60 @@
+// The filesystem as an interface, so that durability code can be tested with injected
+// faults (short writes, failed fsync, ENOSPC, torn tails after a simulated crash).
+// Implementations are thread-safe for distinct files; a file object is used by one
+// thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace sluice {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Appends all of `data` or fails; after a failure the file may hold a prefix of it.
+  virtual Status Append(std::string_view data) = 0;
+  // Makes everything appended so far durable (fdatasync).
+  virtual Status Sync() = 0;
+  virtual Status Truncate(uint64_t size) = 0;
+  virtual uint64_t Size() const = 0;
+};
+
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  // Reads up to n bytes at offset; returns the number read (0 at the end).
+  virtual StatusOr<size_t> ReadAt(uint64_t offset, size_t n, char* out) const = 0;
+  virtual StatusOr<uint64_t> Size() const = 0;
+};
+
+class Filesystem {
+ public:
+  virtual ~Filesystem() = default;
+  // Opens for appending at the end, creating the file if missing.
+  virtual StatusOr<std::unique_ptr<WritableFile>> OpenForAppend(const std::string& path) = 0;
+  virtual StatusOr<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) = 0;
+  // File names (not paths) in a directory.
+  virtual StatusOr<std::vector<std::string>> List(const std::string& dir) = 0;
+  virtual Status CreateDirs(const std::string& dir) = 0;
+  virtual Status Remove(const std::string& path) = 0;
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status SyncDir(const std::string& dir) = 0;
+  virtual bool Exists(const std::string& path) = 0;
+
+  // Reads a whole (small) file.
+  StatusOr<std::string> ReadFile(const std::string& path);
+  // Replaces `path` with `contents` atomically and durably: write a temporary file,
+  // sync it, rename it over `path`, sync the directory.
+  Status WriteFileAtomic(const std::string& path, std::string_view contents);
+};
+
+// The real filesystem (POSIX). Process-wide singleton.
+Filesystem* PosixFilesystem();
+
+}  // namespace sluice
