@@ -170,6 +170,7 @@ Status LocalLog::RecoverSegment(Segment* seg, bool last) {
       if (expected == seg->first_seq || seg->first_append_ms == 0) seg->first_append_ms = h.ms;
       if (h.seq >= checkpoint_) {
         unacked_records_ += h.records;
+        unacked_bytes_ += kEntryHeader + h.len;
         if (oldest_unacked_ms_ == 0) oldest_unacked_ms_ = h.ms;
       }
       seg->records += h.records;
@@ -294,12 +295,8 @@ Status LocalLog::StartSegment(uint64_t first_seq) {
 }
 
 Status LocalLog::LimitCheck(uint32_t records, size_t bytes) const {
-  if (opts_.max_bytes > 0) {
-    uint64_t total = 0;
-    for (const Segment& s : segments_) total += s.bytes;
-    if (total + bytes > opts_.max_bytes)
-      return Overloaded(Cat("buffer full: ", total, " of ", opts_.max_bytes, " bytes used"));
-  }
+  if (opts_.max_bytes > 0 && unacked_bytes_ > 0 && unacked_bytes_ + bytes > opts_.max_bytes)
+    return Overloaded(Cat("buffer full: ", unacked_bytes_, " of ", opts_.max_bytes, " bytes waiting"));
   if (opts_.max_records > 0 && unacked_records_ > 0 &&
       unacked_records_ + records > opts_.max_records)
     return Overloaded(
@@ -355,13 +352,14 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
     const uint64_t chunk_first = seq;
     buf.clear();
     size_t j = i;
-    uint64_t chunk_records = 0;
+    uint64_t chunk_records = 0, chunk_bytes = 0;
     while (j < group.size()) {
       const size_t size = kEntryHeader + group[j]->payload.size();
       if (j > i && start_size + buf.size() + size > opts_.segment_bytes) break;
       if (j == i && start_size > kSegmentHeader && start_size + size > opts_.segment_bytes) break;
       AppendEntry(seq, now, group[j]->records, group[j]->signal, group[j]->payload, &buf);
       chunk_records += group[j]->records;
+      chunk_bytes += size;
       ++seq;
       ++j;
     }
@@ -396,6 +394,7 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
       next_seq_ = seq;
       durable_seq_ = seq - 1;
       unacked_records_ += chunk_records;
+      unacked_bytes_ += chunk_bytes;
       if (oldest_unacked_ms_ == 0) oldest_unacked_ms_ = now;
       dirty_ = true;
     }
@@ -492,7 +491,8 @@ StatusOr<std::vector<Entry>> LocalLog::Read(size_t max_entries, size_t max_bytes
   }
   if (!out.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const Entry& e : out) inflight_.push_back({e.seq, e.records, e.append_ms});
+    for (const Entry& e : out)
+      inflight_.push_back({e.seq, e.records, e.append_ms, kEntryHeader + e.payload.size()});
   }
   return out;
 }
@@ -505,6 +505,7 @@ Status LocalLog::Ack(uint64_t next_seq) {
     next_seq = std::min(next_seq, next_seq_);
     while (!inflight_.empty() && inflight_.front().seq < next_seq) {
       unacked_records_ -= std::min<uint64_t>(unacked_records_, inflight_.front().records);
+      unacked_bytes_ -= std::min<uint64_t>(unacked_bytes_, inflight_.front().bytes);
       inflight_.pop_front();
     }
     checkpoint_ = next_seq;
@@ -512,7 +513,7 @@ Status LocalLog::Ack(uint64_t next_seq) {
       oldest_unacked_ms_ = inflight_.front().append_ms;
     else
       oldest_unacked_ms_ = next_seq < next_seq_ ? Now() : 0;  // unread: age unknown, taken as new
-    if (next_seq == next_seq_) unacked_records_ = 0;
+    if (next_seq == next_seq_) unacked_records_ = unacked_bytes_ = 0;
   }
   Status s = fs_->WriteFileAtomic(opts_.dir + "/checkpoint", CheckpointBytes(next_seq));
   if (!s.ok()) return s;
@@ -549,7 +550,16 @@ LogStats LocalLog::stats() const {
   s.segments = segments_.size();
   for (const Segment& seg : segments_) s.bytes += seg.bytes;
   s.unacked_records = unacked_records_;
+  s.unacked_bytes = unacked_bytes_;
   return s;
+}
+
+void LocalLog::Rewind() {
+  std::lock_guard<std::mutex> lock(mu_);
+  inflight_.clear();
+  read_seq_ = checkpoint_;
+  read_path_.clear();
+  read_file_.reset();
 }
 
 }  // namespace sluice::buffer

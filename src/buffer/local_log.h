@@ -30,7 +30,8 @@ struct LogOptions {
   FsyncPolicy fsync = FsyncPolicy::kAlways;
   std::chrono::milliseconds sync_interval{100};  // for kInterval
   uint64_t segment_bytes = 64u << 20;
-  // Limits (0: none). Beyond them Append returns Overloaded.
+  // Limits (0: none). Beyond them Append returns Overloaded. max_bytes bounds the bytes of
+  // unacknowledged entries (a full disk is caught separately, as ENOSPC).
   uint64_t max_bytes = 0;
   uint64_t max_records = 0;
   std::chrono::milliseconds max_age{0};
@@ -53,6 +54,7 @@ struct LogStats {
   uint64_t segments = 0;
   uint64_t bytes = 0;  // segment bytes on disk
   uint64_t unacked_records = 0;
+  uint64_t unacked_bytes = 0;
 };
 
 inline constexpr size_t kEntryHeader = 32;
@@ -73,6 +75,9 @@ class LocalLog {
   // Returns up to max_entries entries (and about max_bytes) after the last one read,
   // starting at the checkpoint after Open. Only durable entries are returned.
   StatusOr<std::vector<Entry>> Read(size_t max_entries, size_t max_bytes);
+  // Moves the read position back to the checkpoint: entries read but not acknowledged
+  // are delivered again (a new consumer taking over).
+  void Rewind();
   // Acknowledges every entry below `next_seq`: moves the checkpoint (durably) and deletes
   // segments that hold only acknowledged entries.
   Status Ack(uint64_t next_seq);
@@ -122,6 +127,7 @@ class LocalLog {
   uint64_t durable_seq_ = 0;       // guarded by mu_; last entry readable by the consumer
   uint64_t checkpoint_ = 1;        // guarded by mu_
   uint64_t unacked_records_ = 0;   // guarded by mu_
+  uint64_t unacked_bytes_ = 0;  // guarded by mu_; entry bytes not acknowledged
   int64_t oldest_unacked_ms_ = 0;  // guarded by mu_; 0 when nothing is unacked
   LogStats recovery_;              // written by Open only
   bool failed_ = false;            // guarded by mu_; a failed rollback: no more appends
@@ -138,6 +144,7 @@ class LocalLog {
     uint64_t seq;
     uint32_t records;
     int64_t append_ms;
+    uint64_t bytes;
   };
   std::deque<Inflight> inflight_;  // read, not yet acknowledged (guarded by mu_)
 

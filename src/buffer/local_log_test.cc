@@ -224,6 +224,21 @@ TEST(LocalLog, Limits) {
   auto small = OpenLog(fs2, b);
   ASSERT_TRUE(small->Append(Signal::kLogs, 1, std::string(100, 'x')).ok());
   EXPECT_TRUE(IsOverload(small->Append(Signal::kLogs, 1, std::string(100, 'y')).status()));
+  ReadAll(*small);
+  ASSERT_TRUE(small->Ack(2).ok());  // acknowledged bytes no longer count
+  EXPECT_TRUE(small->Append(Signal::kLogs, 1, std::string(100, 'y')).ok());
+}
+
+TEST(LocalLog, RewindRedeliversUnacknowledged) {
+  FaultFs fs;
+  auto log = OpenLog(fs);
+  for (uint64_t i = 1; i <= 4; ++i) ASSERT_TRUE(log->Append(Signal::kLogs, 1, Payload(i)).ok());
+  EXPECT_EQ(ReadAll(*log).size(), 4u);
+  ASSERT_TRUE(log->Ack(3).ok());
+  log->Rewind();
+  auto again = ReadAll(*log);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].seq, 3u);
 }
 
 TEST(LocalLog, GroupCommitSharesSyncs) {
