@@ -296,7 +296,8 @@ Status LocalLog::StartSegment(uint64_t first_seq) {
 
 Status LocalLog::LimitCheck(uint32_t records, size_t bytes) const {
   if (opts_.max_bytes > 0 && unacked_bytes_ > 0 && unacked_bytes_ + bytes > opts_.max_bytes)
-    return Overloaded(Cat("buffer full: ", unacked_bytes_, " of ", opts_.max_bytes, " bytes waiting"));
+    return Overloaded(
+        Cat("buffer full: ", unacked_bytes_, " of ", opts_.max_bytes, " bytes waiting"));
   if (opts_.max_records > 0 && unacked_records_ > 0 &&
       unacked_records_ + records > opts_.max_records)
     return Overloaded(

@@ -127,7 +127,7 @@ class LocalLog {
   uint64_t durable_seq_ = 0;       // guarded by mu_; last entry readable by the consumer
   uint64_t checkpoint_ = 1;        // guarded by mu_
   uint64_t unacked_records_ = 0;   // guarded by mu_
-  uint64_t unacked_bytes_ = 0;  // guarded by mu_; entry bytes not acknowledged
+  uint64_t unacked_bytes_ = 0;     // guarded by mu_; entry bytes not acknowledged
   int64_t oldest_unacked_ms_ = 0;  // guarded by mu_; 0 when nothing is unacked
   LogStats recovery_;              // written by Open only
   bool failed_ = false;            // guarded by mu_; a failed rollback: no more appends

@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "core/cat.h"
 #include "core/fault_fs_testing.h"
 
 namespace sluice::buffer {
@@ -250,7 +251,7 @@ TEST(LocalLog, GroupCommitSharesSyncs) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
-        auto s = log->Append(Signal::kLogs, 1, "t" + std::to_string(t) + "-" + std::to_string(i));
+        auto s = log->Append(Signal::kLogs, 1, Cat("t", t, "-", i));
         ASSERT_TRUE(s.ok());
         seqs[t].push_back(*s);
       }
@@ -259,8 +260,7 @@ TEST(LocalLog, GroupCommitSharesSyncs) {
   for (auto& th : threads) th.join();
   std::map<uint64_t, std::string> by_seq;
   for (int t = 0; t < kThreads; ++t)
-    for (int i = 0; i < kEach; ++i)
-      by_seq[seqs[t][i]] = "t" + std::to_string(t) + "-" + std::to_string(i);
+    for (int i = 0; i < kEach; ++i) by_seq[seqs[t][i]] = Cat("t", t, "-", i);
   ASSERT_EQ(by_seq.size(), static_cast<size_t>(kThreads * kEach));
   EXPECT_EQ(by_seq.begin()->first, 1u);
   EXPECT_EQ(by_seq.rbegin()->first, static_cast<uint64_t>(kThreads * kEach));

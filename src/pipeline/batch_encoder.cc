@@ -4,7 +4,7 @@ namespace sluice::pipeline {
 
 EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view request,
                           size_t max_rows, std::vector<Batch>& batches,
-                          const std::function<void(Batch*)>& flush) {
+                          const std::function<void(Batch*)>& flush, uint64_t seq) {
   EncodeStats stats;
   otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
     const int route = routes.RouteOf(ctx);
@@ -25,6 +25,7 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
         return;
       }
     }
+    if (batch->row_count == 0) batch->min_seq = seq;
     ++batch->row_count;
     ++stats.rows;
     if (batch->row_count >= max_rows) flush(batch);

@@ -15,7 +15,8 @@ namespace sluice::pipeline {
 struct Batch {
   std::string rows;  // RowBinary
   uint64_t row_count = 0;
-  size_t route = 0;  // which table / insert plan
+  size_t route = 0;      // which table / insert plan
+  uint64_t min_seq = 0;  // log sequence number of the entry of the first row
 };
 
 // The tables a pipeline writes to: one, or one per metric type.
@@ -39,8 +40,10 @@ struct EncodeStats {
 // Appends one row per delivered record of `request` to the batch of its route
 // (`batches` has one per route). Whenever a batch reaches `max_rows`, `flush(batch)` is
 // called and must leave the batch empty.
+// `seq` is the request's log sequence number, recorded as a batch's min_seq when the
+// request gives the batch its first row.
 EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view request,
                           size_t max_rows, std::vector<Batch>& batches,
-                          const std::function<void(Batch*)>& flush);
+                          const std::function<void(Batch*)>& flush, uint64_t seq = 0);
 
 }  // namespace sluice::pipeline

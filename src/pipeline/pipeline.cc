@@ -11,34 +11,59 @@ namespace sluice::pipeline {
 
 using Clock = std::chrono::steady_clock;
 
-Pipeline::Pipeline(PipelineConfig config, Limits limits)
-    : config_(std::move(config)), limits_(limits) {}
+namespace {
+constexpr size_t kReadEntries = 64;
+constexpr size_t kReadBytes = 8u << 20;
+}  // namespace
+
+Pipeline::Pipeline(PipelineConfig config, Limits limits, std::shared_ptr<buffer::LocalLog> log)
+    : config_(std::move(config)), limits_(std::move(limits)), log_(std::move(log)) {}
 
 Pipeline::~Pipeline() { Stop(); }
 
-void Pipeline::Start() {
+void Pipeline::Start(bool consume) {
+  consume_ = consume;
   worker_ = std::thread([this] { WorkerLoop(); });
   for (size_t i = 0; i < std::max<size_t>(1, limits_.inserts_in_flight); ++i)
     inserters_.emplace_back([this] { InserterLoop(); });
 }
 
+void Pipeline::StartConsuming() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    consume_ = true;
+  }
+  work_cv_.notify_all();
+}
+
 void Pipeline::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  queue_cv_.notify_all();
-  inflight_cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    workers_done_ = true;
-  }
-  inflight_cv_.notify_all();
-  for (auto& t : inserters_)
-    if (t.joinable()) t.join();
-  inserters_.clear();
-  if (state_ != State::kFailed) state_ = State::kStopped;
+  std::call_once(stop_once_, [this] {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    work_cv_.notify_all();
+    inflight_cv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      workers_done_ = true;
+    }
+    inflight_cv_.notify_all();
+    for (auto& t : inserters_)
+      if (t.joinable()) t.join();
+    // The worker is gone: this thread is now the log's consumer and writes the final
+    // checkpoint past everything ClickHouse confirmed.
+    if (next_unread_ > 0) {
+      uint64_t low = next_unread_;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!pending_min_.empty()) low = std::min(low, *pending_min_.begin());
+      }
+      AckDone(low);
+    }
+    if (state_ != State::kFailed) state_ = State::kStopped;
+  });
 }
 
 std::string Pipeline::error() const {
@@ -55,25 +80,25 @@ void Pipeline::Fail(const Status& s) {
   SLOG(ERROR) << "pipeline " << config_.id << " failed: " << s.message();
 }
 
-Status Pipeline::Submit(std::string request, uint64_t records) {
+Status Pipeline::Submit(std::string_view request, uint64_t records) {
   State st = state_.load();
   if (st == State::kFailed)
     return absl::UnavailableError(Cat("pipeline '", config_.id, "' has failed: ", error()));
   if (st == State::kStopped)
     return absl::UnavailableError(Cat("pipeline '", config_.id, "' is stopped"));
-  if (st == State::kStarting)  // nothing is accepted before the insert plan exists
-    return absl::UnavailableError(Cat("pipeline '", config_.id, "' is starting"));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError(Cat("pipeline '", config_.id, "' is stopping"));
-    if (queue_bytes_ + request.size() > limits_.queue_bytes && !queue_.empty())
-      return Overloaded(Cat("pipeline '", config_.id, "' is overloaded: its queue is full"));
-    queue_bytes_ += request.size();
-    queue_.push_back(Item{std::move(request), records});
+  }
+  auto seq = log_->Append(config_.signal, static_cast<uint32_t>(records), request);
+  if (!seq.ok()) {
+    if (IsOverload(seq.status()))
+      return Overloaded(Cat("pipeline '", config_.id, "' is overloaded: ", seq.status().message()));
+    return seq.status();
   }
   stats_.requests++;
   stats_.records_accepted += records;
-  queue_cv_.notify_one();
+  work_cv_.notify_one();
   return absl::OkStatus();
 }
 
@@ -121,13 +146,25 @@ Status Pipeline::BuildPlan() {
 void Pipeline::Flush(Batch* batch) {
   if (batch->row_count == 0) return;
   std::unique_lock<std::mutex> lock(mu_);
-  // Bounded in-flight batches: the worker waits, the queue fills, clients are throttled.
+  // Bounded in-flight batches: the worker waits, the buffer fills, clients are throttled.
   inflight_cv_.wait(lock,
                     [&] { return batches_.size() + inserting_ < limits_.inserts_in_flight * 2; });
+  pending_min_.insert(batch->min_seq);
   batches_.push_back(std::move(*batch));
   batch->rows.clear();
   batch->row_count = 0;
   inflight_cv_.notify_all();
+}
+
+void Pipeline::AckDone(uint64_t low) {
+  if (low <= acked_) return;
+  Status s = log_->Ack(low);
+  if (!s.ok()) {
+    SLOG(ERROR) << "pipeline " << config_.id
+                << ": cannot write the buffer checkpoint: " << s.message();
+    return;  // retried at the next acknowledgement; at worst entries are delivered again
+  }
+  acked_ = low;
 }
 
 void Pipeline::WorkerLoop() {
@@ -138,27 +175,29 @@ void Pipeline::WorkerLoop() {
     if (s.ok()) break;
     if (!IsRetryable(s)) {
       Fail(s);
-      break;
+      return;
     }
     SLOG(WARN) << "pipeline " << config_.id << ": cannot read table schema yet: " << s.message();
     std::unique_lock<std::mutex> lock(mu_);
-    if (queue_cv_.wait_for(lock, backoff, [&] { return stopping_; })) return;
+    if (work_cv_.wait_for(lock, backoff, [&] { return stopping_; })) return;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
-  if (state_ == State::kFailed) {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.clear();
-    queue_bytes_ = 0;
-    idle_cv_.notify_all();
-    return;
-  }
   state_ = State::kRunning;
-  Clock::time_point deadline = Clock::time_point::max();
   SLOG(INFO) << "pipeline " << config_.id << " running: " << SourceTypeOf(config_.signal) << " -> "
              << config_.sink.endpoint.database << "." << routes_.tables[0]
              << (routes_.tables.size() > 1 ? " and more" : "") << " ("
              << routes_.plans[0].columns.size() << " columns)";
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    work_cv_.wait(lock, [&] { return consume_ || stopping_; });
+    if (!consume_) return;
+  }
+  // Take over the log from its checkpoint: what a previous consumer read but did not
+  // confirm is delivered again.
+  log_->Rewind();
+  acked_ = next_unread_ = log_->checkpoint();
 
+  Clock::time_point deadline = Clock::time_point::max();
   std::vector<Batch> batches(routes_.tables.size());
   for (size_t r = 0; r < batches.size(); ++r) batches[r].route = r;
   auto pending = [&] {
@@ -166,49 +205,67 @@ void Pipeline::WorkerLoop() {
       if (b.row_count > 0) return true;
     return false;
   };
-  auto flush_all = [&] {
-    for (Batch& b : batches) Flush(&b);
-    deadline = Clock::time_point::max();
-  };
   auto flush = [&](Batch* b) {
     size_t route = b->route;
     Flush(b);
     b->route = route;
     if (!pending()) deadline = Clock::time_point::max();
   };
-  while (true) {
-    std::deque<Item> work;
+  auto flush_all = [&] {
+    for (Batch& b : batches) Flush(&b);
+    deadline = Clock::time_point::max();
+  };
+  // The checkpoint may move up to the first entry still held by a batch.
+  auto ack = [&] {
+    uint64_t low = next_unread_;
+    for (const Batch& b : batches)
+      if (b.row_count > 0) low = std::min(low, b.min_seq);
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      worker_busy_ = false;
-      idle_cv_.notify_all();
-      queue_cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::seconds(1)),
-                           [&] { return !queue_.empty() || stopping_; });
-      work.swap(queue_);
-      queue_bytes_ = 0;
-      worker_busy_ = !work.empty();
-      if (work.empty() && stopping_) break;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!pending_min_.empty()) low = std::min(low, *pending_min_.begin());
     }
-    for (Item& item : work) {
-      EncodeStats es = EncodeRequest(config_.signal, routes_, item.bytes,
-                                     config_.sink.max_batch_size, batches, flush);
-      if (pending() && deadline == Clock::time_point::max())
-        deadline = Clock::now() + config_.sink.max_delay;
-      if (es.unrouted > 0) {
-        stats_.rows_unrouted += es.unrouted;
-        SLOG(WARN) << "pipeline " << config_.id << ": " << es.unrouted
-                   << " data point(s) of a metric type with no table were not written";
-      }
-      if (es.rejected > 0) {
-        stats_.rows_rejected += es.rejected;
-        SLOG(WARN) << "pipeline " << config_.id << ": " << es.rejected
-                   << " record(s) could not be converted to the table's column types: "
-                   << es.first_error;
+    AckDone(low);
+  };
+  while (true) {
+    auto entries = log_->Read(kReadEntries, kReadBytes);
+    if (!entries.ok()) {
+      SLOG(ERROR) << "pipeline " << config_.id
+                  << ": cannot read the buffer: " << entries.status().message();
+    }
+    const bool got = entries.ok() && !entries->empty();
+    if (got) {
+      for (const buffer::Entry& e : *entries) {
+        EncodeStats es = EncodeRequest(config_.signal, routes_, e.payload,
+                                       config_.sink.max_batch_size, batches, flush, e.seq);
+        next_unread_ = e.seq + 1;
+        if (pending() && deadline == Clock::time_point::max())
+          deadline = Clock::now() + config_.sink.max_delay;
+        if (es.rejected > 0) {
+          stats_.rows_rejected += es.rejected;
+          SLOG(WARN) << "pipeline " << config_.id << ": " << es.rejected
+                     << " record(s) could not be converted to the table's column types: "
+                     << es.first_error;
+        }
+        if (es.unrouted > 0) {
+          stats_.rows_unrouted += es.unrouted;
+          SLOG(WARN) << "pipeline " << config_.id << ": " << es.unrouted
+                     << " data point(s) of a metric type with no table were not written";
+        }
       }
     }
     if (pending() && Clock::now() >= deadline) flush_all();
+    ack();
+    if (got) continue;  // more may be waiting
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) break;
+    work_cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
+    if (stopping_) {
+      lock.unlock();
+      // Drain what is already durable before leaving.
+      continue;
+    }
   }
-  flush_all();  // shutdown: everything accepted goes out
+  flush_all();  // shutdown: everything read goes out
 }
 
 void Pipeline::InserterLoop() {
@@ -231,6 +288,7 @@ void Pipeline::InserterLoop() {
             "&query=", clickhouse::UrlEncode(routes_.plans[batch.route].insert_query));
     auto backoff = std::chrono::milliseconds(100);
     Clock::time_point give_up = Clock::time_point::max();
+    bool done = true;  // confirmed or permanently rejected: the checkpoint may pass it
     while (true) {
       auto r = client->Post(params, batch.rows);
       Status s = r.ok() ? (r->status == 200 ? absl::OkStatus()
@@ -249,36 +307,32 @@ void Pipeline::InserterLoop() {
       }
       {
         std::unique_lock<std::mutex> lock(mu_);
-        if (workers_done_ && give_up == Clock::time_point::max())
+        if (stopping_ && give_up == Clock::time_point::max())
           give_up = Clock::now() + limits_.shutdown_timeout;
       }
       if (Clock::now() >= give_up) {
-        stats_.rows_failed += batch.row_count;
-        SLOG(ERROR) << "pipeline " << config_.id << ": shutting down with a batch of "
-                    << batch.row_count << " rows not inserted: " << s.message();
+        done = false;  // stays in the buffer: delivered again after the restart
+        SLOG(WARN) << "pipeline " << config_.id << ": shutting down with a batch of "
+                   << batch.row_count << " rows not inserted; it stays in the buffer";
         break;
       }
       stats_.insert_retries++;
       SLOG(WARN) << "pipeline " << config_.id << ": insert failed, retrying in " << backoff.count()
                  << " ms: " << s.message();
       std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
-      std::this_thread::sleep_for(backoff + std::chrono::milliseconds(jitter(rng)));
+      std::unique_lock<std::mutex> lock(mu_);
+      inflight_cv_.wait_for(lock, backoff + std::chrono::milliseconds(jitter(rng)),
+                            [&] { return stopping_ && give_up == Clock::time_point::max(); });
       backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
       --inserting_;
+      if (done) pending_min_.erase(pending_min_.find(batch.min_seq));
     }
     inflight_cv_.notify_all();
-    idle_cv_.notify_all();
+    work_cv_.notify_all();
   }
-}
-
-bool Pipeline::WaitIdle(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return idle_cv_.wait_for(lock, timeout, [&] {
-    return queue_.empty() && !worker_busy_ && batches_.empty() && inserting_ == 0;
-  });
 }
 
 }  // namespace sluice::pipeline

@@ -1,8 +1,11 @@
-// One running pipeline: a bounded in-memory queue of accepted OTLP requests, one worker
-// thread that turns them into RowBinary batches (cut at max_batch_size rows or
-// max_delay_time), and a few inserter threads that send batches to ClickHouse, retrying
-// retryable failures with backoff. Thread-safe: Submit may be called from any receiver
-// thread; Start/Stop from the control thread.
+// One running pipeline: accepted OTLP requests are appended to the pipeline's durable log
+// (the client is answered once the append is durable); one worker thread reads the log,
+// turns requests into RowBinary batches (cut at max_batch_size rows or max_delay_time),
+// and a few inserter threads send batches to ClickHouse, retrying retryable failures with
+// backoff. The log's checkpoint advances only past entries whose rows ClickHouse
+// confirmed, so a crash at any point re-delivers instead of losing.
+// Thread-safe: Submit from any receiver thread; Start/StartConsuming/Stop from the control
+// thread.
 #pragma once
 
 #include <atomic>
@@ -12,10 +15,12 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "buffer/local_log.h"
 #include "clickhouse/insert_plan.h"
 #include "core/status.h"
 #include "pipeline/batch_encoder.h"
@@ -24,9 +29,12 @@
 namespace sluice::pipeline {
 
 struct Limits {
-  size_t queue_bytes = 256u << 20;  // accepted request bytes waiting for the worker
+  size_t queue_bytes = 256u << 20;  // bytes of accepted requests waiting in the buffer
   size_t inserts_in_flight = 2;     // concurrent INSERTs per pipeline
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(20)};
+  std::string data_dir = ".data";
+  buffer::FsyncPolicy fsync = buffer::FsyncPolicy::kAlways;
+  std::chrono::milliseconds sync_interval{100};  // for FsyncPolicy::kInterval
 };
 
 struct PipelineStats {
@@ -38,59 +46,62 @@ class Pipeline {
  public:
   enum class State { kStarting, kRunning, kFailed, kStopped };
 
-  Pipeline(PipelineConfig config, Limits limits);
+  // `log` is the pipeline's durable buffer, shared with a replacement pipeline.
+  Pipeline(PipelineConfig config, Limits limits, std::shared_ptr<buffer::LocalLog> log);
   ~Pipeline();  // stops
 
   // Starts the threads. The worker first reads the table's columns and builds the insert
-  // plan; a permanent error moves the pipeline to kFailed (see error()).
-  void Start();
-  // Stops accepting, drains the queue, flushes and finishes in-flight inserts within the
-  // shutdown timeout. Idempotent.
+  // plan; a permanent error moves the pipeline to kFailed (see error()). With
+  // consume=false the worker does not read the log until StartConsuming (used when this
+  // pipeline replaces another that still drains the same log).
+  void Start(bool consume = true);
+  void StartConsuming();
+  // Stops accepting, flushes what was read, finishes in-flight inserts within the shutdown
+  // timeout and moves the checkpoint past what ClickHouse confirmed. Idempotent.
   void Stop();
 
-  // Accepts a validated request (protobuf bytes) with its record count. Returns
-  // Overloaded when the queue is full and Unavailable when the pipeline failed or stopped.
-  Status Submit(std::string request, uint64_t records);
+  // Appends a validated request (protobuf bytes) with its record count to the log and
+  // returns once it is durable. Overloaded when the buffer is full; Unavailable when the
+  // pipeline failed or stopped or the write failed.
+  Status Submit(std::string_view request, uint64_t records);
 
   const PipelineConfig& config() const { return config_; }
   State state() const { return state_.load(); }
   std::string error() const;
   const PipelineStats& stats() const { return stats_; }
-  // Blocks until everything submitted so far is inserted or the timeout passes (tests).
-  bool WaitIdle(std::chrono::milliseconds timeout);
 
  private:
-  struct Item {
-    std::string bytes;
-    uint64_t records;
-  };
   void WorkerLoop();
   void InserterLoop();
   Status BuildPlan();
   void Flush(Batch* batch);
   void Fail(const Status& s);
+  void AckDone(uint64_t low);  // consumer thread only
 
   const PipelineConfig config_;
   const Limits limits_;
+  const std::shared_ptr<buffer::LocalLog> log_;
   Routes routes_;  // written by the worker before kRunning, then read-only
   std::atomic<State> state_{State::kStarting};
   PipelineStats stats_;
 
   mutable std::mutex mu_;
-  std::condition_variable queue_cv_;     // worker waits for items
+  std::condition_variable work_cv_;      // worker: new entries, finished inserts, stop
   std::condition_variable inflight_cv_;  // inserters wait for batches; worker waits for room
-  std::condition_variable idle_cv_;
-  std::deque<Item> queue_;     // guarded by mu_
-  size_t queue_bytes_ = 0;     // guarded by mu_
-  std::deque<Batch> batches_;  // guarded by mu_
-  size_t inserting_ = 0;       // guarded by mu_
-  bool worker_busy_ = false;   // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
-  bool workers_done_ = false;  // guarded by mu_
-  std::string error_;          // guarded by mu_
+  std::deque<Batch> batches_;            // guarded by mu_; flushed, waiting for an inserter
+  size_t inserting_ = 0;                 // guarded by mu_
+  std::multiset<uint64_t> pending_min_;  // guarded by mu_; first seq of each unconfirmed batch
+  bool consume_ = false;                 // guarded by mu_
+  bool stopping_ = false;                // guarded by mu_
+  bool workers_done_ = false;            // guarded by mu_
+  std::string error_;                    // guarded by mu_
+
+  uint64_t next_unread_ = 0;  // consumer: the seq after the last entry encoded
+  uint64_t acked_ = 0;        // consumer: the last checkpoint written
 
   std::thread worker_;
   std::vector<std::thread> inserters_;
+  std::once_flag stop_once_;
 };
 
 }  // namespace sluice::pipeline

@@ -26,12 +26,29 @@ std::vector<std::shared_ptr<Pipeline>> Registry::List() const {
   return out;
 }
 
+StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::LogFor(const std::string& id) {
+  auto it = logs_.find(id);
+  if (it != logs_.end()) return it->second;
+  buffer::LogOptions o;
+  o.dir = Cat(limits_.data_dir, "/pipelines/", id, "/log");
+  o.fsync = limits_.fsync;
+  o.sync_interval = limits_.sync_interval;
+  o.max_bytes = limits_.queue_bytes;
+  auto log = buffer::LocalLog::Open(PosixFilesystem(), o);
+  if (!log.ok()) return log.status();
+  std::shared_ptr<buffer::LocalLog> shared(std::move(*log));
+  logs_[id] = shared;
+  return shared;
+}
+
 Status Registry::Add(PipelineConfig config) {
   std::lock_guard<std::mutex> control(control_mu_);
   auto snap = Snapshot();
   if (snap->count(config.id))
     return absl::AlreadyExistsError(Cat("pipeline '", config.id, "' already exists"));
-  auto p = std::make_shared<Pipeline>(std::move(config), limits_);
+  auto log = LogFor(config.id);
+  if (!log.ok()) return log.status();
+  auto p = std::make_shared<Pipeline>(std::move(config), limits_, *log);
   p->Start();
   auto next = std::make_shared<Map>(*snap);
   (*next)[p->config().id] = p;
@@ -57,20 +74,21 @@ Status Registry::Remove(const std::string& id) {
 
 Status Registry::Replace(PipelineConfig config) {
   // The new pipeline is published before the old one stops, so the id never disappears:
-  // clients see 503 (starting, retryable) at worst, never 404 (which exporters drop).
-  std::shared_ptr<Pipeline> old;
-  {
-    std::lock_guard<std::mutex> control(control_mu_);
-    auto snap = Snapshot();
-    auto p = std::make_shared<Pipeline>(std::move(config), limits_);
-    p->Start();
-    auto next = std::make_shared<Map>(*snap);
-    auto& slot = (*next)[p->config().id];
-    old = std::move(slot);
-    slot = p;
-    Publish(std::move(next));
-  }
+  // clients see 503 (starting, retryable) at worst, never 404 (which exporters drop). Both
+  // append to the same log; the new one starts reading it once the old one has stopped.
+  std::lock_guard<std::mutex> control(control_mu_);
+  auto log = LogFor(config.id);
+  if (!log.ok()) return log.status();
+  auto snap = Snapshot();
+  auto p = std::make_shared<Pipeline>(std::move(config), limits_, *log);
+  p->Start(/*consume=*/false);
+  auto next = std::make_shared<Map>(*snap);
+  auto& slot = (*next)[p->config().id];
+  std::shared_ptr<Pipeline> old = std::move(slot);
+  slot = p;
+  Publish(std::move(next));
   if (old) old->Stop();
+  p->StartConsuming();
   return absl::OkStatus();
 }
 

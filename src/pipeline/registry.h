@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "buffer/local_log.h"
+#include "core/fs.h"
 #include "pipeline/pipeline.h"
 
 namespace sluice::pipeline {
@@ -33,12 +35,16 @@ class Registry {
  private:
   using Map = std::map<std::string, std::shared_ptr<Pipeline>, std::less<>>;
   std::shared_ptr<const Map> Snapshot() const;
+  // The durable log of a pipeline id, opened (and recovered) on first use and kept open
+  // for the life of the registry, so that a replaced or re-added pipeline continues it.
+  StatusOr<std::shared_ptr<buffer::LocalLog>> LogFor(const std::string& id);  // control_mu_
   void Publish(std::shared_ptr<const Map> next);
 
   const Limits limits_;
   mutable std::mutex mu_;  // guards snapshot_ pointer swaps
   std::mutex control_mu_;  // serializes changes
   std::shared_ptr<const Map> snapshot_ = std::make_shared<Map>();
+  std::map<std::string, std::shared_ptr<buffer::LocalLog>> logs_;  // guarded by control_mu_
 };
 
 }  // namespace sluice::pipeline

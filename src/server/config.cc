@@ -32,6 +32,7 @@ const char* Env(const char* name) {
 
 StatusOr<ServerConfig> LoadConfig(const std::string& path) {
   ServerConfig c;
+  std::string fsync = "always";
   c.grpc.max_message_bytes = c.http.max_body_bytes;
   if (!path.empty()) {
     YAML::Node root;
@@ -53,6 +54,9 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
       Read(root, "pipelines_dir", &c.pipelines_dir);
       Read(root, "data_dir", &c.data_dir);
       Read(root, "log_level", &c.log_level);
+      Read(root["buffer"], "fsync", &fsync);
+      Status d = ReadDuration(root["buffer"], "sync_interval", &c.limits.sync_interval);
+      if (!d.ok()) return d;
     } catch (const YAML::Exception& e) {
       return absl::InvalidArgumentError(Cat("config ", path, ": ", e.what()));
     }
@@ -71,6 +75,7 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
     if (const char* v = Env("SLUICE_PIPELINES_DIR")) c.pipelines_dir = v;
     if (const char* v = Env("SLUICE_DATA_DIR")) c.data_dir = v;
     if (const char* v = Env("SLUICE_LOG_LEVEL")) c.log_level = v;
+    if (const char* v = Env("SLUICE_FSYNC")) fsync = v;
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(Cat("bad SLUICE_* environment value: ", e.what()));
   }

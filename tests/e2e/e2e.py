@@ -153,11 +153,16 @@ def start():
         doc["sink"]["connection_params"]["http_port"] = str(CH_HTTP)
         doc["sink"]["max_delay_time"] = "200ms"
         json.dump(doc, open(os.path.join(DATA, "pipelines", name), "w"))
+    start_sluice()
+
+
+def start_sluice():
     env = dict(os.environ, SLUICE_PIPELINES_DIR=os.path.join(DATA, "pipelines"),
                SLUICE_HTTP_PORT=str(HTTP_PORT), SLUICE_GRPC_PORT=str(GRPC_PORT),
                SLUICE_HTTP_ADDRESS="127.0.0.1", SLUICE_GRPC_ADDRESS="127.0.0.1",
-               SLUICE_MAX_REQUEST_BYTES=str(MAX_REQUEST), SLUICE_QUEUE_BYTES=str(256 << 10))
-    log = open(os.path.join(DATA, "sluice.log"), "w")
+               SLUICE_MAX_REQUEST_BYTES=str(MAX_REQUEST), SLUICE_QUEUE_BYTES=str(256 << 10),
+               SLUICE_DATA_DIR=os.path.join(DATA, "sluice"))
+    log = open(os.path.join(DATA, "sluice.log"), "a")
     procs["sluice"] = subprocess.Popen([SLUICE, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(100):
         try:
@@ -693,6 +698,31 @@ def test_overload(grpc_parts):
         "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'overload')", acked, timeout=120))
 
 
+def test_kill9():
+    print("kill -9 while ClickHouse is frozen: every acknowledged record survives in the buffer")
+    ch_pid = int(open(os.path.join(DATA, "clickhouse", "pid")).read())
+    os.kill(ch_pid, signal.SIGSTOP)
+    try:
+        acked = 0
+        for i in range(20):
+            st, _, _ = post("/v1/logs", logs_json("kill9", 25), H("otel-logs"))
+            if st == 200:
+                acked += 25
+        check("requests acknowledged while ClickHouse is frozen", acked > 0, str(acked))
+        procs["sluice"].kill()
+        procs["sluice"].wait()
+        start_sluice()
+    finally:
+        os.kill(ch_pid, signal.SIGCONT)
+    ok = wait_rows("SELECT count() >= %d FROM otel.otel_logs WHERE has(LogAttributes.value, 'kill9')" % acked,
+                   1, timeout=120)
+    distinct = ch("SELECT uniqExact(Timestamp, Body) FROM otel.otel_logs WHERE has(LogAttributes.value, 'kill9')").strip()
+    total = ch("SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'kill9')").strip()
+    check("after the restart every acknowledged record is in ClickHouse", ok and int(distinct) == 25,
+          f"acked {acked}, rows {total}, distinct {distinct}")
+    print(f"       acknowledged {acked} records, {total} rows landed ({int(total) - acked} duplicates)")
+
+
 def test_clickhouse_restart():
     print("ClickHouse stopped and restarted: inserts are retried, nothing acknowledged is lost")
     ch_dir = os.path.join(DATA, "clickhouse")
@@ -725,6 +755,7 @@ def main():
         parts = test_python_grpc()
         test_overload(parts)
         test_clickhouse_restart()
+        test_kill9()
     except Exception as e:  # a crash is a failure, reported with the rest
         import traceback
         traceback.print_exc()
