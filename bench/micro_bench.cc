@@ -6,7 +6,12 @@
 
 #include <random>
 
+#include <filesystem>
+#include <thread>
+
+#include "buffer/local_log.h"
 #include "clickhouse/insert_plan.h"
+#include "core/fs.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "otlp/fields.h"
 #include "otlp/json.h"
@@ -165,6 +170,37 @@ void BM_GzipInflate(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * req.size());
 }
 BENCHMARK(BM_GzipInflate);
+
+// Durable appends of the benchmark request (1000 records) to a log on the local disk,
+// fsync=always, from N threads (group commit shares fdatasyncs between them).
+void BM_LogAppendFsync(benchmark::State& state) {
+  const std::string dir = "/tmp/sluice-bench-log";
+  std::filesystem::remove_all(dir);
+  buffer::LogOptions o;
+  o.dir = dir;
+  auto log = buffer::LocalLog::Open(PosixFilesystem(), o);
+  const std::string& req = Logs();
+  const int threads = static_cast<int>(state.range(0));
+  int64_t appended = 0;
+  for (auto _ : state) {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([&] {
+        for (int i = 0; i < 8; ++i) benchmark::DoNotOptimize((*log)->Append(Signal::kLogs, 1000, req));
+      });
+    for (auto& t : ts) t.join();
+    appended += threads * 8;
+    state.PauseTiming();
+    (void)(*log)->Read(1 << 20, SIZE_MAX);
+    (void)(*log)->Ack((*log)->next_seq());
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(appended * 1000);
+  state.SetBytesProcessed(appended * static_cast<int64_t>(req.size()));
+  log->reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_LogAppendFsync)->Arg(1)->Arg(8)->UseRealTime();
 
 }  // namespace
 }  // namespace sluice

@@ -41,6 +41,13 @@ TEST(ServerConfig, JsonAndErrors) {
   std::ofstream(path) << R"({"limits": {"shutdown_timeout": "soon"}})";
   EXPECT_FALSE(LoadConfig(path).ok());
   EXPECT_FALSE(LoadConfig("/nonexistent/sluice.yaml").ok());
+  setenv("SLUICE_FSYNC", "sometimes", 1);
+  EXPECT_FALSE(LoadConfig("").ok());
+  setenv("SLUICE_FSYNC", "interval", 1);
+  auto i = LoadConfig("");
+  unsetenv("SLUICE_FSYNC");
+  ASSERT_TRUE(i.ok());
+  EXPECT_EQ(i->limits.fsync, buffer::FsyncPolicy::kInterval);
   setenv("SLUICE_HTTP_PORT", "not-a-port", 1);
   EXPECT_FALSE(LoadConfig("").ok());
   unsetenv("SLUICE_HTTP_PORT");
