@@ -1,6 +1,8 @@
 #include "core/fault_fs_testing.h"
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "core/cat.h"
 
@@ -27,6 +29,12 @@ class FaultWritable : public WritableFile {
     return absl::OkStatus();
   }
   Status Sync() override {
+    int delay;
+    {
+      std::lock_guard<std::mutex> lock(fs_->mu_);
+      delay = fs_->faults_.sync_delay_us;
+    }
+    if (delay > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay));
     std::lock_guard<std::mutex> lock(fs_->mu_);
     if (fs_->faults_.fail_syncs > 0) {
       --fs_->faults_.fail_syncs;

@@ -18,6 +18,7 @@ class FaultFs : public Filesystem {
     int64_t space_left = -1;  // bytes that may still be written (-1: unlimited) -> ENOSPC
     int fail_syncs = 0;       // the next N syncs fail
     int short_writes = 0;     // the next N appends write half, then fail
+    int sync_delay_us = 0;    // how long a sync takes (a real disk is not instant)
   };
 
   explicit FaultFs(uint64_t seed = 1) : rng_(seed) {}

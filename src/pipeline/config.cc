@@ -81,6 +81,42 @@ bool ParseDuration(std::string_view s, std::chrono::milliseconds* out) {
   return true;
 }
 
+bool ParseByteSize(std::string_view s, uint64_t* out) {
+  size_t i = 0;
+  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
+  if (i == 0) return false;
+  double v;
+  auto r = std::from_chars(s.data(), s.data() + i, v);
+  if (r.ec != std::errc()) return false;
+  std::string_view unit = s.substr(i);
+  static constexpr std::pair<std::string_view, double> kUnits[] = {{"", 1},
+                                                                   {"B", 1},
+                                                                   {"k", 1e3},
+                                                                   {"K", 1e3},
+                                                                   {"KB", 1e3},
+                                                                   {"M", 1e6},
+                                                                   {"MB", 1e6},
+                                                                   {"G", 1e9},
+                                                                   {"GB", 1e9},
+                                                                   {"T", 1e12},
+                                                                   {"TB", 1e12},
+                                                                   {"Ki", 1024.0},
+                                                                   {"KiB", 1024.0},
+                                                                   {"Mi", 1048576.0},
+                                                                   {"MiB", 1048576.0},
+                                                                   {"Gi", 1073741824.0},
+                                                                   {"GiB", 1073741824.0},
+                                                                   {"Ti", 1099511627776.0},
+                                                                   {"TiB", 1099511627776.0}};
+  for (const auto& [name, mult] : kUnits) {
+    if (unit == name) {
+      *out = static_cast<uint64_t>(v * mult);
+      return true;
+    }
+  }
+  return false;
+}
+
 StatusOr<PipelineConfig> ParsePipeline(const std::string& json) {
   YAML::Node root;
   try {
@@ -127,6 +163,24 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json) {
     if (const YAML::Node join = root["join"];
         join && join.IsMap() && join["enabled"] && join["enabled"].as<bool>(false))
       return Invalid("join", "joins are not available for OTLP sources");
+
+    if (const YAML::Node stream = root["resources"]["nats"]["stream"]; stream && stream.IsMap()) {
+      // camelCase as GlassFlow's code reads them; snake_case as its docs write them.
+      auto get = [&](const char* camel, const char* snake) {
+        return stream[camel] ? Str(stream[camel]) : Str(stream[snake]);
+      };
+      if (std::string b = get("maxBytes", "max_bytes");
+          !b.empty() && b != "0" && !ParseByteSize(b, &p.buffer.max_bytes))
+        return Invalid("resources.nats.stream.maxBytes",
+                       Cat("'", b, "' is not a size such as \"10Gi\""));
+      if (std::string a = get("maxAge", "max_age");
+          !a.empty() && !ParseDuration(a, &p.buffer.max_age))
+        return Invalid("resources.nats.stream.maxAge", Cat("'", a, "' is not a duration"));
+      if (std::string m = get("maxMsgs", "max_msgs"); !m.empty()) {
+        long n = std::atol(m.c_str());
+        if (n > 0) p.buffer.max_records = static_cast<uint64_t>(n);
+      }
+    }
 
     const YAML::Node sink = root["sink"];
     if (!sink || !sink.IsMap()) return Invalid("sink", "is required");

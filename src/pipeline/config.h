@@ -26,12 +26,21 @@ struct SinkConfig {
   std::vector<std::pair<std::string, std::string>> tables_by_metric_type;
 };
 
+// GlassFlow's resources.nats.stream limits, applied to the pipeline's durable buffer
+// (0: the server default / unlimited). Fixed when the buffer is created, as in GlassFlow.
+struct BufferLimits {
+  uint64_t max_bytes = 0;
+  std::chrono::milliseconds max_age{0};
+  uint64_t max_records = 0;
+};
+
 struct PipelineConfig {
   std::string id;
   std::string name;
   Signal signal = Signal::kLogs;
   std::string source_id;
   SinkConfig sink;
+  BufferLimits buffer;
   std::string document;  // the JSON as submitted, for reporting back
 };
 
@@ -40,6 +49,9 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json);
 
 // Go duration syntax plus days: "1s", "500ms", "1h30m", "1d12h". Returns false on error.
 bool ParseDuration(std::string_view s, std::chrono::milliseconds* out);
+
+// Byte sizes as Kubernetes quantities or plain units: "10Gi", "500Mi", "100GB", "1024".
+bool ParseByteSize(std::string_view s, uint64_t* out);
 
 // GlassFlow's pipeline_id rule: 5-40 chars, ^[a-z][a-z0-9-]*[a-z0-9]$, no "--".
 bool ValidPipelineId(std::string_view id);

@@ -56,6 +56,24 @@ TEST(PipelineConfig, Rejects) {
   EXPECT_FALSE(ParsePipeline("not json {").ok());
 }
 
+TEST(PipelineConfig, BufferLimitsFromNatsStreamResources) {
+  std::string doc = kGood;
+  doc.replace(
+      doc.find("\"sink\""), 6,
+      R"("resources": {"nats": {"stream": {"maxBytes": "10Gi", "maxAge": "24h", "maxMsgs": 500000}}}, "sink")");
+  auto p = ParsePipeline(doc);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->buffer.max_bytes, 10ull << 30);
+  EXPECT_EQ(p->buffer.max_age.count(), 86400000);
+  EXPECT_EQ(p->buffer.max_records, 500000u);
+  uint64_t b;
+  ASSERT_TRUE(ParseByteSize("100GB", &b));
+  EXPECT_EQ(b, 100000000000ull);
+  ASSERT_TRUE(ParseByteSize("512Mi", &b));
+  EXPECT_EQ(b, 512ull << 20);
+  EXPECT_FALSE(ParseByteSize("lots", &b));
+}
+
 TEST(PipelineConfig, Durations) {
   std::chrono::milliseconds d;
   ASSERT_TRUE(ParseDuration("1.5s", &d));

@@ -26,14 +26,17 @@ std::vector<std::shared_ptr<Pipeline>> Registry::List() const {
   return out;
 }
 
-StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::LogFor(const std::string& id) {
+StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::LogFor(const PipelineConfig& config) {
+  const std::string& id = config.id;
   auto it = logs_.find(id);
   if (it != logs_.end()) return it->second;
   buffer::LogOptions o;
   o.dir = Cat(limits_.data_dir, "/pipelines/", id, "/log");
   o.fsync = limits_.fsync;
   o.sync_interval = limits_.sync_interval;
-  o.max_bytes = limits_.queue_bytes;
+  o.max_bytes = config.buffer.max_bytes > 0 ? config.buffer.max_bytes : limits_.queue_bytes;
+  o.max_age = config.buffer.max_age;
+  o.max_records = config.buffer.max_records;
   auto log = buffer::LocalLog::Open(PosixFilesystem(), o);
   if (!log.ok()) return log.status();
   std::shared_ptr<buffer::LocalLog> shared(std::move(*log));
@@ -46,7 +49,7 @@ Status Registry::Add(PipelineConfig config) {
   auto snap = Snapshot();
   if (snap->count(config.id))
     return absl::AlreadyExistsError(Cat("pipeline '", config.id, "' already exists"));
-  auto log = LogFor(config.id);
+  auto log = LogFor(config);
   if (!log.ok()) return log.status();
   auto p = std::make_shared<Pipeline>(std::move(config), limits_, *log);
   p->Start();
@@ -77,7 +80,7 @@ Status Registry::Replace(PipelineConfig config) {
   // clients see 503 (starting, retryable) at worst, never 404 (which exporters drop). Both
   // append to the same log; the new one starts reading it once the old one has stopped.
   std::lock_guard<std::mutex> control(control_mu_);
-  auto log = LogFor(config.id);
+  auto log = LogFor(config);
   if (!log.ok()) return log.status();
   auto snap = Snapshot();
   auto p = std::make_shared<Pipeline>(std::move(config), limits_, *log);

@@ -37,7 +37,7 @@ class Registry {
   std::shared_ptr<const Map> Snapshot() const;
   // The durable log of a pipeline id, opened (and recovered) on first use and kept open
   // for the life of the registry, so that a replaced or re-added pipeline continues it.
-  StatusOr<std::shared_ptr<buffer::LocalLog>> LogFor(const std::string& id);  // control_mu_
+  StatusOr<std::shared_ptr<buffer::LocalLog>> LogFor(const PipelineConfig& config);  // control_mu_
   void Publish(std::shared_ptr<const Map> next);
 
   const Limits limits_;

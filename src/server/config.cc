@@ -81,6 +81,17 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
   }
   if (c.http.max_body_bytes == 0)
     return absl::InvalidArgumentError("max_request_bytes must be > 0");
+  if (fsync == "always") {
+    c.limits.fsync = buffer::FsyncPolicy::kAlways;
+  } else if (fsync == "interval") {
+    c.limits.fsync = buffer::FsyncPolicy::kInterval;
+  } else if (fsync == "none") {
+    c.limits.fsync = buffer::FsyncPolicy::kNone;
+  } else {
+    return absl::InvalidArgumentError(
+        Cat("buffer.fsync must be always, interval or none, not '", fsync, "'"));
+  }
+  c.limits.data_dir = c.data_dir;
   return c;
 }
 
