@@ -555,6 +555,49 @@ LogStats LocalLog::stats() const {
   return s;
 }
 
+Status ScanLog(Filesystem* fs, const std::string& dir,
+               const std::function<void(const Entry&)>& fn) {
+  auto names = fs->List(dir);
+  if (!names.ok()) return names.status();
+  std::vector<std::string> segs;
+  for (const std::string& n : *names)
+    if (n.size() == 24 && n.substr(20) == ".seg") segs.push_back(n);
+  std::sort(segs.begin(), segs.end());
+  uint64_t from = 0;
+  if (auto cp = fs->ReadFile(dir + "/checkpoint"); cp.ok() && cp->size() == 12) {
+    uint32_t crc;
+    std::memcpy(&crc, cp->data() + 8, 4);
+    if (MaskCrc(Crc32c(std::string_view(cp->data(), 8))) == crc) std::memcpy(&from, cp->data(), 8);
+  }
+  for (const std::string& n : segs) {
+    auto f = fs->OpenForRead(dir + "/" + n);
+    if (!f.ok()) return f.status();
+    auto size = (*f)->Size();
+    if (!size.ok()) return size.status();
+    uint64_t offset = kSegmentHeader;
+    Header h;
+    std::string payload;
+    while (true) {
+      if (!ReadEntry(**f, offset, *size, &h, &payload)) {
+        uint64_t next = SkipCorrupt(**f, offset, *size, 0);
+        if (next == 0) break;
+        offset = next;
+        continue;
+      }
+      offset += kEntryHeader + h.len;
+      if (h.seq < from) continue;
+      Entry e;
+      e.seq = h.seq;
+      e.append_ms = h.ms;
+      e.records = h.records;
+      e.signal = static_cast<Signal>(h.signal);
+      e.payload = std::move(payload);
+      fn(e);
+    }
+  }
+  return absl::OkStatus();
+}
+
 void LocalLog::Rewind() {
   std::lock_guard<std::mutex> lock(mu_);
   inflight_.clear();

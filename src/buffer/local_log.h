@@ -154,4 +154,8 @@ class LocalLog {
   bool dirty_ = false;  // guarded by mu_
 };
 
+// Reads, without changing anything, the entries of the log in `dir` from its checkpoint
+// on (for tools that inspect a log a running server owns, such as `sluice dlq`).
+Status ScanLog(Filesystem* fs, const std::string& dir, const std::function<void(const Entry&)>& fn);
+
 }  // namespace sluice::buffer

@@ -4,9 +4,13 @@ namespace sluice::pipeline {
 
 EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view request,
                           size_t max_rows, std::vector<Batch>& batches,
-                          const std::function<void(Batch*)>& flush, uint64_t seq) {
+                          const std::function<void(Batch*)>& flush, uint64_t seq,
+                          const std::shared_ptr<const std::string>& source,
+                          const RejectFn& reject) {
   EncodeStats stats;
+  uint32_t index = 0;
   otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
+    const uint32_t record = index++;
     const int route = routes.RouteOf(ctx);
     if (route < 0) {
       ++stats.unrouted;
@@ -22,15 +26,31 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
       if (!s.ok()) {
         batch->rows.resize(row_start);
         if (stats.rejected++ == 0) stats.first_error = std::string(s.message());
+        if (reject) reject(ctx, s);
         return;
       }
     }
     if (batch->row_count == 0) batch->min_seq = seq;
+    if (source) {
+      if (batch->sources.empty() || batch->sources.back() != source)
+        batch->sources.push_back(source);
+      batch->refs.push_back({static_cast<uint32_t>(row_start),
+                             static_cast<uint32_t>(batch->sources.size() - 1), record});
+    }
     ++batch->row_count;
     ++stats.rows;
     if (batch->row_count >= max_rows) flush(batch);
   });
   return stats;
+}
+
+std::string RecordJson(Signal signal, std::string_view request, uint32_t index) {
+  std::string out;
+  uint32_t i = 0;
+  otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
+    if (i++ == index) otlp::AppendRecordJson(signal, ctx, &out);
+  });
+  return out;
 }
 
 }  // namespace sluice::pipeline

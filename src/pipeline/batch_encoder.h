@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,28 @@
 
 namespace sluice::pipeline {
 
+// Where a row came from: enough to re-create its flattened record for the dead-letter
+// queue when ClickHouse rejects it.
+struct RowRef {
+  uint32_t offset;  // start of the row in Batch::rows
+  uint32_t source;  // index into Batch::sources
+  uint32_t record;  // index of the record in its request
+};
+
 struct Batch {
   std::string rows;  // RowBinary
   uint64_t row_count = 0;
-  size_t route = 0;      // which table / insert plan
-  uint64_t min_seq = 0;  // log sequence number of the entry of the first row
+  size_t route = 0;          // which table / insert plan
+  uint64_t min_seq = 0;      // log sequence number of the entry of the first row
+  std::vector<RowRef> refs;  // one per row (when tracked)
+  std::vector<std::shared_ptr<const std::string>> sources;  // the requests of the rows
+
+  void Clear() {
+    rows.clear();
+    row_count = 0;
+    refs.clear();
+    sources.clear();
+  }
 };
 
 // The tables a pipeline writes to: one, or one per metric type.
@@ -40,10 +58,19 @@ struct EncodeStats {
 // Appends one row per delivered record of `request` to the batch of its route
 // (`batches` has one per route). Whenever a batch reaches `max_rows`, `flush(batch)` is
 // called and must leave the batch empty.
+// Called for a record that cannot be converted to the table's types: the record and why.
+using RejectFn = std::function<void(const otlp::RecordCtx&, const Status&)>;
+
 // `seq` is the request's log sequence number, recorded as a batch's min_seq when the
-// request gives the batch its first row.
+// request gives the batch its first row. With `source` (the request, owned), every row
+// records where it came from (Batch::refs). `reject` sees records that cannot be converted.
 EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view request,
                           size_t max_rows, std::vector<Batch>& batches,
-                          const std::function<void(Batch*)>& flush, uint64_t seq = 0);
+                          const std::function<void(Batch*)>& flush, uint64_t seq = 0,
+                          const std::shared_ptr<const std::string>& source = nullptr,
+                          const RejectFn& reject = nullptr);
+
+// The flattened JSON of record `index` of a request (for the dead-letter queue).
+std::string RecordJson(Signal signal, std::string_view request, uint32_t index);
 
 }  // namespace sluice::pipeline

@@ -85,3 +85,38 @@ TEST(BatchEncoder, RoutesMetricsByType) {
 
 }  // namespace
 }  // namespace sluice::pipeline
+
+namespace sluice::pipeline {
+namespace {
+
+TEST(BatchEncoder, TracksRowSourcesAndReportsRejects) {
+  const std::string logs = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[
+      {"body":{"stringValue":"1"}},{"body":{"stringValue":"x"}},{"body":{"intValue":"3"}}]}]}]})";
+  Routes routes;
+  routes.tables = {"t"};
+  routes.plans = {Plan(Signal::kLogs, "N\tUInt8\n", {{"body", "N", "UInt8"}})};
+  std::vector<Batch> batches(1);
+  auto source = std::make_shared<const std::string>(Proto(Signal::kLogs, logs));
+  std::vector<std::string> rejected;
+  EncodeRequest(
+      Signal::kLogs, routes, *source, 100, batches, [](Batch*) {}, 7, source,
+      [&](const otlp::RecordCtx& ctx, const Status& why) {
+        std::string j;
+        otlp::AppendRecordJson(Signal::kLogs, ctx, &j);
+        rejected.push_back(j);
+      });
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_NE(rejected[0].find(R"("body":"x")"), std::string::npos);
+  const Batch& b = batches[0];
+  EXPECT_EQ(b.min_seq, 7u);
+  ASSERT_EQ(b.refs.size(), 2u);
+  ASSERT_EQ(b.sources.size(), 1u);
+  EXPECT_EQ(b.refs[0].offset, 0u);
+  EXPECT_EQ(b.refs[1].offset, 1u);
+  EXPECT_EQ(b.refs[1].record, 2u);  // the third record of the request
+  EXPECT_NE(RecordJson(Signal::kLogs, *b.sources[0], b.refs[1].record).find(R"("body":"3")"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::pipeline

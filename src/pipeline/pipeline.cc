@@ -16,8 +16,12 @@ constexpr size_t kReadEntries = 64;
 constexpr size_t kReadBytes = 8u << 20;
 }  // namespace
 
-Pipeline::Pipeline(PipelineConfig config, Limits limits, std::shared_ptr<buffer::LocalLog> log)
-    : config_(std::move(config)), limits_(std::move(limits)), log_(std::move(log)) {}
+Pipeline::Pipeline(PipelineConfig config, Limits limits, std::shared_ptr<buffer::LocalLog> log,
+                   std::shared_ptr<buffer::LocalLog> dlq)
+    : config_(std::move(config)),
+      limits_(std::move(limits)),
+      log_(std::move(log)),
+      dlq_(std::move(dlq)) {}
 
 Pipeline::~Pipeline() { Stop(); }
 
@@ -151,8 +155,7 @@ void Pipeline::Flush(Batch* batch) {
                     [&] { return batches_.size() + inserting_ < limits_.inserts_in_flight * 2; });
   pending_min_.insert(batch->min_seq);
   batches_.push_back(std::move(*batch));
-  batch->rows.clear();
-  batch->row_count = 0;
+  batch->Clear();
   inflight_cv_.notify_all();
 }
 
@@ -234,16 +237,29 @@ void Pipeline::WorkerLoop() {
     }
     const bool got = entries.ok() && !entries->empty();
     if (got) {
-      for (const buffer::Entry& e : *entries) {
-        EncodeStats es = EncodeRequest(config_.signal, routes_, e.payload,
-                                       config_.sink.max_batch_size, batches, flush, e.seq);
+      for (buffer::Entry& e : *entries) {
+        auto source = std::make_shared<const std::string>(std::move(e.payload));
+        EncodeStats es = EncodeRequest(
+            config_.signal, routes_, *source, config_.sink.max_batch_size, batches, flush, e.seq,
+            source, [&](const otlp::RecordCtx& ctx, const Status& why) {
+              std::string json;
+              otlp::AppendRecordJson(config_.signal, ctx, &json);
+              Status d = dlq_.Write("sink", "schema_mismatch", std::string(why.message()), json);
+              if (d.ok()) {
+                stats_.rows_dead_lettered++;
+              } else {
+                SLOG(ERROR) << "pipeline " << config_.id
+                            << ": dead-letter write failed, record dropped: " << d.message();
+              }
+            });
         next_unread_ = e.seq + 1;
         if (pending() && deadline == Clock::time_point::max())
           deadline = Clock::now() + config_.sink.max_delay;
         if (es.rejected > 0) {
           stats_.rows_rejected += es.rejected;
           SLOG(WARN) << "pipeline " << config_.id << ": " << es.rejected
-                     << " record(s) could not be converted to the table's column types: "
+                     << " record(s) could not be converted to the table's column types and went "
+                        "to the dead-letter queue: "
                      << es.first_error;
         }
         if (es.unrouted > 0) {
@@ -268,8 +284,86 @@ void Pipeline::WorkerLoop() {
   flush_all();  // shutdown: everything read goes out
 }
 
+Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::string& params,
+                                std::string_view rows) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  auto backoff = std::chrono::milliseconds(100);
+  Clock::time_point give_up = Clock::time_point::max();
+  while (true) {
+    auto r = client.Post(params, rows);
+    Status s = r.ok() ? (r->status == 200 ? absl::OkStatus()
+                                          : clickhouse::StatusFromResponse(r->status, r->body))
+                      : r.status();
+    if (s.ok() || !IsRetryable(s)) return s;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stopping_ && give_up == Clock::time_point::max())
+        give_up = Clock::now() + limits_.shutdown_timeout;
+    }
+    if (Clock::now() >= give_up)
+      return absl::UnavailableError(Cat("gave up at shutdown: ", s.message()));
+    stats_.insert_retries++;
+    SLOG(WARN) << "pipeline " << config_.id << ": insert failed, retrying in " << backoff.count()
+               << " ms: " << s.message();
+    std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
+    std::unique_lock<std::mutex> lock(mu_);
+    inflight_cv_.wait_for(lock, backoff + std::chrono::milliseconds(jitter(rng)),
+                          [&] { return stopping_ && give_up == Clock::time_point::max(); });
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+  }
+}
+
+void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params,
+                       const Batch& batch, size_t a, size_t b, bool* complete) {
+  const bool whole = a == 0 && b == batch.row_count;
+  std::string_view rows(batch.rows);
+  if (!whole) {
+    const size_t from = batch.refs[a].offset;
+    const size_t to = b < batch.refs.size() ? batch.refs[b].offset : batch.rows.size();
+    rows = rows.substr(from, to - from);
+  }
+  Status s = InsertRetrying(client, params, rows);
+  if (s.ok()) {
+    stats_.rows_inserted += b - a;
+    stats_.batches_inserted++;
+    return;
+  }
+  if (IsRetryable(s)) {  // gave up at shutdown: the rows stay in the buffer
+    *complete = false;
+    SLOG(WARN) << "pipeline " << config_.id << ": " << (b - a)
+               << " rows not inserted at shutdown; they stay in the buffer";
+    return;
+  }
+  if (batch.refs.size() != batch.row_count) {  // untracked rows: cannot single them out
+    stats_.rows_failed += b - a;
+    SLOG(ERROR) << "pipeline " << config_.id << ": ClickHouse rejected " << (b - a)
+                << " rows: " << s.message();
+    return;
+  }
+  if (b - a > 1) {
+    if (whole)
+      SLOG(WARN) << "pipeline " << config_.id << ": ClickHouse rejected a batch of " << (b - a)
+                 << " rows; splitting it to find the rejected rows: " << s.message();
+    const size_t mid = a + (b - a) / 2;
+    Deliver(client, params, batch, a, mid, complete);
+    Deliver(client, params, batch, mid, b, complete);
+    return;
+  }
+  const RowRef& ref = batch.refs[a];
+  const std::string why(s.message());
+  const int code = clickhouse::ParseErrorCode(why);
+  Status d =
+      dlq_.Write("sink", code >= 0 ? Cat("sink_rejection_", code) : std::string("sink_rejection"),
+                 why, RecordJson(config_.signal, *batch.sources[ref.source], ref.record));
+  if (d.ok()) {
+    stats_.rows_dead_lettered++;
+  } else {
+    *complete = false;  // keep it in the buffer rather than lose it
+    SLOG(ERROR) << "pipeline " << config_.id << ": dead-letter write failed: " << d.message();
+  }
+}
+
 void Pipeline::InserterLoop() {
-  std::mt19937_64 rng(std::random_device{}());
   std::unique_ptr<clickhouse::HttpClient> client;
   while (true) {
     Batch batch;
@@ -286,49 +380,12 @@ void Pipeline::InserterLoop() {
     const std::string params =
         Cat("database=", clickhouse::UrlEncode(config_.sink.endpoint.database),
             "&query=", clickhouse::UrlEncode(routes_.plans[batch.route].insert_query));
-    auto backoff = std::chrono::milliseconds(100);
-    Clock::time_point give_up = Clock::time_point::max();
-    bool done = true;  // confirmed or permanently rejected: the checkpoint may pass it
-    while (true) {
-      auto r = client->Post(params, batch.rows);
-      Status s = r.ok() ? (r->status == 200 ? absl::OkStatus()
-                                            : clickhouse::StatusFromResponse(r->status, r->body))
-                        : r.status();
-      if (s.ok()) {
-        stats_.rows_inserted += batch.row_count;
-        stats_.batches_inserted++;
-        break;
-      }
-      if (!IsRetryable(s)) {
-        stats_.rows_failed += batch.row_count;
-        SLOG(ERROR) << "pipeline " << config_.id << ": ClickHouse rejected a batch of "
-                    << batch.row_count << " rows: " << s.message();
-        break;
-      }
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        if (stopping_ && give_up == Clock::time_point::max())
-          give_up = Clock::now() + limits_.shutdown_timeout;
-      }
-      if (Clock::now() >= give_up) {
-        done = false;  // stays in the buffer: delivered again after the restart
-        SLOG(WARN) << "pipeline " << config_.id << ": shutting down with a batch of "
-                   << batch.row_count << " rows not inserted; it stays in the buffer";
-        break;
-      }
-      stats_.insert_retries++;
-      SLOG(WARN) << "pipeline " << config_.id << ": insert failed, retrying in " << backoff.count()
-                 << " ms: " << s.message();
-      std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
-      std::unique_lock<std::mutex> lock(mu_);
-      inflight_cv_.wait_for(lock, backoff + std::chrono::milliseconds(jitter(rng)),
-                            [&] { return stopping_ && give_up == Clock::time_point::max(); });
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
-    }
+    bool complete = true;  // every row inserted or dead-lettered: the checkpoint may pass it
+    Deliver(*client, params, batch, 0, batch.row_count, &complete);
     {
       std::lock_guard<std::mutex> lock(mu_);
       --inserting_;
-      if (done) pending_min_.erase(pending_min_.find(batch.min_seq));
+      if (complete) pending_min_.erase(pending_min_.find(batch.min_seq));
     }
     inflight_cv_.notify_all();
     work_cv_.notify_all();

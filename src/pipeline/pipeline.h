@@ -25,6 +25,7 @@
 #include "core/status.h"
 #include "pipeline/batch_encoder.h"
 #include "pipeline/config.h"
+#include "pipeline/dead_letters.h"
 
 namespace sluice::pipeline {
 
@@ -39,15 +40,18 @@ struct Limits {
 
 struct PipelineStats {
   std::atomic<uint64_t> requests{0}, records_accepted{0}, rows_inserted{0}, rows_rejected{0},
-      rows_failed{0}, rows_unrouted{0}, batches_inserted{0}, insert_retries{0};
+      rows_failed{0}, rows_unrouted{0}, rows_dead_lettered{0}, batches_inserted{0},
+      insert_retries{0};
 };
 
 class Pipeline {
  public:
   enum class State { kStarting, kRunning, kFailed, kStopped };
 
-  // `log` is the pipeline's durable buffer, shared with a replacement pipeline.
-  Pipeline(PipelineConfig config, Limits limits, std::shared_ptr<buffer::LocalLog> log);
+  // `log` is the pipeline's durable buffer and `dlq` its dead-letter queue, both shared
+  // with a replacement pipeline.
+  Pipeline(PipelineConfig config, Limits limits, std::shared_ptr<buffer::LocalLog> log,
+           std::shared_ptr<buffer::LocalLog> dlq);
   ~Pipeline();  // stops
 
   // Starts the threads. The worker first reads the table's columns and builds the insert
@@ -77,10 +81,19 @@ class Pipeline {
   void Flush(Batch* batch);
   void Fail(const Status& s);
   void AckDone(uint64_t low);  // consumer thread only
+  // Inserts rows [a, b) of the batch; a permanent rejection splits the range until the
+  // rejected rows are found and written to the dead-letter queue. Clears *complete when
+  // rows could not be settled (shutdown, or the DLQ failed): they stay in the buffer.
+  void Deliver(clickhouse::HttpClient& client, const std::string& params, const Batch& batch,
+               size_t a, size_t b, bool* complete);
+  // One INSERT, retried while the failure is retryable. Unavailable: gave up (shutdown).
+  Status InsertRetrying(clickhouse::HttpClient& client, const std::string& params,
+                        std::string_view rows);
 
   const PipelineConfig config_;
   const Limits limits_;
   const std::shared_ptr<buffer::LocalLog> log_;
+  DeadLetters dlq_;
   Routes routes_;  // written by the worker before kRunning, then read-only
   std::atomic<State> state_{State::kStarting};
   PipelineStats stats_;

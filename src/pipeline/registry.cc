@@ -44,6 +44,19 @@ StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::LogFor(const PipelineConfi
   return shared;
 }
 
+StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::DlqFor(const std::string& id) {
+  auto it = dlqs_.find(id);
+  if (it != dlqs_.end()) return it->second;
+  buffer::LogOptions o;
+  o.dir = Cat(limits_.data_dir, "/pipelines/", id, "/dlq");
+  o.segment_bytes = 16u << 20;
+  auto log = buffer::LocalLog::Open(PosixFilesystem(), o);
+  if (!log.ok()) return log.status();
+  std::shared_ptr<buffer::LocalLog> shared(std::move(*log));
+  dlqs_[id] = shared;
+  return shared;
+}
+
 Status Registry::Add(PipelineConfig config) {
   std::lock_guard<std::mutex> control(control_mu_);
   auto snap = Snapshot();
@@ -51,7 +64,9 @@ Status Registry::Add(PipelineConfig config) {
     return absl::AlreadyExistsError(Cat("pipeline '", config.id, "' already exists"));
   auto log = LogFor(config);
   if (!log.ok()) return log.status();
-  auto p = std::make_shared<Pipeline>(std::move(config), limits_, *log);
+  auto dlq = DlqFor(config.id);
+  if (!dlq.ok()) return dlq.status();
+  auto p = std::make_shared<Pipeline>(std::move(config), limits_, *log, *dlq);
   p->Start();
   auto next = std::make_shared<Map>(*snap);
   (*next)[p->config().id] = p;
@@ -82,8 +97,10 @@ Status Registry::Replace(PipelineConfig config) {
   std::lock_guard<std::mutex> control(control_mu_);
   auto log = LogFor(config);
   if (!log.ok()) return log.status();
+  auto dlq = DlqFor(config.id);
+  if (!dlq.ok()) return dlq.status();
   auto snap = Snapshot();
-  auto p = std::make_shared<Pipeline>(std::move(config), limits_, *log);
+  auto p = std::make_shared<Pipeline>(std::move(config), limits_, *log, *dlq);
   p->Start(/*consume=*/false);
   auto next = std::make_shared<Map>(*snap);
   auto& slot = (*next)[p->config().id];

@@ -45,6 +45,8 @@ class Registry {
   std::mutex control_mu_;  // serializes changes
   std::shared_ptr<const Map> snapshot_ = std::make_shared<Map>();
   std::map<std::string, std::shared_ptr<buffer::LocalLog>> logs_;  // guarded by control_mu_
+  std::map<std::string, std::shared_ptr<buffer::LocalLog>> dlqs_;  // guarded by control_mu_
+  StatusOr<std::shared_ptr<buffer::LocalLog>> DlqFor(const std::string& id);  // control_mu_
 };
 
 }  // namespace sluice::pipeline

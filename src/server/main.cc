@@ -1,6 +1,8 @@
 // sluice: the server and its small tools.
 //   sluice serve [--config FILE]            run the receivers and pipelines
 //   sluice flatten --signal S [--json]      OTLP request on stdin -> flattened JSON lines
+//   sluice dlq --pipeline ID [--data-dir DIR]
+//                                           print a pipeline's dead-letter queue (JSON lines)
 //   sluice encode --pipeline P --columns C [--json]
 //                                           OTLP request on stdin -> RowBinary on stdout
 //                                           for the pipeline's mapping against the table
@@ -15,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "buffer/local_log.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "otlp/fields.h"
 #include "otlp/json.h"
@@ -51,7 +55,8 @@ int Usage() {
   std::fprintf(stderr,
                "usage: sluice serve [--config FILE]\n"
                "       sluice flatten --signal logs|metrics|traces [--json] < request\n"
-               "       sluice encode --pipeline FILE --columns FILE [--json] < request > rows\n");
+               "       sluice encode --pipeline FILE --columns FILE [--json] < request > rows\n"
+               "       sluice dlq --pipeline ID [--data-dir DIR | --config FILE]\n");
   return 2;
 }
 
@@ -129,6 +134,35 @@ int Encode(const std::vector<std::string>& args) {
   return 0;
 }
 
+int Dlq(const std::vector<std::string>& args) {
+  const std::string id = ArgValue(args, "--pipeline");
+  if (id.empty()) return Usage();
+  std::string data_dir = ArgValue(args, "--data-dir");
+  if (data_dir.empty()) {
+    auto cfg = server::LoadConfig(ArgValue(args, "--config"));
+    if (!cfg.ok()) {
+      std::fprintf(stderr, "error: %s\n", std::string(cfg.status().message()).c_str());
+      return 1;
+    }
+    data_dir = cfg->data_dir;
+  }
+  const std::string dir = data_dir + "/pipelines/" + id + "/dlq";
+  if (!PosixFilesystem()->Exists(dir)) {
+    std::fprintf(stderr, "no dead-letter queue for pipeline '%s' in %s\n", id.c_str(),
+                 data_dir.c_str());
+    return 1;
+  }
+  Status s = buffer::ScanLog(PosixFilesystem(), dir, [](const buffer::Entry& e) {
+    std::fwrite(e.payload.data(), 1, e.payload.size(), stdout);
+    std::fputc('\n', stdout);
+  });
+  if (!s.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
 int Serve(const std::vector<std::string>& args) {
   // Signals are taken by sigwait on this thread only. A shell may start us with SIGINT
   // ignored (background jobs); reset so that Ctrl-C and kill -INT still stop cleanly.
@@ -200,6 +234,7 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return sluice::Serve(args);
   if (cmd == "flatten") return sluice::Flatten(args);
   if (cmd == "encode") return sluice::Encode(args);
+  if (cmd == "dlq") return sluice::Dlq(args);
   if (cmd == "version" || cmd == "--version") {
     std::printf("sluice 0.1.0\n");
     return 0;

@@ -698,6 +698,56 @@ def test_overload(grpc_parts):
         "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'overload')", acked, timeout=120))
 
 
+def test_dead_letters():
+    print("rows ClickHouse rejects go to the dead-letter queue; the rest of the batch lands")
+    ch("CREATE TABLE otel.dlq_spans (SpanName String, Ev Nested(Name String, Tid String)) "
+       "ENGINE = MergeTree ORDER BY SpanName")
+    doc = json.load(open(os.path.join(DATA, "pipelines", "otel-traces.json")))
+    doc["pipeline_id"] = "dlq-traces"
+    doc["sink"]["table"] = "dlq_spans"
+    # Two arrays into one Nested: ClickHouse rejects rows where their lengths differ.
+    doc["sink"]["mapping"] = [{"name": "name", "column_name": "SpanName", "column_type": "String"},
+                              {"name": "events.name", "column_name": "Ev.Name", "column_type": "Array(String)"},
+                              {"name": "links.trace_id", "column_name": "Ev.Tid", "column_type": "Array(String)"}]
+    json.dump(doc, open(os.path.join(DATA, "pipelines", "dlq-traces.json"), "w"))
+    procs["sluice"].send_signal(signal.SIGHUP)
+
+    def span(name, events, links):
+        return {"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b7", "name": name,
+                "events": [{"name": f"ev{i}"} for i in range(events)],
+                "links": [{"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331"}
+                          for _ in range(links)]}
+    body = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        span("good-1", 1, 1), span("bad", 1, 0), span("good-2", 0, 0), span("good-3", 2, 2)]}]}]}).encode()
+    st = None
+    for _ in range(100):
+        st, _, _ = post("/v1/traces", body, H("dlq-traces"))
+        if st == 200:
+            break
+        time.sleep(0.1)
+    check("the mixed batch is accepted", st == 200, str(st))
+    check("the three good rows land", wait_rows("SELECT count() FROM otel.dlq_spans", 3, timeout=30))
+    names = ch("SELECT SpanName FROM otel.dlq_spans ORDER BY SpanName FORMAT TabSeparated").split()
+    check("only the good rows", names == ["good-1", "good-2", "good-3"], str(names))
+    out = ""
+    for _ in range(50):
+        p = subprocess.run([SLUICE, "dlq", "--pipeline", "dlq-traces", "--data-dir", os.path.join(DATA, "sluice")],
+                           capture_output=True, text=True)
+        out = p.stdout.strip()
+        if out:
+            break
+        time.sleep(0.2)
+    lines = out.splitlines()
+    entry = json.loads(lines[0]) if len(lines) == 1 else {}
+    check("one dead letter", len(lines) == 1, out)
+    check("it names the component, the reason and ClickHouse's error",
+          entry.get("component") == "sink" and entry.get("reason") == "sink_rejection_190" and
+          "Code: 190" in entry.get("error", ""), str(entry)[:300])
+    orig = json.loads(entry.get("original_message", "{}"))
+    check("it carries the flattened record", orig.get("name") == "bad" and len(orig.get("events", [])) == 1,
+          entry.get("original_message", "")[:300])
+
+
 def test_kill9():
     print("kill -9 while ClickHouse is frozen: every acknowledged record survives in the buffer")
     ch_pid = int(open(os.path.join(DATA, "clickhouse", "pid")).read())
@@ -755,6 +805,7 @@ def main():
         parts = test_python_grpc()
         test_overload(parts)
         test_clickhouse_restart()
+        test_dead_letters()
         test_kill9()
     except Exception as e:  # a crash is a failure, reported with the rest
         import traceback
