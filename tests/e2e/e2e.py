@@ -773,6 +773,114 @@ def test_kill9():
     print(f"       acknowledged {acked} records, {total} rows landed ({int(total) - acked} duplicates)")
 
 
+def test_kill9_cycles(cycles=20):
+    print(f"kill -9 at random moments under load, {cycles} cycles: no acknowledged record is lost")
+    import random
+    import threading
+    import zlib as _z
+    rnd = random.Random(42)
+    acked = {}  # uid -> crc of the body
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def sender(tid):
+        n = 0
+        conn = None
+        while not stop.is_set():
+            recs, batch = [], {}
+            for i in range(10):
+                uid = f"c{tid}-{n}-{i}"
+                body = f"record {uid} " + "x" * (i * 7)
+                crc = str(_z.crc32(body.encode()))
+                batch[uid] = crc
+                recs.append({"timeUnixNano": str(1717171717000000000 + n * 10 + i),
+                             "body": {"stringValue": body},
+                             "attributes": [{"key": "uid", "value": {"stringValue": uid}},
+                                            {"key": "crc", "value": {"stringValue": crc}},
+                                            {"key": "test.run", "value": {"stringValue": "cycles"}}]})
+            req = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": recs}]}]}).encode()
+            while not stop.is_set():  # like an exporter: retry the same request until answered 200
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=5)
+                    st, _, _ = post("/v1/logs", req, H("otel-logs"), conn=conn)
+                    if st == 200:
+                        with lock:
+                            acked.update(batch)
+                        break
+                except (OSError, http.client.HTTPException):
+                    conn = None
+                time.sleep(0.05)
+            n += 1
+
+    threads = [threading.Thread(target=sender, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for c in range(cycles):
+            time.sleep(rnd.uniform(0.2, 1.0))
+            procs["sluice"].kill()
+            procs["sluice"].wait()
+            start_sluice()
+    finally:
+        time.sleep(0.5)
+        stop.set()
+        for t in threads:
+            t.join()
+    want = len(acked)
+    check(f"records acknowledged across {cycles} crashes", want > 0, str(want))
+    ok = wait_rows("SELECT uniqExact(LogAttributes.value[indexOf(LogAttributes.key, 'uid')]) FROM otel.otel_logs "
+                   "WHERE has(LogAttributes.value, 'cycles')", want, timeout=120)
+    rows = ch("SELECT LogAttributes.value[indexOf(LogAttributes.key, 'uid')], "
+              "LogAttributes.value[indexOf(LogAttributes.key, 'crc')], Body FROM otel.otel_logs "
+              "WHERE has(LogAttributes.value, 'cycles') FORMAT TabSeparated").splitlines()
+    seen, bad = {}, 0
+    for r in rows:
+        uid, crc, body = r.split("\t")
+        if str(_z.crc32(body.encode())) != crc:
+            bad += 1
+        seen[uid] = crc
+    missing = [u for u, c in acked.items() if seen.get(u) != c]
+    check("every acknowledged record is in ClickHouse, content intact", ok and not missing and bad == 0,
+          f"missing {len(missing)} of {want}, corrupt {bad}")
+    print(f"       {want} records acknowledged, {len(rows)} rows, {len(rows) - len(seen)} duplicates, "
+          f"{len(seen) - want} landed without an acknowledgement")
+
+
+def test_clickhouse_outage(seconds=60):
+    print(f"ClickHouse down for {seconds} s under load: the buffer absorbs it, nothing is lost")
+    doc = json.load(open(os.path.join(DATA, "pipelines", "otel-logs.json")))
+    doc["pipeline_id"] = "outage-logs"
+    doc["resources"] = {"nats": {"stream": {"maxBytes": "64Mi"}}}
+    json.dump(doc, open(os.path.join(DATA, "pipelines", "outage-logs.json"), "w"))
+    procs["sluice"].send_signal(signal.SIGHUP)
+    for _ in range(100):
+        if post("/v1/logs", b"", H("outage-logs", "application/x-protobuf"))[0] == 200:
+            break
+        time.sleep(0.1)
+    ch_dir = os.path.join(DATA, "clickhouse")
+    subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "stop", ch_dir], check=True)
+    statuses, acked = {}, 0
+    deadline = time.time() + seconds
+    i = 0
+    try:
+        while time.time() < deadline:
+            st, _, _ = post("/v1/logs", logs_json(f"outage", 50), H("outage-logs"))
+            statuses[st] = statuses.get(st, 0) + 1
+            if st == 200:
+                acked += 50
+            i += 1
+            time.sleep(0.05)
+    finally:
+        subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, str(CH_HTTP), str(CH_TCP)],
+                       check=True)
+    check("no client was throttled: the buffer limit was not reached", set(statuses) == {200}, str(statuses))
+    check("the backlog drains: every acknowledged record lands", wait_rows(
+        "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'outage')", acked, timeout=120),
+        f"acked {acked}")
+    print(f"       {i} requests ({acked} records) during the outage: {statuses}")
+
+
 def test_clickhouse_restart():
     print("ClickHouse stopped and restarted: inserts are retried, nothing acknowledged is lost")
     ch_dir = os.path.join(DATA, "clickhouse")
@@ -807,6 +915,8 @@ def main():
         test_clickhouse_restart()
         test_dead_letters()
         test_kill9()
+        test_kill9_cycles()
+        test_clickhouse_outage()
     except Exception as e:  # a crash is a failure, reported with the rest
         import traceback
         traceback.print_exc()
