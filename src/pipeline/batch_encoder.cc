@@ -1,5 +1,7 @@
 #include "pipeline/batch_encoder.h"
 
+#include "core/cat.h"
+
 namespace sluice::pipeline {
 
 EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view request,
@@ -30,7 +32,12 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
         return;
       }
     }
-    if (batch->row_count == 0) batch->min_seq = seq;
+    if (batch->row_count == 0) {
+      batch->min_seq = seq;
+      batch->first_rec = record;
+    }
+    batch->last_seq = seq;
+    batch->last_rec = record;
     if (source) {
       if (batch->sources.empty() || batch->sources.back() != source)
         batch->sources.push_back(source);
@@ -42,6 +49,14 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
     if (batch->row_count >= max_rows) flush(batch);
   });
   return stats;
+}
+
+std::string DedupToken(std::string_view pipeline, std::string_view table, const Batch& batch,
+                       size_t a, size_t b) {
+  std::string t = Cat(pipeline, ":", table, ":", batch.min_seq, ".", batch.first_rec, "-",
+                      batch.last_seq, ".", batch.last_rec);
+  if (a != 0 || b != batch.row_count) t += Cat(":", a, "-", b);
+  return t;
 }
 
 std::string RecordJson(Signal signal, std::string_view request, uint32_t index) {

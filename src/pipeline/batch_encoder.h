@@ -26,6 +26,9 @@ struct Batch {
   uint64_t row_count = 0;
   size_t route = 0;          // which table / insert plan
   uint64_t min_seq = 0;      // log sequence number of the entry of the first row
+  // Log positions (entry seq, record index) of the first and last rows: the identity of
+  // the batch in insert_deduplication_token.
+  uint64_t first_rec = 0, last_seq = 0, last_rec = 0;
   std::vector<RowRef> refs;  // one per row (when tracked)
   std::vector<std::shared_ptr<const std::string>> sources;  // the requests of the rows
 
@@ -69,6 +72,11 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
                           const std::function<void(Batch*)>& flush, uint64_t seq = 0,
                           const std::shared_ptr<const std::string>& source = nullptr,
                           const RejectFn& reject = nullptr);
+
+// insert_deduplication_token for rows [a, b) of a batch: derived from log positions only,
+// so the same rows from the same positions always get the same token.
+std::string DedupToken(std::string_view pipeline, std::string_view table, const Batch& batch,
+                       size_t a, size_t b);
 
 // The flattened JSON of record `index` of a request (for the dead-letter queue).
 std::string RecordJson(Signal signal, std::string_view request, uint32_t index);

@@ -116,6 +116,9 @@ TEST(BatchEncoder, TracksRowSourcesAndReportsRejects) {
   EXPECT_EQ(b.refs[1].record, 2u);  // the third record of the request
   EXPECT_NE(RecordJson(Signal::kLogs, *b.sources[0], b.refs[1].record).find(R"("body":"3")"),
             std::string::npos);
+  // The batch's identity: entry 7, records 0..2 (record 1 was rejected).
+  EXPECT_EQ(DedupToken("p", "t", b, 0, 2), "p:t:7.0-7.2");
+  EXPECT_EQ(DedupToken("p", "t", b, 1, 2), "p:t:7.0-7.2:1-2");
 }
 
 }  // namespace

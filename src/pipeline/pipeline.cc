@@ -112,6 +112,14 @@ Status Pipeline::BuildPlan() {
   std::vector<std::pair<std::string, std::string>> tables = config_.sink.tables_by_metric_type;
   const bool routed = !tables.empty();
   if (!routed) tables.emplace_back("", config_.sink.table);
+  // insert_deduplication_token exists from ClickHouse 22.2; older servers reject it.
+  if (auto v = client.Query("SELECT version()"); v.ok()) {
+    int major = 0, minor = 0;
+    std::sscanf(v->c_str(), "%d.%d", &major, &minor);
+    dedup_token_ = major > 22 || (major == 22 && minor >= 2);
+  } else {
+    return v.status();
+  }
   Routes routes;
   std::vector<bool> bound(config_.sink.mapping.size(), false);
   for (auto& [kind, table] : tables) {
@@ -322,7 +330,15 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
     const size_t to = b < batch.refs.size() ? batch.refs[b].offset : batch.rows.size();
     rows = rows.substr(from, to - from);
   }
-  Status s = InsertRetrying(client, params, rows);
+  std::string with_token;
+  if (dedup_token_) {
+    // The same rows from the same log positions get the same token, so a retried or
+    // replayed insert is dropped by servers that deduplicate (Replicated tables, or
+    // non_replicated_deduplication_window > 0).
+    with_token = Cat(params, "&insert_deduplication_token=",
+                     clickhouse::UrlEncode(DedupToken(config_.id, routes_.tables[batch.route], batch, a, b)));
+  }
+  Status s = InsertRetrying(client, dedup_token_ ? with_token : params, rows);
   if (s.ok()) {
     stats_.rows_inserted += b - a;
     stats_.batches_inserted++;
