@@ -35,6 +35,7 @@ test: build
 
 bench: build
 	@build/release/sluice_bench --benchmark_min_time=1
+	@/usr/bin/python3 bench/ack_bench.py
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h')

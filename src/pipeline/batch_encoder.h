@@ -24,12 +24,12 @@ struct RowRef {
 struct Batch {
   std::string rows;  // RowBinary
   uint64_t row_count = 0;
-  size_t route = 0;          // which table / insert plan
-  uint64_t min_seq = 0;      // log sequence number of the entry of the first row
+  size_t route = 0;      // which table / insert plan
+  uint64_t min_seq = 0;  // log sequence number of the entry of the first row
   // Log positions (entry seq, record index) of the first and last rows: the identity of
   // the batch in insert_deduplication_token.
   uint64_t first_rec = 0, last_seq = 0, last_rec = 0;
-  std::vector<RowRef> refs;  // one per row (when tracked)
+  std::vector<RowRef> refs;                                 // one per row (when tracked)
   std::vector<std::shared_ptr<const std::string>> sources;  // the requests of the rows
 
   void Clear() {

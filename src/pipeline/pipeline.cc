@@ -335,8 +335,9 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
     // The same rows from the same log positions get the same token, so a retried or
     // replayed insert is dropped by servers that deduplicate (Replicated tables, or
     // non_replicated_deduplication_window > 0).
-    with_token = Cat(params, "&insert_deduplication_token=",
-                     clickhouse::UrlEncode(DedupToken(config_.id, routes_.tables[batch.route], batch, a, b)));
+    with_token = Cat(
+        params, "&insert_deduplication_token=",
+        clickhouse::UrlEncode(DedupToken(config_.id, routes_.tables[batch.route], batch, a, b)));
   }
   Status s = InsertRetrying(client, dedup_token_ ? with_token : params, rows);
   if (s.ok()) {

@@ -94,7 +94,7 @@ class Pipeline {
   const Limits limits_;
   const std::shared_ptr<buffer::LocalLog> log_;
   DeadLetters dlq_;
-  Routes routes_;  // written by the worker before kRunning, then read-only
+  Routes routes_;             // written by the worker before kRunning, then read-only
   bool dedup_token_ = false;  // the server takes insert_deduplication_token (22.2+)
   std::atomic<State> state_{State::kStarting};
   PipelineStats stats_;
