@@ -847,6 +847,13 @@ def test_kill9_cycles(cycles=20):
           f"{len(seen) - want} landed without an acknowledgement")
 
 
+def rss_mib():
+    for line in open(f"/proc/{procs['sluice'].pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return -1
+
+
 def test_clickhouse_outage(seconds=60):
     print(f"ClickHouse down for {seconds} s under load: the buffer absorbs it, nothing is lost")
     doc = json.load(open(os.path.join(DATA, "pipelines", "otel-logs.json")))
@@ -859,6 +866,7 @@ def test_clickhouse_outage(seconds=60):
             break
         time.sleep(0.1)
     ch_dir = os.path.join(DATA, "clickhouse")
+    rss_before = rss_mib()
     subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "stop", ch_dir], check=True)
     statuses, acked = {}, 0
     deadline = time.time() + seconds
@@ -872,6 +880,9 @@ def test_clickhouse_outage(seconds=60):
             i += 1
             time.sleep(0.05)
     finally:
+        rss_during = rss_mib()
+        backlog = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in
+                      os.walk(os.path.join(DATA, "sluice", "pipelines", "outage-logs", "log")) for f in fs)
         subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, str(CH_HTTP), str(CH_TCP)],
                        check=True)
     check("no client was throttled: the buffer limit was not reached", set(statuses) == {200}, str(statuses))
@@ -879,6 +890,8 @@ def test_clickhouse_outage(seconds=60):
         "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'outage')", acked, timeout=120),
         f"acked {acked}")
     print(f"       {i} requests ({acked} records) during the outage: {statuses}")
+    print(f"       sluice RSS {rss_before} MiB before, {rss_during} MiB with {backlog >> 20} MiB of backlog on disk")
+    check("memory does not grow with the backlog (RSS under 300 MiB)", rss_during < 300, f"{rss_during} MiB")
 
 
 def test_clickhouse_restart():
