@@ -3,100 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include "buffer/crc32c.h"
 #include "core/cat.h"
 #include "core/log.h"
 
 namespace sluice::buffer {
-namespace {
-
-constexpr char kMagic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'L', 'G'};
-constexpr uint32_t kVersion = 1;
-
-struct Header {
-  uint32_t len = 0;
-  uint32_t crc = 0;
-  uint64_t seq = 0;
-  int64_t ms = 0;
-  uint32_t records = 0;
-  uint8_t signal = 0;
-};
-
-Header DecodeHeader(const char* h) {
-  Header x;
-  std::memcpy(&x.len, h, 4);
-  std::memcpy(&x.crc, h + 4, 4);
-  std::memcpy(&x.seq, h + 8, 8);
-  std::memcpy(&x.ms, h + 16, 8);
-  std::memcpy(&x.records, h + 24, 4);
-  x.signal = static_cast<uint8_t>(h[28]);
-  return x;
-}
-
-void AppendEntry(uint64_t seq, int64_t ms, uint32_t records, Signal signal,
-                 std::string_view payload, std::string* out) {
-  char h[kEntryHeader] = {};
-  uint32_t len = static_cast<uint32_t>(payload.size());
-  std::memcpy(h, &len, 4);
-  std::memcpy(h + 8, &seq, 8);
-  std::memcpy(h + 16, &ms, 8);
-  std::memcpy(h + 24, &records, 4);
-  h[28] = static_cast<char>(signal);
-  uint32_t crc = Crc32c(payload, Crc32c(std::string_view(h + 8, kEntryHeader - 8)));
-  crc = MaskCrc(crc);
-  std::memcpy(h + 4, &crc, 4);
-  out->append(h, kEntryHeader);
-  out->append(payload);
-}
-
-bool CrcOk(const char* header, std::string_view payload) {
-  Header h = DecodeHeader(header);
-  uint32_t crc = Crc32c(payload, Crc32c(std::string_view(header + 8, kEntryHeader - 8)));
-  return MaskCrc(crc) == h.crc;
-}
-
-std::string CheckpointBytes(uint64_t next) {
-  std::string b(12, '\0');
-  std::memcpy(b.data(), &next, 8);
-  uint32_t crc = MaskCrc(Crc32c(std::string_view(b.data(), 8)));
-  std::memcpy(b.data() + 8, &crc, 4);
-  return b;
-}
-
-// Reads one entry at `offset`; false when it is not a complete, valid entry.
-bool ReadEntry(const ReadableFile& f, uint64_t offset, uint64_t size, Header* h,
-               std::string* payload) {
-  if (offset + kEntryHeader > size) return false;
-  char hb[kEntryHeader];
-  auto n = f.ReadAt(offset, kEntryHeader, hb);
-  if (!n.ok() || *n != kEntryHeader) return false;
-  *h = DecodeHeader(hb);
-  if (h->len > kMaxPayload || offset + kEntryHeader + h->len > size) return false;
-  payload->resize(h->len);
-  auto m = f.ReadAt(offset + kEntryHeader, h->len, payload->data());
-  if (!m.ok() || *m != h->len) return false;
-  return CrcOk(hb, *payload);
-}
-
-// When the entry at `offset` is invalid but a valid entry follows right after it (its
-// length field is intact), returns the offset of that next entry: the bad entry can be
-// skipped. Returns 0 otherwise.
-uint64_t SkipCorrupt(const ReadableFile& f, uint64_t offset, uint64_t size, uint64_t min_seq) {
-  if (offset + kEntryHeader > size) return 0;
-  char hb[kEntryHeader];
-  auto r = f.ReadAt(offset, kEntryHeader, hb);
-  if (!r.ok() || *r != kEntryHeader) return 0;
-  Header bad = DecodeHeader(hb);
-  if (bad.len > kMaxPayload) return 0;
-  const uint64_t next_off = offset + kEntryHeader + bad.len;
-  Header next;
-  std::string payload;
-  if (!ReadEntry(f, next_off, size, &next, &payload) || next.seq < min_seq) return 0;
-  return next_off;
-}
-
-}  // namespace
-
 LocalLog::LocalLog(Filesystem* fs, LogOptions options) : fs_(fs), opts_(std::move(options)) {}
 
 LocalLog::~LocalLog() {
@@ -117,9 +27,7 @@ int64_t LocalLog::Now() const {
 }
 
 std::string LocalLog::SegmentPath(uint64_t first_seq) const {
-  char name[32];
-  std::snprintf(name, sizeof(name), "%020llu.seg", static_cast<unsigned long long>(first_seq));
-  return opts_.dir + "/" + name;
+  return opts_.dir + "/" + SegmentFileName(first_seq);
 }
 
 StatusOr<std::unique_ptr<LocalLog>> LocalLog::Open(Filesystem* fs, LogOptions options) {
@@ -140,16 +48,13 @@ Status LocalLog::RecoverSegment(Segment* seg, bool last) {
   char head[kSegmentHeader];
   auto n = (*f)->ReadAt(0, kSegmentHeader, head);
   if (!n.ok()) return n.status();
-  if (*n < kSegmentHeader || std::memcmp(head, kMagic, 8) != 0) {
+  if (*n < kSegmentHeader || !IsSegmentHeader(head)) {
     if (last && size < kSegmentHeader) {  // torn at creation: rewrite the header
       recovery_.truncated_bytes += size;
       auto w = fs_->OpenForAppend(seg->path);
       if (!w.ok()) return w.status();
       Status t = (*w)->Truncate(0);
-      std::string hdr(kMagic, 8);
-      hdr.append(reinterpret_cast<const char*>(&kVersion), 4);
-      hdr.append(4, '\0');
-      if (t.ok()) t = (*w)->Append(hdr);
+      if (t.ok()) t = (*w)->Append(SegmentHeaderBytes());
       if (t.ok()) t = (*w)->Sync();
       seg->end_seq = seg->first_seq;
       seg->bytes = kSegmentHeader;
@@ -163,32 +68,28 @@ Status LocalLog::RecoverSegment(Segment* seg, bool last) {
     return absl::OkStatus();
   }
   uint64_t offset = kSegmentHeader, expected = seg->first_seq;
-  Header h;
+  EntryHeader h;
   std::string payload;
   while (offset < size) {
     if (ReadEntry(**f, offset, size, &h, &payload) && h.seq >= expected) {
-      if (expected == seg->first_seq || seg->first_append_ms == 0) seg->first_append_ms = h.ms;
       if (h.seq >= checkpoint_) {
         unacked_records_ += h.records;
         unacked_bytes_ += kEntryHeader + h.len;
         if (oldest_unacked_ms_ == 0) oldest_unacked_ms_ = h.ms;
       }
-      seg->records += h.records;
       expected = h.seq + 1;
       offset += kEntryHeader + h.len;
       continue;
     }
     // Invalid entry. Skip it if a valid entry follows right after it.
-    bool skipped = false;
     if (uint64_t next = SkipCorrupt(**f, offset, size, expected + 1)) {
       recovery_.corrupt_entries++;
       recovery_.lost_bytes += next - offset;
       SLOG(ERROR) << "log " << opts_.dir << ": corrupt entry at " << seg->path << ":" << offset
                   << " skipped";
       offset = next;
-      skipped = true;
+      continue;
     }
-    if (skipped) continue;
     if (last) {
       recovery_.truncated_bytes += size - offset;
       SLOG(WARN) << "log " << opts_.dir << ": torn tail of " << (size - offset)
@@ -214,27 +115,17 @@ Status LocalLog::Recover() {
   Status s = fs_->CreateDirs(opts_.dir);
   if (!s.ok()) return s;
   (void)fs_->Remove(opts_.dir + "/checkpoint.tmp");
-  auto names = fs_->List(opts_.dir);
-  if (!names.ok()) return names.status();
-  std::vector<uint64_t> firsts;
-  for (const std::string& n : *names) {
-    if (n.size() != 24 || n.substr(20) != ".seg") continue;
-    firsts.push_back(std::stoull(n.substr(0, 20)));
-  }
-  std::sort(firsts.begin(), firsts.end());
+  auto listed = ListSegments(fs_, opts_.dir);
+  if (!listed.ok()) return listed.status();
+  const std::vector<uint64_t>& firsts = *listed;
 
   checkpoint_ = firsts.empty() ? 1 : firsts.front();
   const std::string cp_path = opts_.dir + "/checkpoint";
   if (fs_->Exists(cp_path)) {
     auto cp = fs_->ReadFile(cp_path);
-    uint64_t v = 0;
-    uint32_t crc = 0;
-    if (cp.ok() && cp->size() == 12) {
-      std::memcpy(&v, cp->data(), 8);
-      std::memcpy(&crc, cp->data() + 8, 4);
-    }
-    if (cp.ok() && cp->size() == 12 && MaskCrc(Crc32c(std::string_view(cp->data(), 8))) == crc) {
-      checkpoint_ = std::max(checkpoint_, v);
+    std::optional<uint64_t> v = cp.ok() ? ParseCheckpoint(*cp) : std::nullopt;
+    if (v) {
+      checkpoint_ = std::max(checkpoint_, *v);
     } else {
       recovery_.checkpoint_corrupt = true;
       SLOG(ERROR) << "log " << opts_.dir
@@ -276,10 +167,7 @@ Status LocalLog::StartSegment(uint64_t first_seq) {
   (void)fs_->Remove(seg.path);  // a leftover of a failed rotation
   auto w = fs_->OpenForAppend(seg.path);
   if (!w.ok()) return w.status();
-  std::string hdr(kMagic, 8);
-  hdr.append(reinterpret_cast<const char*>(&kVersion), 4);
-  hdr.append(4, '\0');
-  Status s = (*w)->Append(hdr);
+  Status s = (*w)->Append(SegmentHeaderBytes());
   if (s.ok() && opts_.fsync != FsyncPolicy::kNone) s = (*w)->Sync();
   if (s.ok() && opts_.fsync != FsyncPolicy::kNone) s = fs_->SyncDir(opts_.dir);
   if (!s.ok()) {
@@ -353,7 +241,7 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
     const uint64_t chunk_first = seq;
     buf.clear();
     size_t j = i;
-    uint64_t chunk_records = 0, chunk_bytes = 0;
+    uint64_t chunk_records = 0, chunk_bytes = 0;  // for the unacknowledged totals
     while (j < group.size()) {
       const size_t size = kEntryHeader + group[j]->payload.size();
       if (j > i && start_size + buf.size() + size > opts_.segment_bytes) break;
@@ -388,10 +276,8 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       Segment& seg = segments_.back();
-      if (seg.end_seq == seg.first_seq) seg.first_append_ms = now;
       seg.end_seq = seq;
       seg.bytes = active_->Size();
-      seg.records += chunk_records;
       next_seq_ = seq;
       durable_seq_ = seq - 1;
       unacked_records_ += chunk_records;
@@ -460,7 +346,7 @@ StatusOr<std::vector<Entry>> LocalLog::Read(size_t max_entries, size_t max_bytes
     }
     auto size = read_file_->Size();
     if (!size.ok()) return size.status();
-    Header h;
+    EntryHeader h;
     std::string payload;
     if (!ReadEntry(*read_file_, read_offset_, *size, &h, &payload)) {
       if (uint64_t next = SkipCorrupt(*read_file_, read_offset_, *size, read_seq_)) {
@@ -480,15 +366,9 @@ StatusOr<std::vector<Entry>> LocalLog::Read(size_t max_entries, size_t max_bytes
       read_offset_ -= kEntryHeader + h.len;
       break;
     }
-    Entry e;
-    e.seq = h.seq;
-    e.append_ms = h.ms;
-    e.records = h.records;
-    e.signal = static_cast<Signal>(h.signal);
     bytes += payload.size();
-    e.payload = std::move(payload);
     read_seq_ = h.seq + 1;
-    out.push_back(std::move(e));
+    out.push_back(ToEntry(h, std::move(payload)));
   }
   if (!out.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -553,49 +433,6 @@ LogStats LocalLog::stats() const {
   s.unacked_records = unacked_records_;
   s.unacked_bytes = unacked_bytes_;
   return s;
-}
-
-Status ScanLog(Filesystem* fs, const std::string& dir,
-               const std::function<void(const Entry&)>& fn) {
-  auto names = fs->List(dir);
-  if (!names.ok()) return names.status();
-  std::vector<std::string> segs;
-  for (const std::string& n : *names)
-    if (n.size() == 24 && n.substr(20) == ".seg") segs.push_back(n);
-  std::sort(segs.begin(), segs.end());
-  uint64_t from = 0;
-  if (auto cp = fs->ReadFile(dir + "/checkpoint"); cp.ok() && cp->size() == 12) {
-    uint32_t crc;
-    std::memcpy(&crc, cp->data() + 8, 4);
-    if (MaskCrc(Crc32c(std::string_view(cp->data(), 8))) == crc) std::memcpy(&from, cp->data(), 8);
-  }
-  for (const std::string& n : segs) {
-    auto f = fs->OpenForRead(dir + "/" + n);
-    if (!f.ok()) return f.status();
-    auto size = (*f)->Size();
-    if (!size.ok()) return size.status();
-    uint64_t offset = kSegmentHeader;
-    Header h;
-    std::string payload;
-    while (true) {
-      if (!ReadEntry(**f, offset, *size, &h, &payload)) {
-        uint64_t next = SkipCorrupt(**f, offset, *size, 0);
-        if (next == 0) break;
-        offset = next;
-        continue;
-      }
-      offset += kEntryHeader + h.len;
-      if (h.seq < from) continue;
-      Entry e;
-      e.seq = h.seq;
-      e.append_ms = h.ms;
-      e.records = h.records;
-      e.signal = static_cast<Signal>(h.signal);
-      e.payload = std::move(payload);
-      fn(e);
-    }
-  }
-  return absl::OkStatus();
 }
 
 void LocalLog::Rewind() {

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "buffer/log_format.h"
 #include "core/fs.h"
 #include "core/signal.h"
 #include "core/status.h"
@@ -38,14 +39,6 @@ struct LogOptions {
   std::function<int64_t()> now_ms;  // clock (Unix ms); system clock when empty
 };
 
-struct Entry {
-  uint64_t seq = 0;
-  int64_t append_ms = 0;
-  uint32_t records = 0;
-  Signal signal = Signal::kLogs;
-  std::string payload;
-};
-
 struct LogStats {
   uint64_t corrupt_entries = 0;  // skipped at recovery
   uint64_t lost_bytes = 0;       // unreadable bytes skipped at recovery
@@ -56,10 +49,6 @@ struct LogStats {
   uint64_t unacked_records = 0;
   uint64_t unacked_bytes = 0;
 };
-
-inline constexpr size_t kEntryHeader = 32;
-inline constexpr size_t kSegmentHeader = 16;
-inline constexpr uint32_t kMaxPayload = 64u << 20;
 
 class LocalLog {
  public:
@@ -91,8 +80,6 @@ class LocalLog {
     uint64_t first_seq = 0;
     uint64_t end_seq = 0;  // one past the last entry
     uint64_t bytes = 0;
-    uint64_t records = 0;
-    int64_t first_append_ms = 0;
     std::string path;
   };
   struct Writer {
@@ -135,7 +122,6 @@ class LocalLog {
   std::unique_ptr<WritableFile> active_;  // used by the leader only
 
   // Consumer state (consumer thread only).
-  size_t read_segment_ = 0;  // index into segments_ at the time of reading
   uint64_t read_seq_ = 1;
   uint64_t read_offset_ = kSegmentHeader;
   std::unique_ptr<ReadableFile> read_file_;
@@ -153,9 +139,5 @@ class LocalLog {
   bool stop_ = false;   // guarded by mu_
   bool dirty_ = false;  // guarded by mu_
 };
-
-// Reads, without changing anything, the entries of the log in `dir` from its checkpoint
-// on (for tools that inspect a log a running server owns, such as `sluice dlq`).
-Status ScanLog(Filesystem* fs, const std::string& dir, const std::function<void(const Entry&)>& fn);
 
 }  // namespace sluice::buffer
