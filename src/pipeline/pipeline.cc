@@ -58,14 +58,7 @@ void Pipeline::Stop() {
       if (t.joinable()) t.join();
     // The worker is gone: this thread is now the log's consumer and writes the final
     // checkpoint past everything ClickHouse confirmed.
-    if (next_unread_ > 0) {
-      uint64_t low = next_unread_;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!pending_min_.empty()) low = std::min(low, *pending_min_.begin());
-      }
-      AckDone(low);
-    }
+    if (next_unread_ > 0) AckSettled({});
     if (state_ != State::kFailed) state_ = State::kStopped;
   });
 }
@@ -167,7 +160,15 @@ void Pipeline::Flush(Batch* batch) {
   inflight_cv_.notify_all();
 }
 
-void Pipeline::AckDone(uint64_t low) {
+void Pipeline::AckSettled(const std::vector<Batch>& open) {
+  // Every entry below the first one still held by an open or unconfirmed batch is settled.
+  uint64_t low = next_unread_;
+  for (const Batch& b : open)
+    if (b.row_count > 0) low = std::min(low, b.min_seq);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pending_min_.empty()) low = std::min(low, *pending_min_.begin());
+  }
   if (low <= acked_) return;
   Status s = log_->Ack(low);
   if (!s.ok()) {
@@ -226,17 +227,6 @@ void Pipeline::WorkerLoop() {
     for (Batch& b : batches) Flush(&b);
     deadline = Clock::time_point::max();
   };
-  // The checkpoint may move up to the first entry still held by a batch.
-  auto ack = [&] {
-    uint64_t low = next_unread_;
-    for (const Batch& b : batches)
-      if (b.row_count > 0) low = std::min(low, b.min_seq);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!pending_min_.empty()) low = std::min(low, *pending_min_.begin());
-    }
-    AckDone(low);
-  };
   while (true) {
     auto entries = log_->Read(kReadEntries, kReadBytes);
     if (!entries.ok()) {
@@ -278,16 +268,12 @@ void Pipeline::WorkerLoop() {
       }
     }
     if (pending() && Clock::now() >= deadline) flush_all();
-    ack();
+    AckSettled(batches);
     if (got) continue;  // more may be waiting
+    // Nothing new: leave when stopping (everything durable has been read), else wait.
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) break;
     work_cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
-    if (stopping_) {
-      lock.unlock();
-      // Drain what is already durable before leaving.
-      continue;
-    }
   }
   flush_all();  // shutdown: everything read goes out
 }

@@ -80,7 +80,10 @@ class Pipeline {
   Status BuildPlan();
   void Flush(Batch* batch);
   void Fail(const Status& s);
-  void AckDone(uint64_t low);  // consumer thread only
+  // Moves the log's checkpoint past every settled entry: everything read whose rows are
+  // neither in `open` (the worker's unflushed batches) nor in an unconfirmed batch.
+  // Consumer thread only.
+  void AckSettled(const std::vector<Batch>& open);
   // Inserts rows [a, b) of the batch; a permanent rejection splits the range until the
   // rejected rows are found and written to the dead-letter queue. Clears *complete when
   // rows could not be settled (shutdown, or the DLQ failed): they stay in the buffer.

@@ -26,35 +26,33 @@ std::vector<std::shared_ptr<Pipeline>> Registry::List() const {
   return out;
 }
 
-StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::LogFor(const PipelineConfig& config) {
-  const std::string& id = config.id;
-  auto it = logs_.find(id);
+StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::KeepOpen(const buffer::LogOptions& o) {
+  auto it = logs_.find(o.dir);
   if (it != logs_.end()) return it->second;
-  buffer::LogOptions o;
-  o.dir = Cat(limits_.data_dir, "/pipelines/", id, "/log");
-  o.fsync = limits_.fsync;
-  o.sync_interval = limits_.sync_interval;
-  o.max_bytes = config.buffer.max_bytes > 0 ? config.buffer.max_bytes : limits_.queue_bytes;
-  o.max_age = config.buffer.max_age;
-  o.max_records = config.buffer.max_records;
   auto log = buffer::LocalLog::Open(PosixFilesystem(), o);
   if (!log.ok()) return log.status();
   std::shared_ptr<buffer::LocalLog> shared(std::move(*log));
-  logs_[id] = shared;
+  logs_[o.dir] = shared;
   return shared;
 }
 
-StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::DlqFor(const std::string& id) {
-  auto it = dlqs_.find(id);
-  if (it != dlqs_.end()) return it->second;
-  buffer::LogOptions o;
-  o.dir = Cat(limits_.data_dir, "/pipelines/", id, "/dlq");
-  o.segment_bytes = 16u << 20;
-  auto log = buffer::LocalLog::Open(PosixFilesystem(), o);
+StatusOr<std::shared_ptr<Pipeline>> Registry::Make(PipelineConfig config) {
+  const std::string base = Cat(limits_.data_dir, "/pipelines/", config.id);
+  buffer::LogOptions lo;
+  lo.dir = base + "/log";
+  lo.fsync = limits_.fsync;
+  lo.sync_interval = limits_.sync_interval;
+  lo.max_bytes = config.buffer.max_bytes > 0 ? config.buffer.max_bytes : limits_.queue_bytes;
+  lo.max_age = config.buffer.max_age;
+  lo.max_records = config.buffer.max_records;
+  auto log = KeepOpen(lo);
   if (!log.ok()) return log.status();
-  std::shared_ptr<buffer::LocalLog> shared(std::move(*log));
-  dlqs_[id] = shared;
-  return shared;
+  buffer::LogOptions dq;
+  dq.dir = base + "/dlq";
+  dq.segment_bytes = 16u << 20;
+  auto dlq = KeepOpen(dq);
+  if (!dlq.ok()) return dlq.status();
+  return std::make_shared<Pipeline>(std::move(config), limits_, *log, *dlq);
 }
 
 Status Registry::Add(PipelineConfig config) {
@@ -62,11 +60,9 @@ Status Registry::Add(PipelineConfig config) {
   auto snap = Snapshot();
   if (snap->count(config.id))
     return absl::AlreadyExistsError(Cat("pipeline '", config.id, "' already exists"));
-  auto log = LogFor(config);
-  if (!log.ok()) return log.status();
-  auto dlq = DlqFor(config.id);
-  if (!dlq.ok()) return dlq.status();
-  auto p = std::make_shared<Pipeline>(std::move(config), limits_, *log, *dlq);
+  auto made = Make(std::move(config));
+  if (!made.ok()) return made.status();
+  std::shared_ptr<Pipeline> p = std::move(*made);
   p->Start();
   auto next = std::make_shared<Map>(*snap);
   (*next)[p->config().id] = p;
@@ -95,12 +91,10 @@ Status Registry::Replace(PipelineConfig config) {
   // clients see 503 (starting, retryable) at worst, never 404 (which exporters drop). Both
   // append to the same log; the new one starts reading it once the old one has stopped.
   std::lock_guard<std::mutex> control(control_mu_);
-  auto log = LogFor(config);
-  if (!log.ok()) return log.status();
-  auto dlq = DlqFor(config.id);
-  if (!dlq.ok()) return dlq.status();
+  auto made = Make(std::move(config));
+  if (!made.ok()) return made.status();
+  std::shared_ptr<Pipeline> p = std::move(*made);
   auto snap = Snapshot();
-  auto p = std::make_shared<Pipeline>(std::move(config), limits_, *log, *dlq);
   p->Start(/*consume=*/false);
   auto next = std::make_shared<Map>(*snap);
   auto& slot = (*next)[p->config().id];

@@ -35,18 +35,19 @@ class Registry {
  private:
   using Map = std::map<std::string, std::shared_ptr<Pipeline>, std::less<>>;
   std::shared_ptr<const Map> Snapshot() const;
-  // The durable log of a pipeline id, opened (and recovered) on first use and kept open
-  // for the life of the registry, so that a replaced or re-added pipeline continues it.
-  StatusOr<std::shared_ptr<buffer::LocalLog>> LogFor(const PipelineConfig& config);  // control_mu_
   void Publish(std::shared_ptr<const Map> next);
+  // A pipeline with its durable log and dead-letter queue. Logs are opened (and
+  // recovered) on first use and kept open for the life of the registry, so that a replaced
+  // or re-added pipeline continues them. control_mu_ held.
+  StatusOr<std::shared_ptr<Pipeline>> Make(PipelineConfig config);
+  StatusOr<std::shared_ptr<buffer::LocalLog>> KeepOpen(const buffer::LogOptions& o);
 
   const Limits limits_;
   mutable std::mutex mu_;  // guards snapshot_ pointer swaps
   std::mutex control_mu_;  // serializes changes
   std::shared_ptr<const Map> snapshot_ = std::make_shared<Map>();
-  std::map<std::string, std::shared_ptr<buffer::LocalLog>> logs_;  // guarded by control_mu_
-  std::map<std::string, std::shared_ptr<buffer::LocalLog>> dlqs_;  // guarded by control_mu_
-  StatusOr<std::shared_ptr<buffer::LocalLog>> DlqFor(const std::string& id);  // control_mu_
+  // Open logs by directory. Guarded by control_mu_.
+  std::map<std::string, std::shared_ptr<buffer::LocalLog>> logs_;
 };
 
 }  // namespace sluice::pipeline

@@ -44,7 +44,7 @@ IngestResult Ingest(pipeline::Registry& registry, Signal signal,
   if (v->rejected > 0)
     res.partial_message = Cat(v->rejected, " record(s) rejected: ", v->first_rejection);
   if (v->records == 0) return res;  // empty request: success
-  res.status = p->Submit(std::move(proto), v->records);
+  res.status = p->Submit(proto, v->records);
   if (res.status.ok()) res.accepted = v->records;
   return res;
 }
