@@ -353,18 +353,14 @@ Status EncodeMap(const Value& v, const Type& t, ByteWriter& w, bool as_tuples) {
   if (v.kind != VKind::kAttrs) return Conv(t, "a value that is not a map");
   const Type& kt = as_tuples ? t.children[0].Base().children[0] : t.children[0];
   const Type& vt = as_tuples ? t.children[0].Base().children[1] : t.children[1];
-  thread_local std::vector<otlp::KeyValueView> kvs;
-  otlp::CollectAttributes(v.rep, &kvs);
-  std::vector<otlp::KeyValueView> local;
-  local.swap(kvs);  // values may recurse into CollectAttributes
-  w.VarUInt(local.size());
+  const otlp::AttributeList list(v.rep);
+  w.VarUInt(list.items().size());
   Status st;
-  for (const auto& kv : local) {
+  for (const auto& kv : list.items()) {
     st = EncodeValue(Value::Str(kv.key), kt, w);
     if (st.ok()) st = EncodeValue(Value::Any(kv.value), vt, w);
     if (!st.ok()) break;
   }
-  local.swap(kvs);
   return st;
 }
 
@@ -425,22 +421,18 @@ Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWri
     case Part::kMapKeys:
     case Part::kMapValues: {
       const Type& elem = b.type.Base().children[0];
-      thread_local std::vector<otlp::KeyValueView> kvs;
       if (v.kind != VKind::kAttrs) {
         w.VarUInt(0);
         return absl::OkStatus();
       }
-      otlp::CollectAttributes(v.rep, &kvs);
-      std::vector<otlp::KeyValueView> local;
-      local.swap(kvs);
-      w.VarUInt(local.size());
+      const otlp::AttributeList list(v.rep);
+      w.VarUInt(list.items().size());
       Status st;
-      for (const auto& kv : local) {
+      for (const auto& kv : list.items()) {
         st = EncodeValue(b.part == Part::kMapKeys ? Value::Str(kv.key) : Value::Any(kv.value), elem,
                          w);
         if (!st.ok()) break;
       }
-      local.swap(kvs);
       return st;
     }
   }

@@ -67,8 +67,8 @@ void AppendArrayJson(std::string_view array_msg, std::string* out) {
 }
 
 void AppendKvlistJson(std::string_view kvlist_msg, std::string* out) {
-  std::vector<KeyValueView> local;  // rare path (kvlist values); recursion-safe
-  CollectAttributes(Repeated{kvlist_msg, 1}, &local);
+  const AttributeList list(Repeated{kvlist_msg, 1});
+  const auto& local = list.items();
   out->push_back('{');
   for (size_t i = 0; i < local.size(); ++i) {
     if (i) out->push_back(',');
@@ -147,11 +147,27 @@ bool FindAttribute(const Repeated& attrs, std::string_view key, std::string_view
   return found;
 }
 
+namespace {
+std::vector<std::vector<KeyValueView>>& Pool() {
+  thread_local std::vector<std::vector<KeyValueView>> pool;
+  return pool;
+}
+}  // namespace
+
+AttributeList::AttributeList(const Repeated& attrs) {
+  auto& pool = Pool();
+  if (!pool.empty()) {
+    items_.swap(pool.back());
+    pool.pop_back();
+  }
+  CollectAttributes(attrs, &items_);
+}
+
+AttributeList::~AttributeList() { Pool().push_back(std::move(items_)); }
+
 void AppendAttributesJson(const Repeated& attrs, std::string* out) {
-  thread_local std::vector<KeyValueView> kvs;
-  CollectAttributes(attrs, &kvs);
-  std::vector<KeyValueView> local;
-  local.swap(kvs);  // nested kvlist values may reuse the thread-local
+  const AttributeList list(attrs);
+  const auto& local = list.items();
   out->push_back('{');
   std::string text;
   for (size_t i = 0; i < local.size(); ++i) {
@@ -163,7 +179,6 @@ void AppendAttributesJson(const Repeated& attrs, std::string* out) {
     AppendJsonString(text, out);
   }
   out->push_back('}');
-  local.swap(kvs);
 }
 
 }  // namespace sluice::otlp

@@ -40,6 +40,21 @@ struct KeyValueView {
 // position and its last value, which is what building a map by assignment gives.
 void CollectAttributes(const Repeated& attrs, std::vector<KeyValueView>* out);
 
+// The attributes of a list, collected as CollectAttributes does into a vector borrowed
+// from a per-thread pool, so that nothing is allocated per record once warm and nested
+// lists (kvlist values) can be collected while an outer one is in use. Thread-compatible.
+class AttributeList {
+ public:
+  explicit AttributeList(const Repeated& attrs);
+  ~AttributeList();
+  AttributeList(const AttributeList&) = delete;
+  AttributeList& operator=(const AttributeList&) = delete;
+  const std::vector<KeyValueView>& items() const { return items_; }
+
+ private:
+  std::vector<KeyValueView> items_;
+};
+
 // Looks `key` up; the last occurrence wins. Returns false when absent.
 bool FindAttribute(const Repeated& attrs, std::string_view key, std::string_view* value);
 

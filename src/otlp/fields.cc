@@ -130,12 +130,12 @@ constexpr MemberInfo kExemplarMembers[] = {
     {"filtered_attributes", T::kMap},
 };
 
-Value Str(std::string_view s) { return Value::Str(s); }
-Value U64(uint64_t u) { return Value::U64(u); }
-Value I64(int64_t i) { return Value::I64(i); }
-Value F64(double d) { return Value::F64(d); }
-Value Bool(bool b) { return Value::Bool(b); }
-Value Time(uint64_t ns) { return Value::Time(ns); }
+constexpr auto Str = Value::Str;
+constexpr auto U64 = Value::U64;
+constexpr auto I64 = Value::I64;
+constexpr auto F64 = Value::F64;
+constexpr auto Bool = Value::Bool;
+constexpr auto Time = Value::Time;
 Value Id(std::string_view raw) {
   Value v;
   for (char c : raw) {
