@@ -1,8 +1,7 @@
 #include "receivers/ingest.h"
 
 #include "core/cat.h"
-#include "otlp/json.h"
-#include "otlp/validate.h"
+#include "otlp/request.h"
 
 namespace sluice::receivers {
 
@@ -24,28 +23,18 @@ IngestResult Ingest(pipeline::Registry& registry, Signal signal,
             " but this request carries ", SignalName(signal), " (", SourceTypeOf(signal), ")"));
     return res;
   }
-  std::string proto;
-  if (json) {
-    if (!body.empty()) {
-      res.status = otlp::JsonToProto(signal, body, &proto);
-      if (!res.status.ok()) return res;
-    }
-  } else {
-    proto = std::move(body);
-  }
-  auto v = otlp::Validate(signal, proto);
-  if (!v.ok()) {
-    res.status =
-        absl::InvalidArgumentError(Cat("cannot decode the request: ", v.status().message()));
+  auto decoded = otlp::DecodeRequest(signal, std::move(body), json);
+  if (!decoded.ok()) {
+    res.status = decoded.status();
     return res;
   }
-  if (v->needs_canonical) proto = otlp::Canonicalize(signal, proto);
-  res.rejected = v->rejected;
-  if (v->rejected > 0)
-    res.partial_message = Cat(v->rejected, " record(s) rejected: ", v->first_rejection);
-  if (v->records == 0) return res;  // empty request: success
-  res.status = p->Submit(proto, v->records);
-  if (res.status.ok()) res.accepted = v->records;
+  const otlp::ValidateResult& v = decoded->result;
+  res.rejected = v.rejected;
+  if (v.rejected > 0)
+    res.partial_message = Cat(v.rejected, " record(s) rejected: ", v.first_rejection);
+  if (v.records == 0) return res;  // empty request: success
+  res.status = p->Submit(decoded->proto, v.records);
+  if (res.status.ok()) res.accepted = v.records;
   return res;
 }
 

@@ -21,8 +21,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "otlp/fields.h"
-#include "otlp/json.h"
-#include "otlp/validate.h"
+#include "otlp/request.h"
 #include "pipeline/batch_encoder.h"
 #include "pipeline/config.h"
 #include "pipeline/registry.h"
@@ -62,18 +61,9 @@ int Usage() {
 
 // Reads a request from stdin, transcoding JSON and canonicalizing as the receivers do.
 StatusOr<std::string> ReadRequest(Signal signal, bool json) {
-  std::string body = ReadAll(std::cin);
-  std::string proto;
-  if (json) {
-    Status s = otlp::JsonToProto(signal, body, &proto);
-    if (!s.ok()) return s;
-  } else {
-    proto = std::move(body);
-  }
-  auto v = otlp::Validate(signal, proto);
-  if (!v.ok()) return v.status();
-  if (v->needs_canonical) proto = otlp::Canonicalize(signal, proto);
-  return proto;
+  auto d = otlp::DecodeRequest(signal, ReadAll(std::cin), json);
+  if (!d.ok()) return d.status();
+  return std::move(d->proto);
 }
 
 int Flatten(const std::vector<std::string>& args) {
