@@ -7,8 +7,8 @@ namespace sluice::pipeline {
 EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view request,
                           size_t max_rows, std::vector<Batch>& batches,
                           const std::function<void(Batch*)>& flush, uint64_t seq,
-                          const std::shared_ptr<const std::string>& source,
-                          const RejectFn& reject) {
+                          const std::shared_ptr<const std::string>& source, const RejectFn& reject,
+                          ReplayPlan* replay) {
   EncodeStats stats;
   uint32_t index = 0;
   otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
@@ -20,6 +20,20 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
     }
     Batch* batch = &batches[route];
     batch->route = static_cast<size_t>(route);
+    const Position pos{seq, record};
+    if (replay && !replay->empty()) {
+      ReplayPlan::Step step = replay->Before(batch->route, pos, batch->row_count);
+      if (step.skip) {
+        ++stats.skipped;
+        return;
+      }
+      if (step.cut_before) {
+        batch->replayed = false;  // not the journaled batch (or cut short): journal it
+        flush(batch);
+        batch->route = static_cast<size_t>(route);
+      }
+      if (replay->Holds(batch->route)) batch->replayed = true;
+    }
     const clickhouse::InsertPlan& plan = routes.plans[route];
     const size_t row_start = batch->rows.size();
     ByteWriter w(&batch->rows);
@@ -32,12 +46,8 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
         return;
       }
     }
-    if (batch->row_count == 0) {
-      batch->min_seq = seq;
-      batch->first_rec = record;
-    }
-    batch->last_seq = seq;
-    batch->last_rec = record;
+    if (batch->row_count == 0) batch->first = pos;
+    batch->last = pos;
     if (source) {
       if (batch->sources.empty() || batch->sources.back() != source)
         batch->sources.push_back(source);
@@ -46,15 +56,19 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
     }
     ++batch->row_count;
     ++stats.rows;
-    if (batch->row_count >= max_rows) flush(batch);
+    if (replay && replay->Holds(batch->route)) {
+      if (replay->After(batch->route, pos)) flush(batch);
+    } else if (batch->row_count >= max_rows) {
+      flush(batch);
+    }
   });
   return stats;
 }
 
 std::string DedupToken(std::string_view pipeline, std::string_view table, const Batch& batch,
                        size_t a, size_t b) {
-  std::string t = Cat(pipeline, ":", table, ":", batch.min_seq, ".", batch.first_rec, "-",
-                      batch.last_seq, ".", batch.last_rec);
+  std::string t = Cat(pipeline, ":", table, ":", batch.first.seq, ".", batch.first.rec, "-",
+                      batch.last.seq, ".", batch.last.rec);
   if (a != 0 || b != batch.row_count) t += Cat(":", a, "-", b);
   return t;
 }

@@ -10,6 +10,7 @@
 
 #include "clickhouse/insert_plan.h"
 #include "core/signal.h"
+#include "pipeline/replay_plan.h"
 
 namespace sluice::pipeline {
 
@@ -24,17 +25,18 @@ struct RowRef {
 struct Batch {
   std::string rows;  // RowBinary
   uint64_t row_count = 0;
-  size_t route = 0;      // which table / insert plan
-  uint64_t min_seq = 0;  // log sequence number of the entry of the first row
-  // Log positions (entry seq, record index) of the first and last rows: the identity of
-  // the batch in insert_deduplication_token.
-  uint64_t first_rec = 0, last_seq = 0, last_rec = 0;
-  std::vector<RowRef> refs;                                 // one per row (when tracked)
+  size_t route = 0;  // which table / insert plan
+  // Log positions of the first and last rows: the batch's identity (its cut, and its
+  // insert_deduplication_token).
+  Position first, last;
+  bool replayed = false;     // rebuilt from a journaled cut after a restart (not journaled again)
+  std::vector<RowRef> refs;  // one per row (when tracked)
   std::vector<std::shared_ptr<const std::string>> sources;  // the requests of the rows
 
   void Clear() {
     rows.clear();
     row_count = 0;
+    replayed = false;
     refs.clear();
     sources.clear();
   }
@@ -55,6 +57,7 @@ struct EncodeStats {
   uint64_t rows = 0;
   uint64_t rejected = 0;  // rows that could not be converted to the column types
   uint64_t unrouted = 0;  // metric data points of a type no table takes
+  uint64_t skipped = 0;   // rows of batches ClickHouse confirmed before a restart
   std::string first_error;
 };
 
@@ -64,14 +67,16 @@ struct EncodeStats {
 // Called for a record that cannot be converted to the table's types: the record and why.
 using RejectFn = std::function<void(const otlp::RecordCtx&, const Status&)>;
 
-// `seq` is the request's log sequence number, recorded as a batch's min_seq when the
-// request gives the batch its first row. With `source` (the request, owned), every row
-// records where it came from (Batch::refs). `reject` sees records that cannot be converted.
+// `seq` is the request's log sequence number (rows' positions are (seq, record index)).
+// With `source` (the request, owned), every row records where it came from (Batch::refs).
+// `reject` sees records that cannot be converted. With `replay`, rows of confirmed batches
+// are skipped and replayed batches are cut exactly where the plan says (instead of at
+// max_rows).
 EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view request,
                           size_t max_rows, std::vector<Batch>& batches,
                           const std::function<void(Batch*)>& flush, uint64_t seq = 0,
                           const std::shared_ptr<const std::string>& source = nullptr,
-                          const RejectFn& reject = nullptr);
+                          const RejectFn& reject = nullptr, ReplayPlan* replay = nullptr);
 
 // insert_deduplication_token for rows [a, b) of a batch: derived from log positions only,
 // so the same rows from the same positions always get the same token.

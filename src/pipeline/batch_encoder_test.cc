@@ -108,7 +108,7 @@ TEST(BatchEncoder, TracksRowSourcesAndReportsRejects) {
   ASSERT_EQ(rejected.size(), 1u);
   EXPECT_NE(rejected[0].find(R"("body":"x")"), std::string::npos);
   const Batch& b = batches[0];
-  EXPECT_EQ(b.min_seq, 7u);
+  EXPECT_EQ(b.first, (Position{7, 0}));
   ASSERT_EQ(b.refs.size(), 2u);
   ASSERT_EQ(b.sources.size(), 1u);
   EXPECT_EQ(b.refs[0].offset, 0u);
@@ -119,6 +119,75 @@ TEST(BatchEncoder, TracksRowSourcesAndReportsRejects) {
   // The batch's identity: entry 7, records 0..2 (record 1 was rejected).
   EXPECT_EQ(DedupToken("p", "t", b, 0, 2), "p:t:7.0-7.2");
   EXPECT_EQ(DedupToken("p", "t", b, 1, 2), "p:t:7.0-7.2:1-2");
+}
+
+}  // namespace
+}  // namespace sluice::pipeline
+
+namespace sluice::pipeline {
+namespace {
+
+// A restart rebuilds the batches that may be unconfirmed with exactly the rows they had,
+// even when the original cuts came from the clock, and skips rows of confirmed batches.
+TEST(BatchEncoder, ReplaysJournaledCutsAfterARestart) {
+  Routes routes;
+  routes.tables = {"t"};
+  routes.plans = {Plan(Signal::kLogs, "Body\tString\n", {{"body", "Body", "String"}})};
+  std::vector<std::string> requests;  // entry seq i+1
+  for (int r = 0; r < 6; ++r) {
+    std::string logs = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[)";
+    for (int i = 0; i < 4; ++i)
+      logs += std::string(i ? "," : "") + R"({"body":{"stringValue":"e)" + std::to_string(r) + "r" +
+              std::to_string(i) + "\"}}";
+    requests.push_back(Proto(Signal::kLogs, logs + "]}]}]}"));
+  }
+  struct Sent {
+    std::string rows;
+    Position first, last;
+    bool replayed;
+  };
+  std::vector<Sent> sent;
+  std::vector<Cut> journal;
+  auto flush = [&](Batch* b) {
+    sent.push_back({b->rows, b->first, b->last, b->replayed});
+    if (!b->replayed) journal.push_back({"t", b->first, b->last, b->row_count});
+    b->Clear();
+  };
+  // First run: size cuts at 3 rows, plus a "time" cut after entry 2.
+  std::vector<Batch> batches(1);
+  for (uint64_t seq = 1; seq <= 6; ++seq) {
+    EncodeRequest(Signal::kLogs, routes, requests[seq - 1], 3, batches, flush, seq);
+    if (seq == 2) flush(&batches[0]);
+  }
+  ASSERT_EQ(sent.size(), 8u);  // 1.0-1.2 1.3-2.1 2.2-2.3 | 3.0-3.2 3.3-4.1 4.2-5.0 5.1-5.3 6.0-6.2
+  EXPECT_EQ(sent[2].first, (Position{2, 2}));
+  EXPECT_EQ(sent[2].last, (Position{2, 3}));
+  EXPECT_EQ(sent[4].first, (Position{3, 3}));
+  EXPECT_EQ(sent[4].last, (Position{4, 1}));
+  EXPECT_EQ(batches[0].row_count, 1u);  // 6.3, open at the "crash": never journaled
+  // Say batches up to 3.3-4.1 were confirmed and 4.2-5.0 on were not: the checkpoint is 4,
+  // and 3.3-4.1 straddles it.
+  const std::vector<Sent> original = sent;
+  sent.clear();
+  ReplayPlan plan(journal, routes.tables, 4);
+  std::vector<Batch> again(1);
+  uint64_t skipped = 0;
+  for (uint64_t seq = 4; seq <= 6; ++seq) {  // a different size limit: the plan decides
+    auto st = EncodeRequest(Signal::kLogs, routes, requests[seq - 1], 1000, again, flush, seq,
+                            nullptr, nullptr, &plan);
+    skipped += st.skipped;
+  }
+  EXPECT_EQ(skipped, 2u);  // 4.0 and 4.1 went out in a confirmed batch
+  ASSERT_EQ(sent.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(sent[i].rows, original[5 + i].rows) << i;
+    EXPECT_EQ(sent[i].first, original[5 + i].first) << i;
+    EXPECT_EQ(sent[i].last, original[5 + i].last) << i;
+    EXPECT_TRUE(sent[i].replayed) << i;
+  }
+  EXPECT_EQ(again[0].row_count, 1u);  // 6.3 again, now an ordinary batch
+  EXPECT_FALSE(again[0].replayed);
+  EXPECT_FALSE(plan.Holds(0));
 }
 
 }  // namespace

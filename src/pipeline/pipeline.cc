@@ -16,12 +16,12 @@ constexpr size_t kReadEntries = 64;
 constexpr size_t kReadBytes = 8u << 20;
 }  // namespace
 
-Pipeline::Pipeline(PipelineConfig config, Limits limits, std::shared_ptr<buffer::LocalLog> log,
-                   std::shared_ptr<buffer::LocalLog> dlq)
+Pipeline::Pipeline(PipelineConfig config, Limits limits, Storage storage)
     : config_(std::move(config)),
       limits_(std::move(limits)),
-      log_(std::move(log)),
-      dlq_(std::move(dlq)) {}
+      log_(std::move(storage.buffer)),
+      dlq_(std::move(storage.dlq)),
+      cuts_(std::move(storage.cuts)) {}
 
 Pipeline::~Pipeline() { Stop(); }
 
@@ -58,7 +58,7 @@ void Pipeline::Stop() {
       if (t.joinable()) t.join();
     // The worker is gone: this thread is now the log's consumer and writes the final
     // checkpoint past everything ClickHouse confirmed.
-    if (next_unread_ > 0) AckSettled({});
+    if (next_unread_ > 0) AckSettled();
     if (state_ != State::kFailed) state_ = State::kStopped;
   });
 }
@@ -150,21 +150,35 @@ Status Pipeline::BuildPlan() {
 
 void Pipeline::Flush(Batch* batch) {
   if (batch->row_count == 0) return;
+  if (!batch->replayed) {
+    // Durable before the INSERT is sent: a restart must rebuild this exact batch.
+    Status s =
+        cuts_.Record({routes_.tables[batch->route], batch->first, batch->last, batch->row_count});
+    if (!s.ok())
+      SLOG(WARN) << "pipeline " << config_.id << ": cannot journal a batch cut (a restart may "
+                 << "re-cut it, so a replay might not be deduplicated): " << s.message();
+  }
   std::unique_lock<std::mutex> lock(mu_);
   // Bounded in-flight batches: the worker waits, the buffer fills, clients are throttled.
-  inflight_cv_.wait(lock,
-                    [&] { return batches_.size() + inserting_ < limits_.inserts_in_flight * 2; });
-  pending_min_.insert(batch->min_seq);
+  // Meanwhile confirmed batches move the checkpoint, so a crash replays only what is in
+  // flight.
+  while (batches_.size() + inserting_ >= limits_.inserts_in_flight * 2) {
+    inflight_cv_.wait(lock);
+    lock.unlock();
+    AckSettled();
+    lock.lock();
+  }
+  pending_min_.insert(batch->first.seq);
   batches_.push_back(std::move(*batch));
   batch->Clear();
   inflight_cv_.notify_all();
 }
 
-void Pipeline::AckSettled(const std::vector<Batch>& open) {
+void Pipeline::AckSettled() {
   // Every entry below the first one still held by an open or unconfirmed batch is settled.
   uint64_t low = next_unread_;
-  for (const Batch& b : open)
-    if (b.row_count > 0) low = std::min(low, b.min_seq);
+  for (const Batch& b : open_)
+    if (b.row_count > 0) low = std::min(low, b.first.seq);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!pending_min_.empty()) low = std::min(low, *pending_min_.begin());
@@ -177,6 +191,7 @@ void Pipeline::AckSettled(const std::vector<Batch>& open) {
     return;  // retried at the next acknowledgement; at worst entries are delivered again
   }
   acked_ = low;
+  cuts_.Trim(low);
 }
 
 void Pipeline::WorkerLoop() {
@@ -208,9 +223,16 @@ void Pipeline::WorkerLoop() {
   // confirm is delivered again.
   log_->Rewind();
   acked_ = next_unread_ = log_->checkpoint();
+  if (auto cuts = cuts_.Load(); cuts.ok()) {
+    replay_ = ReplayPlan(*cuts, routes_.tables, acked_);
+  } else {
+    SLOG(WARN) << "pipeline " << config_.id << ": cannot read the cut journal (replayed batches "
+               << "are re-cut): " << cuts.status().message();
+  }
 
   Clock::time_point deadline = Clock::time_point::max();
-  std::vector<Batch> batches(routes_.tables.size());
+  std::vector<Batch>& batches = open_;
+  batches.resize(routes_.tables.size());
   for (size_t r = 0; r < batches.size(); ++r) batches[r].route = r;
   auto pending = [&] {
     for (const Batch& b : batches)
@@ -223,9 +245,9 @@ void Pipeline::WorkerLoop() {
     b->route = route;
     if (!pending()) deadline = Clock::time_point::max();
   };
-  auto flush_all = [&] {
-    for (Batch& b : batches) Flush(&b);
-    deadline = Clock::time_point::max();
+  auto flush_all = [&] {  // a replayed batch is held until its last row
+    for (Batch& b : batches)
+      if (!replay_.Holds(b.route)) flush(&b);
   };
   while (true) {
     auto entries = log_->Read(kReadEntries, kReadBytes);
@@ -239,7 +261,8 @@ void Pipeline::WorkerLoop() {
         auto source = std::make_shared<const std::string>(std::move(e.payload));
         EncodeStats es = EncodeRequest(
             config_.signal, routes_, *source, config_.sink.max_batch_size, batches, flush, e.seq,
-            source, [&](const otlp::RecordCtx& ctx, const Status& why) {
+            source,
+            [&](const otlp::RecordCtx& ctx, const Status& why) {
               std::string json;
               otlp::AppendRecordJson(config_.signal, ctx, &json);
               Status d = dlq_.Write("sink", "schema_mismatch", std::string(why.message()), json);
@@ -249,7 +272,8 @@ void Pipeline::WorkerLoop() {
                 SLOG(ERROR) << "pipeline " << config_.id
                             << ": dead-letter write failed, record dropped: " << d.message();
               }
-            });
+            },
+            &replay_);
         next_unread_ = e.seq + 1;
         if (pending() && deadline == Clock::time_point::max())
           deadline = Clock::now() + config_.sink.max_delay;
@@ -267,15 +291,21 @@ void Pipeline::WorkerLoop() {
         }
       }
     }
+    if (!got && !replay_.empty()) {
+      // Caught up: planned rows that never came are gone (a corrupt entry was skipped), so
+      // batches still open under the plan become ordinary ones, journaled when cut.
+      replay_.Clear();
+      for (Batch& b : batches) b.replayed = false;
+    }
     if (pending() && Clock::now() >= deadline) flush_all();
-    AckSettled(batches);
+    AckSettled();
     if (got) continue;  // more may be waiting
     // Nothing new: leave when stopping (everything durable has been read), else wait.
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) break;
     work_cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
   }
-  flush_all();  // shutdown: everything read goes out
+  for (Batch& b : batches) Flush(&b);  // shutdown: everything read goes out
 }
 
 Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::string& params,
@@ -388,7 +418,7 @@ void Pipeline::InserterLoop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       --inserting_;
-      if (complete) pending_min_.erase(pending_min_.find(batch.min_seq));
+      if (complete) pending_min_.erase(pending_min_.find(batch.first.seq));
     }
     inflight_cv_.notify_all();
     work_cv_.notify_all();

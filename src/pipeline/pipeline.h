@@ -1,9 +1,10 @@
 // One running pipeline: accepted OTLP requests are appended to the pipeline's durable log
 // (the client is answered once the append is durable); one worker thread reads the log,
 // turns requests into RowBinary batches (cut at max_batch_size rows or max_delay_time),
-// and a few inserter threads send batches to ClickHouse, retrying retryable failures with
-// backoff. The log's checkpoint advances only past entries whose rows ClickHouse
-// confirmed, so a crash at any point re-delivers instead of losing.
+// journals each batch's cut, and a few inserter threads send batches to ClickHouse, retrying
+// retryable failures with backoff. The log's checkpoint advances only past entries whose rows
+// ClickHouse confirmed, so a crash at any point re-delivers instead of losing; the journaled cuts
+// make a restart rebuild unconfirmed batches with the same rows (same deduplication token).
 // Thread-safe: Submit from any receiver thread; Start/StartConsuming/Stop from the control
 // thread.
 #pragma once
@@ -25,6 +26,7 @@
 #include "core/status.h"
 #include "pipeline/batch_encoder.h"
 #include "pipeline/config.h"
+#include "pipeline/cut_journal.h"
 #include "pipeline/dead_letters.h"
 
 namespace sluice::pipeline {
@@ -48,10 +50,13 @@ class Pipeline {
  public:
   enum class State { kStarting, kRunning, kFailed, kStopped };
 
-  // `log` is the pipeline's durable buffer and `dlq` its dead-letter queue, both shared
-  // with a replacement pipeline.
-  Pipeline(PipelineConfig config, Limits limits, std::shared_ptr<buffer::LocalLog> log,
-           std::shared_ptr<buffer::LocalLog> dlq);
+  // A pipeline's durable state, shared with a replacement pipeline.
+  struct Storage {
+    std::shared_ptr<buffer::LocalLog> buffer;  // accepted requests
+    std::shared_ptr<buffer::LocalLog> dlq;     // dead letters
+    std::shared_ptr<buffer::LocalLog> cuts;    // the cut journal
+  };
+  Pipeline(PipelineConfig config, Limits limits, Storage storage);
   ~Pipeline();  // stops
 
   // Starts the threads. The worker first reads the table's columns and builds the insert
@@ -78,12 +83,12 @@ class Pipeline {
   void WorkerLoop();
   void InserterLoop();
   Status BuildPlan();
+  // Journals the batch's cut (unless replayed) and queues it for an inserter.
   void Flush(Batch* batch);
   void Fail(const Status& s);
   // Moves the log's checkpoint past every settled entry: everything read whose rows are
-  // neither in `open` (the worker's unflushed batches) nor in an unconfirmed batch.
-  // Consumer thread only.
-  void AckSettled(const std::vector<Batch>& open);
+  // neither in an open batch nor in an unconfirmed one. Consumer thread only.
+  void AckSettled();
   // Inserts rows [a, b) of the batch; a permanent rejection splits the range until the
   // rejected rows are found and written to the dead-letter queue. Clears *complete when
   // rows could not be settled (shutdown, or the DLQ failed): they stay in the buffer.
@@ -97,6 +102,8 @@ class Pipeline {
   const Limits limits_;
   const std::shared_ptr<buffer::LocalLog> log_;
   DeadLetters dlq_;
+  CutJournal cuts_;           // consumer thread only
+  ReplayPlan replay_;         // worker thread only
   Routes routes_;             // written by the worker before kRunning, then read-only
   bool dedup_token_ = false;  // the server takes insert_deduplication_token (22.2+)
   std::atomic<State> state_{State::kStarting};
@@ -113,6 +120,7 @@ class Pipeline {
   bool workers_done_ = false;            // guarded by mu_
   std::string error_;                    // guarded by mu_
 
+  std::vector<Batch> open_;   // consumer: the batches being filled, one per route
   uint64_t next_unread_ = 0;  // consumer: the seq after the last entry encoded
   uint64_t acked_ = 0;        // consumer: the last checkpoint written
 

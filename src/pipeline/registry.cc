@@ -52,7 +52,15 @@ StatusOr<std::shared_ptr<Pipeline>> Registry::Make(PipelineConfig config) {
   dq.segment_bytes = 16u << 20;
   auto dlq = KeepOpen(dq);
   if (!dlq.ok()) return dlq.status();
-  return std::make_shared<Pipeline>(std::move(config), limits_, *log, *dlq);
+  buffer::LogOptions co;  // one small entry per batch, durable like the buffer
+  co.dir = base + "/cuts";
+  co.fsync = limits_.fsync;
+  co.sync_interval = limits_.sync_interval;
+  co.segment_bytes = 1u << 20;
+  auto cuts = KeepOpen(co);
+  if (!cuts.ok()) return cuts.status();
+  return std::make_shared<Pipeline>(std::move(config), limits_,
+                                    Pipeline::Storage{*log, *dlq, *cuts});
 }
 
 Status Registry::Add(PipelineConfig config) {

@@ -36,7 +36,7 @@ class Registry {
   using Map = std::map<std::string, std::shared_ptr<Pipeline>, std::less<>>;
   std::shared_ptr<const Map> Snapshot() const;
   void Publish(std::shared_ptr<const Map> next);
-  // A pipeline with its durable log and dead-letter queue. Logs are opened (and
+  // A pipeline with its durable log, dead-letter queue and cut journal. Logs are opened (and
   // recovered) on first use and kept open for the life of the registry, so that a replaced
   // or re-added pipeline continues them. control_mu_ held.
   StatusOr<std::shared_ptr<Pipeline>> Make(PipelineConfig config);

@@ -22,6 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DATA = os.path.join(ROOT, ".data", "e2e")
 CH_HTTP, CH_TCP = 18123, 19000
 HTTP_PORT, GRPC_PORT = 14318, 14317
+PROXY_PORT = 18124  # the recording proxy in front of ClickHouse
 MAX_REQUEST = 1 << 20
 SLUICE = os.environ.get("SLUICE_BIN", os.path.join(ROOT, "build", "release", "sluice"))
 
@@ -774,22 +775,43 @@ def test_kill9():
 
 
 def test_kill9_cycles(cycles=20):
-    print(f"kill -9 at random moments under load, {cycles} cycles: no acknowledged record is lost")
+    print(f"kill -9 at random moments under load, {cycles} cycles: no acknowledged record is lost, "
+          "and replayed batches are cut exactly as before the crash")
     import random
+    import re
     import threading
     import zlib as _z
+    from insert_recorder import InsertRecorder
+    # Its own pipeline, sending through a recording proxy, with small batches cut both by
+    # size and by time.
+    doc = json.load(open(os.path.join(DATA, "pipelines", "otel-logs.json")))
+    doc["pipeline_id"] = "cycles-logs"
+    doc["sink"]["connection_params"]["http_port"] = str(PROXY_PORT)
+    batch_rows = 400  # at this load, batches are cut by the clock and by size
+    doc["sink"]["max_batch_size"] = batch_rows
+    doc["sink"]["max_delay_time"] = "100ms"
+    json.dump(doc, open(os.path.join(DATA, "pipelines", "cycles-logs.json"), "w"))
+    recorder = InsertRecorder(PROXY_PORT, CH_HTTP, pose_as="24.8.1.1").__enter__()
+    procs["sluice"].send_signal(signal.SIGHUP)
+    for _ in range(100):
+        if post("/v1/logs", b"", {"content-type": "application/x-protobuf",
+                                  "x-glassflow-pipeline-id": "cycles-logs"})[0] == 200:
+            break
+        time.sleep(0.1)
     rnd = random.Random(42)
     acked = {}  # uid -> crc of the body
+    resent = set()  # uids of requests sent more than once (no answer, or not 200)
     lock = threading.Lock()
     stop = threading.Event()
 
     def sender(tid):
         n = 0
         conn = None
+        pace = random.Random(tid)
         while not stop.is_set():
             recs, batch = [], {}
             for i in range(10):
-                uid = f"c{tid}-{n}-{i}"
+                uid = f"c{tid}-{n:06d}-{i}"  # fixed width: found in RowBinary as b"\x0b" + uid
                 body = f"record {uid} " + "x" * (i * 7)
                 crc = str(_z.crc32(body.encode()))
                 batch[uid] = crc
@@ -799,11 +821,16 @@ def test_kill9_cycles(cycles=20):
                                             {"key": "crc", "value": {"stringValue": crc}},
                                             {"key": "test.run", "value": {"stringValue": "cycles"}}]})
             req = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": recs}]}]}).encode()
+            attempts = 0
             while not stop.is_set():  # like an exporter: retry the same request until answered 200
+                attempts += 1
+                if attempts == 2:
+                    with lock:
+                        resent.update(batch)
                 try:
                     if conn is None:
                         conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=5)
-                    st, _, _ = post("/v1/logs", req, H("otel-logs"), conn=conn)
+                    st, _, _ = post("/v1/logs", req, H("cycles-logs"), conn=conn)
                     if st == 200:
                         with lock:
                             acked.update(batch)
@@ -812,6 +839,7 @@ def test_kill9_cycles(cycles=20):
                     conn = None
                 time.sleep(0.05)
             n += 1
+            time.sleep(pace.uniform(0, 0.03))  # below the sink's capacity: the clock cuts too
 
     threads = [threading.Thread(target=sender, args=(t,)) for t in range(4)]
     for t in threads:
@@ -843,8 +871,47 @@ def test_kill9_cycles(cycles=20):
     missing = [u for u, c in acked.items() if seen.get(u) != c]
     check("every acknowledged record is in ClickHouse, content intact", ok and not missing and bad == 0,
           f"missing {len(missing)} of {want}, corrupt {bad}")
-    print(f"       {want} records acknowledged, {len(rows)} rows, {len(rows) - len(seen)} duplicates, "
-          f"{len(seen) - want} landed without an acknowledgement")
+    # An INSERT that carries a row some earlier INSERT carried must be a byte-identical
+    # repeat of that INSERT (a batch replayed after a crash: same rows, same boundaries,
+    # hence the same insert_deduplication_token on servers that take one and the same block
+    # checksum that Replicated tables deduplicate by), unless the client itself sent the
+    # row twice (it retried after a crash, so the row is in the buffer twice).
+    time.sleep(0.5)
+    inserts = recorder.snapshot()
+    recorder.__exit__()
+    bodies, carried = {}, set()  # INSERT body -> its token; every uid carried so far
+    replays, time_cut, client_dups, mismatched, token_errors = 0, 0, 0, [], []
+    for params, body, status in inserts:
+        uids = re.findall(rb"\x0b(c\d-\d{6}-\d)", body)
+        token = params.get("insert_deduplication_token")
+        if body in bodies:
+            replays += 1
+            time_cut += len(uids) < batch_rows  # cut by the clock, yet rebuilt all the same
+            if token != bodies[body]:
+                token_errors.append(f"replay token {token} != {bodies[body]}")
+            continue
+        if token is None or token in bodies.values():
+            token_errors.append(f"new batch with token {token}")
+        known = [u for u in uids if u in carried]
+        if known:
+            client_dups += 1
+            again = [u for u in known if u.decode() not in resent]
+            if again:
+                mismatched.append((uids[0], uids[-1], len(uids), again[:3]))
+        bodies[body] = token
+        carried.update(uids)
+    check("INSERTs went through the recording proxy", len(carried) >= want,
+          f"{len(carried)} of {want}")
+    check("every replayed batch is a byte-identical repeat of its first INSERT", not mismatched,
+          f"{len(mismatched)} INSERTs repeat rows in other boundaries: {mismatched[:3]}")
+    check("a replayed batch carries its original insert_deduplication_token; new batches new ones",
+          not token_errors, f"{len(token_errors)}: {token_errors[:3]}")
+    dups = len(rows) - len(seen)
+    print(f"       {want} records acknowledged, {len(rows)} rows, {dups} duplicates; "
+          f"{len(inserts)} INSERTs, of which {replays} byte-identical replays of a batch "
+          f"({time_cut} of them first cut by time) "
+          f"(a deduplicating server drops them) and {client_dups} carrying rows the client "
+          f"sent twice; {len(seen) - want} rows landed without an acknowledgement")
 
 
 def rss_mib():
