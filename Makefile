@@ -35,7 +35,7 @@ test: build
 
 bench: build
 	@build/release/sluice_bench --benchmark_min_time=1
-	@/usr/bin/python3 bench/ack_bench.py
+	@/usr/bin/python3 bench/e2e_bench.py
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h')

@@ -5,6 +5,7 @@
 
 #include "core/cat.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace sluice::buffer {
 LocalLog::LocalLog(Filesystem* fs, LogOptions options) : fs_(fs), opts_(std::move(options)) {}
@@ -35,7 +36,10 @@ StatusOr<std::unique_ptr<LocalLog>> LocalLog::Open(Filesystem* fs, LogOptions op
   Status s = log->Recover();
   if (!s.ok()) return s;
   if (log->opts_.fsync == FsyncPolicy::kInterval)
-    log->syncer_ = std::thread([l = log.get()] { l->SyncLoop(); });
+    log->syncer_ = std::thread([l = log.get()] {
+      NameThisThread("sluice-sync");
+      l->SyncLoop();
+    });
   return log;
 }
 

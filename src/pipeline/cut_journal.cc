@@ -8,7 +8,7 @@ namespace sluice::pipeline {
 
 namespace {
 constexpr size_t kFixed = 8 + 4 + 8 + 4 + 8 + 2;  // first, last, rows, table length
-constexpr size_t kTrimEvery = 512;               // journal entries per checkpoint write
+constexpr size_t kTrimEvery = 512;                // journal entries per checkpoint write
 
 template <class T>
 T Load(const char* p) {

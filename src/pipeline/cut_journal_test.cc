@@ -25,7 +25,7 @@ TEST(CutJournal, EncodesAndDecodesACut) {
   EXPECT_EQ(d->last, c.last);
   EXPECT_EQ(d->rows, 12345u);
   std::string b = EncodeCut(c);
-  EXPECT_FALSE(DecodeCut(b.substr(0, b.size() - 1)));  // truncated table name
+  EXPECT_FALSE(DecodeCut(b.substr(0, b.size() - 1)));            // truncated table name
   EXPECT_FALSE(DecodeCut(EncodeCut({"t", {5, 0}, {4, 0}, 1})));  // last before first
 }
 
@@ -34,8 +34,7 @@ TEST(CutJournal, SurvivesACrashAndTrimsSettledCuts) {
   {
     CutJournal j(Open(fs));
     ASSERT_TRUE(j.Load().ok());
-    for (uint64_t i = 1; i <= 2000; ++i)
-      ASSERT_TRUE(j.Record({"t", {i, 0}, {i, 9}, 10}).ok());
+    for (uint64_t i = 1; i <= 2000; ++i) ASSERT_TRUE(j.Record({"t", {i, 0}, {i, 9}, 10}).ok());
   }
   fs.Crash();  // records were synced before Record returned (fsync always)
   auto log = Open(fs);

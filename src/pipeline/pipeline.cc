@@ -6,6 +6,7 @@
 #include "clickhouse/http_client.h"
 #include "core/cat.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace sluice::pipeline {
 
@@ -27,9 +28,15 @@ Pipeline::~Pipeline() { Stop(); }
 
 void Pipeline::Start(bool consume) {
   consume_ = consume;
-  worker_ = std::thread([this] { WorkerLoop(); });
+  worker_ = std::thread([this] {
+    NameThisThread("sluice-worker");
+    WorkerLoop();
+  });
   for (size_t i = 0; i < std::max<size_t>(1, limits_.inserts_in_flight); ++i)
-    inserters_.emplace_back([this] { InserterLoop(); });
+    inserters_.emplace_back([this] {
+      NameThisThread("sluice-insert");
+      InserterLoop();
+    });
 }
 
 void Pipeline::StartConsuming() {

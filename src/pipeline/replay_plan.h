@@ -50,9 +50,7 @@ class ReplayPlan {
   // Called after the row joined: true when it ends a replayed batch (flush it now).
   bool After(size_t route, Position pos);
   // The route's open batch is a replayed one: no size or time cut until its last row.
-  bool Holds(size_t route) const {
-    return route < routes_.size() && routes_[route].open;
-  }
+  bool Holds(size_t route) const { return route < routes_.size() && routes_[route].open; }
   // Forgets every remaining plan (the log holds no more rows: planned rows that never
   // came are gone, e.g. a corrupt entry was skipped).
   void Clear() { routes_.clear(); }

@@ -11,6 +11,7 @@
 
 #include "core/cat.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "receivers/decompress.h"
 #include "receivers/ingest.h"
 #include "receivers/status_map.h"
@@ -249,7 +250,10 @@ Status HttpServer::Start() {
   Handler handler{opts_, registry_, ready_};
   net::co_spawn(impl_->ioc, Listen(a, handler, impl_->in_flight), net::detached);
   for (int i = 0; i < std::max(1, opts_.io_threads); ++i)
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->threads.emplace_back([this] {
+      NameThisThread("sluice-http");
+      impl_->ioc.run();
+    });
   return absl::OkStatus();
 }
 

@@ -1,0 +1,190 @@
+"""End-to-end benchmark of Sluice (run by `make bench`).
+
+Starts ClickHouse (ports 28123/29000) and `sluice serve` (24318/24317, fsync always),
+drives them with `sluice-loadgen` (OTLP logs of about 330 bytes with 8 attributes) through
+several scenarios, and reports per scenario: acknowledged records/s, records landed in
+ClickHouse (every acknowledged id checked), Sluice's CPU-seconds per million records from
+/proc (split between receivers and the pipeline's worker/inserters by thread name), peak
+RSS, and acknowledgement latency percentiles. Then ClickHouse's own insert of the same rows
+(clickhouse-client, Native format) gives the ceiling. Prints a table and writes JSON to
+.data/bench/results.json.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, ".data", "bench")
+BIN = os.path.join(ROOT, "build", "release")
+CH_HTTP, CH_TCP, HTTP_PORT, GRPC_PORT = 28123, 29000, 24318, 24317
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+TICK = os.sysconf("SC_CLK_TCK")
+BODY = ["--body_min=20", "--body_max=80"]  # ~330-byte records
+
+# name, loadgen arguments, what it measures
+SCENARIOS = [
+    ("http-100", ["--protocol=http", "--records=100", "--connections=8"],
+     "OTLP/HTTP protobuf, 100-record requests, closed loop"),
+    ("http-1000", ["--protocol=http", "--records=1000", "--connections=8"],
+     "OTLP/HTTP protobuf, 1000-record requests, closed loop"),
+    ("grpc-1000", ["--protocol=grpc", "--records=1000", "--connections=4"],
+     "OTLP/gRPC, no compression, 1000-record requests, closed loop"),
+    ("grpc-1000-gzip", ["--protocol=grpc", "--records=1000", "--connections=4", "--compression=gzip"],
+     "OTLP/gRPC, gzip, 1000-record requests, closed loop"),
+    ("grpc-100k-rate", ["--protocol=grpc", "--records=100", "--connections=4", "--rate=100000"],
+     "OTLP/gRPC, 100-record requests at a fixed 100k records/s"),
+    ("grpc-100k-rate-1000", ["--protocol=grpc", "--records=1000", "--connections=4", "--rate=100000"],
+     "OTLP/gRPC, 1000-record requests at a fixed 100k records/s"),
+]
+
+
+def ch(sql, data=None):
+    url = f"http://127.0.0.1:{CH_HTTP}/?" + urllib.parse.urlencode({"query": sql})
+    try:
+        with urllib.request.urlopen(url, data=data, timeout=300) as r:
+            return r.read().decode()
+    except urllib.error.HTTPError as e:
+        raise RuntimeError(f"ClickHouse: {sql}: {e.read().decode()[:500]}") from None
+
+
+def threads_cpu(pid):
+    """CPU seconds per thread role: receivers (everything but the pipeline's threads),
+    worker, inserters, syncer."""
+    roles = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        cpu = (int(fields[11]) + int(fields[12])) / TICK
+        role = {"sluice-worker": "worker", "sluice-insert": "insert", "sluice-sync": "sync"}.get(comm, "receive")
+        roles[(tid, role)] = cpu
+    return roles
+
+
+def cpu_delta(before, after):
+    out = {"receive": 0.0, "worker": 0.0, "insert": 0.0, "sync": 0.0}
+    for key, v in after.items():
+        out[key[1]] += v - before.get(key, 0.0)
+    return out
+
+
+def peak_rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return -1
+
+
+def landed(run_hex):
+    return int(ch("SELECT uniqExact(LogAttributes.value[indexOf(LogAttributes.key, 'loadgen.id')]) "
+                  f"FROM otel.otel_logs WHERE startsWith(LogAttributes.value[indexOf(LogAttributes.key, "
+                  f"'loadgen.id')], '{run_hex}-')").strip())
+
+
+def main():
+    shutil.rmtree(DATA, ignore_errors=True)
+    os.makedirs(os.path.join(DATA, "pipelines"))
+    chs = os.path.join(ROOT, "scripts", "clickhouse")
+    subprocess.run([chs, "start", os.path.join(DATA, "clickhouse"), str(CH_HTTP), str(CH_TCP)], check=True)
+    subprocess.run([os.path.join(ROOT, "scripts", "create-tables"), f"http://127.0.0.1:{CH_HTTP}"],
+                   check=True, stdout=subprocess.DEVNULL)
+    doc = json.load(open(os.path.join(ROOT, "examples", "pipelines", "otel-logs.json")))
+    doc["pipeline_id"] = "bench-logs"
+    doc["sink"]["connection_params"]["http_port"] = str(CH_HTTP)
+    # The example's batching: 10,000 rows or 1 s.
+    json.dump(doc, open(os.path.join(DATA, "pipelines", "bench-logs.json"), "w"))
+    env = dict(os.environ, SLUICE_PIPELINES_DIR=os.path.join(DATA, "pipelines"), SLUICE_DATA_DIR=DATA,
+               SLUICE_HTTP_PORT=str(HTTP_PORT), SLUICE_GRPC_PORT=str(GRPC_PORT),
+               SLUICE_HTTP_ADDRESS="127.0.0.1", SLUICE_GRPC_ADDRESS="127.0.0.1", SLUICE_LOG_LEVEL="warn",
+               SLUICE_QUEUE_BYTES=str(8 << 30), SLUICE_FSYNC="always")
+    sluice = subprocess.Popen([os.path.join(BIN, "sluice"), "serve"], env=env)
+    results = []
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{HTTP_PORT}/readyz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(1)  # the pipeline reads its table schema
+        for run, (name, args, what) in enumerate(SCENARIOS, start=1):
+            out = os.path.join(DATA, f"{name}.json")
+            before = threads_cpu(sluice.pid)
+            t0 = time.time()
+            subprocess.run([os.path.join(BIN, "sluice-loadgen"), f"--grpc_port={GRPC_PORT}",
+                            f"--http_port={HTTP_PORT}", "--pipeline=bench-logs", f"--run={run}",
+                            f"--duration={SECONDS}", f"--json={out}"] + BODY + args,
+                           check=True, stdout=subprocess.DEVNULL)
+            sent_cpu = cpu_delta(before, threads_cpu(sluice.pid))
+            send_s = time.time() - t0
+            lg = json.load(open(out))
+            want = lg["records_acked"]
+            got = 0
+            while time.time() - t0 < SECONDS + 300:
+                got = landed(lg["run_hex"])
+                if got >= want:
+                    break
+                time.sleep(0.25)
+            drained_s = time.time() - t0
+            cpu = cpu_delta(before, threads_cpu(sluice.pid))
+            total_cpu = sum(cpu.values())
+            results.append({
+                "scenario": name, "what": what, "acked_records_per_s": lg["acked_records_per_s"],
+                "records_acked": want, "records_landed": got, "landed_records_per_s": round(got / drained_s),
+                "non_200": {k: v for k, v in lg["status"].items() if k not in ("http 200", "grpc OK")},
+                "cpu_s_per_million": round(total_cpu / max(got, 1) * 1e6, 3),
+                "receiver_cpu_s_per_million": round(sent_cpu["receive"] / max(want, 1) * 1e6, 3),
+                "receiver_cores": round(sent_cpu["receive"] / send_s, 2),
+                "cpu_by_role_s": {k: round(v, 2) for k, v in cpu.items()},
+                "peak_rss_mib": round(peak_rss_mib(sluice.pid), 1),
+                "latency_ms": lg["latency_ms"], "request_bytes": lg["request_bytes"]})
+        # The ceiling: ClickHouse inserting the same rows itself, in its Native format.
+        native = os.path.join(DATA, "rows.native")
+        with open(native, "wb") as f:
+            subprocess.run(["clickhouse-client", f"--port={CH_TCP}", "--query",
+                            "SELECT * FROM otel.otel_logs FORMAT Native"], stdout=f, check=True)
+        rows = int(ch("SELECT count() FROM otel.otel_logs").strip())
+        ch("CREATE TABLE otel.ceiling AS otel.otel_logs", data=b"")
+        t0 = time.time()
+        with open(native, "rb") as f:
+            subprocess.run(["clickhouse-client", f"--port={CH_TCP}", "--query",
+                            "INSERT INTO otel.ceiling FORMAT Native"], stdin=f, check=True)
+        ceiling = {"rows": rows, "seconds": round(time.time() - t0, 2),
+                   "rows_per_s": round(rows / (time.time() - t0))}
+    finally:
+        sluice.send_signal(signal.SIGTERM)
+        sluice.wait(timeout=60)
+        subprocess.run([chs, "stop", os.path.join(DATA, "clickhouse")])
+    print(f"\nSluice end to end: fsync=always, {SECONDS:.0f} s per scenario, loadgen, Sluice and "
+          f"ClickHouse on the same {os.cpu_count()} cores")
+    hdr = (f"{'scenario':<20} {'acked/s':>9} {'landed/s':>9} {'lost':>5} {'CPU-s/M':>8} {'recv CPU-s/M':>12} "
+           f"{'recv cores':>10} {'RSS MiB':>8} {'p50 ms':>7} {'p99 ms':>7} {'p99.9 ms':>8}  non-OK")
+    print(hdr)
+    for r in results:
+        lost = max(0, r["records_acked"] - r["records_landed"])
+        print(f"{r['scenario']:<20} {r['acked_records_per_s']:>9} {r['landed_records_per_s']:>9} {lost:>5} "
+              f"{r['cpu_s_per_million']:>8} {r['receiver_cpu_s_per_million']:>12} {r['receiver_cores']:>10} "
+              f"{r['peak_rss_mib']:>8} {r['latency_ms']['p50']:>7.2f} {r['latency_ms']['p99']:>7.2f} "
+              f"{r['latency_ms']['p999']:>8.2f}  {r['non_200'] or ''}")
+    print(f"ClickHouse ceiling (clickhouse-client, Native): {ceiling['rows']} rows in {ceiling['seconds']} s = "
+          f"{ceiling['rows_per_s']} rows/s")
+    doc = {"scenarios": results, "clickhouse_native_ceiling": ceiling, "cores": os.cpu_count()}
+    json.dump(doc, open(os.path.join(DATA, "results.json"), "w"), indent=1)
+    print(json.dumps(doc))
+    lost = sum(max(0, r["records_acked"] - r["records_landed"]) for r in results)
+    return 1 if lost else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
