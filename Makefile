@@ -38,7 +38,7 @@ bench: build
 	@/usr/bin/python3 bench/e2e_bench.py
 
 format:
-	@clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h')
+	@clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tools/*.cc' 'tools/*.h' 'bench/*.cc')
 
 clean:
 	@rm -rf build

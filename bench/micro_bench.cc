@@ -1,96 +1,85 @@
-// Micro-benchmarks of the hot path: validate, decode + flatten + RowBinary encode, OTLP/JSON
-// transcoding and gzip inflate, on a realistic logs request (1000 records of ~300 bytes with
-// 8 attributes and semantic-convention resource attributes). Run with `make bench`.
+// Micro-benchmarks of the hot path: validate, decode + flatten + RowBinary encode per signal,
+// OTLP/JSON transcoding, gzip inflate and the durable append, on the load generator's
+// requests (1000 records; logs of ~330 bytes with 8 attributes). Run with `make bench`.
 #include <benchmark/benchmark.h>
 #include <zlib.h>
 
-#include <random>
-
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "buffer/local_log.h"
 #include "clickhouse/insert_plan.h"
 #include "core/fs.h"
-#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "loadgen/requests.h"
 #include "otlp/fields.h"
 #include "otlp/json.h"
 #include "otlp/validate.h"
 #include "pipeline/batch_encoder.h"
+#include "pipeline/config.h"
 #include "receivers/decompress.h"
 
 namespace sluice {
 namespace {
 
-namespace pb = opentelemetry::proto;
+// The load generator's requests: 1000 records; logs of about 330 bytes (20-80 byte
+// bodies, 8 attributes, ids, semantic-convention resource attributes).
+const std::string& Request(Signal s, loadgen::Encoding e = loadgen::Encoding::kProtobuf) {
+  static std::map<std::pair<Signal, loadgen::Encoding>, std::string> cache;
+  auto& r = cache[{s, e}];
+  if (r.empty()) r = loadgen::RequestTemplate::Build(s, e, 1000, 0, {20, 80}).Stamp(1, 1, 0);
+  return r;
+}
+const std::string& Logs() { return Request(Signal::kLogs); }
 
-std::string MakeLogs(int n) {
-  std::mt19937_64 rng(1);
-  pb::collector::logs::v1::ExportLogsServiceRequest req;
-  auto* rl = req.add_resource_logs();
-  auto add = [](auto* attrs, const char* k, const std::string& v) {
-    auto* a = attrs->Add();
-    a->set_key(k);
-    a->mutable_value()->set_string_value(v);
-  };
-  add(rl->mutable_resource()->mutable_attributes(), "service.name", "checkout");
-  add(rl->mutable_resource()->mutable_attributes(), "service.version", "2.3.1");
-  add(rl->mutable_resource()->mutable_attributes(), "k8s.pod.name", "checkout-7d9f8b-x2x1z");
-  add(rl->mutable_resource()->mutable_attributes(), "k8s.namespace.name", "shop");
-  add(rl->mutable_resource()->mutable_attributes(), "host.name", "node-17");
-  auto* sl = rl->add_scope_logs();
-  sl->mutable_scope()->set_name("com.example.checkout");
-  for (int i = 0; i < n; ++i) {
-    auto* r = sl->add_log_records();
-    r->set_time_unix_nano(1717171717000000000ull + i);
-    r->set_observed_time_unix_nano(1717171717000000000ull + i);
-    r->set_severity_number(pb::logs::v1::SEVERITY_NUMBER_INFO);
-    r->set_severity_text("INFO");
-    std::string body = "request handled: method=POST path=/api/v1/checkout status=200 user=";
-    while (body.size() < 100 + rng() % 300) body += std::to_string(rng() % 1000000) + " ";
-    r->mutable_body()->set_string_value(body);
-    add(r->mutable_attributes(), "http.request.method", "POST");
-    add(r->mutable_attributes(), "http.route", "/api/v1/checkout");
-    add(r->mutable_attributes(), "user.id", std::to_string(rng() % 100000));
-    add(r->mutable_attributes(), "session.id", std::to_string(rng()));
-    add(r->mutable_attributes(), "net.peer.ip", "10.0.3.17");
-    add(r->mutable_attributes(), "thread.name", "worker-3");
-    auto* a = r->mutable_attributes()->Add();
-    a->set_key("http.response.status_code");
-    a->mutable_value()->set_int_value(200);
-    auto* b = r->mutable_attributes()->Add();
-    b->set_key("duration_ms");
-    b->mutable_value()->set_double_value(12.5);
-    std::string tid(16, '\0'), sid(8, '\0');
-    for (auto& c : tid) c = static_cast<char>(rng());
-    for (auto& c : sid) c = static_cast<char>(rng());
-    r->set_trace_id(tid);
-    r->set_span_id(sid);
+// The routes of an example pipeline (examples/pipelines/<file>), with the column types its
+// mapping declares standing in for DESCRIBE; a metrics pipeline writes every kind to one
+// table holding all its columns.
+pipeline::Routes RoutesOf(const std::string& file) {
+  std::ifstream f(std::string(SLUICE_SOURCE_DIR) + "/examples/pipelines/" + file);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto config = pipeline::ParsePipeline(ss.str());
+  if (!config.ok()) std::abort();
+  std::string describe;
+  std::set<std::string> seen;
+  for (const auto& m : config->sink.mapping) {
+    if (!seen.insert(m.column_name).second) continue;
+    std::string_view t = m.column_type;
+    if (!t.starts_with("Nested(")) {
+      describe += m.column_name + "\t" + m.column_type + "\n";
+      continue;
+    }
+    // DESCRIBE shows a Nested column as one Array column per member.
+    t = t.substr(7, t.size() - 8);
+    int depth = 0;
+    size_t from = 0;
+    for (size_t i = 0; i <= t.size(); ++i) {
+      if (i < t.size() && t[i] == '(') ++depth;
+      if (i < t.size() && t[i] == ')') --depth;
+      if (i == t.size() || (t[i] == ',' && depth == 0)) {
+        std::string_view member = t.substr(from, i - from);
+        while (member.starts_with(' ')) member.remove_prefix(1);
+        const size_t sp = member.find(' ');
+        describe += m.column_name + "." + std::string(member.substr(0, sp)) + "\tArray(" +
+                    std::string(member.substr(sp + 1)) + ")\n";
+        from = i + 1;
+      }
+    }
   }
-  return req.SerializeAsString();
-}
-
-const std::string& Logs() {
-  static const std::string s = MakeLogs(1000);
-  return s;
-}
-
-clickhouse::InsertPlan LogsPlan() {
-  auto cols = clickhouse::ParseDescribe(
-      "Timestamp\tDateTime64(9)\nTraceId\tString\nSpanId\tString\nTraceFlags\tUInt8\n"
-      "SeverityText\tLowCardinality(String)\nSeverityNumber\tUInt8\nServiceName\tLowCardinality(String)\n"
-      "Body\tString\nResourceAttributes\tMap(LowCardinality(String), String)\nScopeName\tString\n"
-      "ScopeVersion\tLowCardinality(String)\nScopeAttributes\tMap(LowCardinality(String), String)\n"
-      "LogAttributes\tMap(LowCardinality(String), String)\n");
-  std::vector<clickhouse::MappingEntry> m = {
-      {"timestamp", "Timestamp", ""},         {"trace_id", "TraceId", ""},
-      {"span_id", "SpanId", ""},              {"flags", "TraceFlags", ""},
-      {"severity_text", "SeverityText", ""},  {"severity_number", "SeverityNumber", ""},
-      {"resource_attributes.service.name", "ServiceName", ""},
-      {"body", "Body", ""},                   {"resource_attributes", "ResourceAttributes", ""},
-      {"scope_name", "ScopeName", ""},        {"scope_version", "ScopeVersion", ""},
-      {"scope_attributes", "ScopeAttributes", ""}, {"attributes", "LogAttributes", ""}};
-  return *clickhouse::BuildPlan(Signal::kLogs, m, *cols, "otel", "otel_logs");
+  auto cols = clickhouse::ParseDescribe(describe);
+  auto plan = clickhouse::BuildPlan(config->signal, config->sink.mapping, *cols, "otel", "t");
+  if (!plan.ok()) {
+    std::fprintf(stderr, "%s: %s\n", file.c_str(), std::string(plan.status().message()).c_str());
+    std::abort();
+  }
+  pipeline::Routes routes;
+  routes.tables = {"t"};
+  routes.plans = {std::move(*plan)};
+  return routes;
 }
 
 void BM_Validate(benchmark::State& state) {
@@ -101,22 +90,24 @@ void BM_Validate(benchmark::State& state) {
 }
 BENCHMARK(BM_Validate);
 
-void BM_DecodeFlattenEncode(benchmark::State& state) {
-  const std::string& req = Logs();
-  pipeline::Routes routes;
-  routes.tables = {"otel_logs"};
-  routes.plans = {LogsPlan()};
+// Worker: decode + flatten + RowBinary for the example pipeline of each signal (ClickStack
+// tables: maps, Nested events/links/exemplars, a dotted service.name look-up).
+void BM_DecodeFlattenEncode(benchmark::State& state, Signal signal, const char* pipeline_file) {
+  const std::string& req = Request(signal);
+  pipeline::Routes routes = RoutesOf(pipeline_file);
   std::vector<pipeline::Batch> batches(1);
   for (auto _ : state) {
     batches[0].rows.clear();
     batches[0].row_count = 0;
-    pipeline::EncodeRequest(Signal::kLogs, routes, req, SIZE_MAX, batches, [](pipeline::Batch*) {});
+    pipeline::EncodeRequest(signal, routes, req, SIZE_MAX, batches, [](pipeline::Batch*) {});
     benchmark::DoNotOptimize(batches[0].rows.data());
   }
   state.SetItemsProcessed(state.iterations() * 1000);
   state.SetBytesProcessed(state.iterations() * req.size());
 }
-BENCHMARK(BM_DecodeFlattenEncode);
+BENCHMARK_CAPTURE(BM_DecodeFlattenEncode, logs, Signal::kLogs, "otel-logs.json");
+BENCHMARK_CAPTURE(BM_DecodeFlattenEncode, traces, Signal::kTraces, "otel-traces.json");
+BENCHMARK_CAPTURE(BM_DecodeFlattenEncode, metrics, Signal::kMetrics, "otel-metrics.json");
 
 void BM_FlattenToJson(benchmark::State& state) {
   const std::string& req = Logs();
@@ -133,15 +124,7 @@ void BM_FlattenToJson(benchmark::State& state) {
 BENCHMARK(BM_FlattenToJson);
 
 void BM_JsonToProto(benchmark::State& state) {
-  // The same records as OTLP/JSON, produced by our own flattening-free path: build the JSON
-  // once from the protobuf with libprotobuf's JSON printer would use base64 ids, so use a
-  // hand-written record instead.
-  std::string json = R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},"scopeLogs":[{"logRecords":[)";
-  for (int i = 0; i < 1000; ++i) {
-    if (i) json += ",";
-    json += R"({"timeUnixNano":"1717171717000000000","severityNumber":9,"severityText":"INFO","body":{"stringValue":"request handled: method=POST path=/api/v1/checkout status=200 user=12345 session=987654321 duration=12.5ms peer=10.0.3.17 thread=worker-3 extra padding to reach about three hundred bytes of body text for a realistic log line"},"attributes":[{"key":"http.request.method","value":{"stringValue":"POST"}},{"key":"http.route","value":{"stringValue":"/api/v1/checkout"}},{"key":"user.id","value":{"stringValue":"12345"}},{"key":"http.response.status_code","value":{"intValue":"200"}}],"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331"})";
-  }
-  json += "]}]}]}";
+  const std::string& json = Request(Signal::kLogs, loadgen::Encoding::kJson);
   std::string out;
   for (auto _ : state) {
     out.clear();
@@ -186,7 +169,8 @@ void BM_LogAppendFsync(benchmark::State& state) {
     std::vector<std::thread> ts;
     for (int t = 0; t < threads; ++t)
       ts.emplace_back([&] {
-        for (int i = 0; i < 8; ++i) benchmark::DoNotOptimize((*log)->Append(Signal::kLogs, 1000, req));
+        for (int i = 0; i < 8; ++i)
+          benchmark::DoNotOptimize((*log)->Append(Signal::kLogs, 1000, req));
       });
     for (auto& t : ts) t.join();
     appended += threads * 8;

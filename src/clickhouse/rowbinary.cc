@@ -171,7 +171,12 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
     return EncodeValue(in, t.children[0], w);
   }
   if (t.kind == Type::kLowCardinality) return EncodeValue(in, t.children[0], w);
-  const Value v = (t.kind == Type::kString || t.kind == Type::kFixedString) ? in : Scalarize(in);
+  // Only scalar AnyValues are converted, out of line; everything else is used in place
+  // (copying or zeroing a Value here costs more than the encoding in this hottest function).
+  if (in.kind == VKind::kAny && t.kind != Type::kString && t.kind != Type::kFixedString)
+    if (const Value scalar = Scalarize(in); scalar.kind != VKind::kAny)
+      return EncodeValue(scalar, t, w);
+  const Value& v = in;
 
   switch (t.kind) {
     case Type::kString: {

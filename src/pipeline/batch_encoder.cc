@@ -49,8 +49,10 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
     if (batch->row_count == 0) batch->first = pos;
     batch->last = pos;
     if (source) {
-      if (batch->sources.empty() || batch->sources.back() != source)
+      if (batch->sources.empty() || batch->sources.back() != source) {
         batch->sources.push_back(source);
+        batch->source_bytes += source->size();
+      }
       batch->refs.push_back({static_cast<uint32_t>(row_start),
                              static_cast<uint32_t>(batch->sources.size() - 1), record});
     }

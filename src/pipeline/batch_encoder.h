@@ -32,6 +32,10 @@ struct Batch {
   bool replayed = false;     // rebuilt from a journaled cut after a restart (not journaled again)
   std::vector<RowRef> refs;  // one per row (when tracked)
   std::vector<std::shared_ptr<const std::string>> sources;  // the requests of the rows
+  uint64_t source_bytes = 0;                                // their size
+
+  // Memory the batch holds (its rows and the requests they came from).
+  uint64_t bytes() const { return rows.size() + source_bytes + refs.size() * sizeof(RowRef); }
 
   void Clear() {
     rows.clear();
@@ -39,6 +43,7 @@ struct Batch {
     replayed = false;
     refs.clear();
     sources.clear();
+    source_bytes = 0;
   }
 };
 

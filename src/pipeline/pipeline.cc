@@ -169,13 +169,19 @@ void Pipeline::Flush(Batch* batch) {
   // Bounded in-flight batches: the worker waits, the buffer fills, clients are throttled.
   // Meanwhile confirmed batches move the checkpoint, so a crash replays only what is in
   // flight.
-  while (batches_.size() + inserting_ >= limits_.inserts_in_flight * 2) {
+  auto full = [&] {
+    const size_t n = batches_.size() + inserting_;
+    return n >= limits_.inserts_in_flight * 2 ||
+           (n > 0 && inflight_bytes_ + batch->bytes() > limits_.inflight_bytes);
+  };
+  while (full()) {
     inflight_cv_.wait(lock);
     lock.unlock();
     AckSettled();
     lock.lock();
   }
   pending_min_.insert(batch->first.seq);
+  inflight_bytes_ += batch->bytes();
   batches_.push_back(std::move(*batch));
   batch->Clear();
   inflight_cv_.notify_all();
@@ -425,6 +431,7 @@ void Pipeline::InserterLoop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       --inserting_;
+      inflight_bytes_ -= batch.bytes();
       if (complete) pending_min_.erase(pending_min_.find(batch.first.seq));
     }
     inflight_cv_.notify_all();

@@ -34,6 +34,9 @@ namespace sluice::pipeline {
 struct Limits {
   size_t queue_bytes = 256u << 20;  // bytes of accepted requests waiting in the buffer
   size_t inserts_in_flight = 2;     // concurrent INSERTs per pipeline
+  // Memory of batches cut but not yet confirmed, per pipeline (at least one batch goes
+  // whatever its size): bounds RSS whatever max_batch_size and the backlog are.
+  size_t inflight_bytes = 128u << 20;
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(20)};
   std::string data_dir = ".data";
   buffer::FsyncPolicy fsync = buffer::FsyncPolicy::kAlways;
@@ -114,6 +117,7 @@ class Pipeline {
   std::condition_variable inflight_cv_;  // inserters wait for batches; worker waits for room
   std::deque<Batch> batches_;            // guarded by mu_; flushed, waiting for an inserter
   size_t inserting_ = 0;                 // guarded by mu_
+  uint64_t inflight_bytes_ = 0;          // guarded by mu_; bytes() of queued + inserting
   std::multiset<uint64_t> pending_min_;  // guarded by mu_; first seq of each unconfirmed batch
   bool consume_ = false;                 // guarded by mu_
   bool stopping_ = false;                // guarded by mu_

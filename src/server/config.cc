@@ -49,6 +49,7 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
       c.http.max_body_bytes = c.grpc.max_message_bytes = max_request;
       Read(limits, "queue_bytes", &c.limits.queue_bytes);
       Read(limits, "inserts_in_flight", &c.limits.inserts_in_flight);
+      Read(limits, "inflight_bytes", &c.limits.inflight_bytes);
       Status s = ReadDuration(limits, "shutdown_timeout", &c.limits.shutdown_timeout);
       if (!s.ok()) return s;
       Read(root, "pipelines_dir", &c.pipelines_dir);

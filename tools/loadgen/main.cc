@@ -116,8 +116,8 @@ int Main(int argc, char** argv) {
   std::vector<ThreadResult> results(conns);
   std::vector<std::thread> threads;
   const auto start = Clock::now() + std::chrono::milliseconds(50);
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(duration));
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
   for (int c = 0; c < conns; ++c) {
     threads.emplace_back([&, c] {
       ThreadResult& r = results[c];
@@ -128,7 +128,8 @@ int Main(int argc, char** argv) {
       for (uint64_t k = 0;; ++k) {
         Clock::time_point due = Clock::now();
         if (rate > 0) {
-          due = start + std::chrono::duration_cast<Clock::duration>(interval * (k + c / double(conns)));
+          due = start +
+                std::chrono::duration_cast<Clock::duration>(interval * (k + c / double(conns)));
           if (due >= end) break;
           std::this_thread::sleep_until(due);
         } else if (due >= end) {
@@ -137,8 +138,7 @@ int Main(int argc, char** argv) {
         const std::string& body = t.Stamp(run, static_cast<uint16_t>(c), seq);
         seq += t.records();
         Outcome o = sender->Send(body);
-        const double ms =
-            std::chrono::duration<double, std::milli>(Clock::now() - due).count();
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - due).count();
         r.requests++;
         r.records += t.records();
         r.by_status[o.label]++;
@@ -171,8 +171,8 @@ int Main(int argc, char** argv) {
   const double acked_per_s = static_cast<double>(all.acked_records) / elapsed;
 
   std::printf("sluice-loadgen: %s %s/%s%s, %d records/request (%zu bytes), %d connections, %s\n",
-              signal.c_str(), protocol.c_str(), encoding.c_str(),
-              target.gzip ? "+gzip" : "", records, request_bytes, conns,
+              signal.c_str(), protocol.c_str(), encoding.c_str(), target.gzip ? "+gzip" : "",
+              records, request_bytes, conns,
               rate > 0 ? ("rate " + std::to_string(static_cast<long>(rate)) + " records/s").c_str()
                        : "closed loop");
   std::printf("  run %04x, %.2f s\n", run, elapsed);
@@ -189,9 +189,10 @@ int Main(int argc, char** argv) {
   if (const std::string path = absl::GetFlag(FLAGS_json); !path.empty()) {
     std::ofstream f(path);
     f << "{\"signal\":\"" << signal << "\",\"protocol\":\"" << protocol << "\",\"encoding\":\""
-      << encoding << "\",\"compression\":\"" << compression << "\",\"records_per_request\":"
-      << records << ",\"request_bytes\":" << request_bytes << ",\"connections\":" << conns
-      << ",\"rate\":" << rate << ",\"run\":" << run << ",\"run_hex\":\"" << std::hex;
+      << encoding << "\",\"compression\":\"" << compression
+      << "\",\"records_per_request\":" << records << ",\"request_bytes\":" << request_bytes
+      << ",\"connections\":" << conns << ",\"rate\":" << rate << ",\"run\":" << run
+      << ",\"run_hex\":\"" << std::hex;
     f.width(4);
     f.fill('0');
     f << run << std::dec << "\",\"seconds\":" << elapsed << ",\"requests_sent\":" << all.requests

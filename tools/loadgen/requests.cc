@@ -78,9 +78,9 @@ std::string Bytes(Rng& rng, size_t n) {
 }
 
 std::string Body(Rng& rng, BodyRange range) {
-  static const char* kWords[] = {"request", "handled", "user",   "cart",    "checkout",
-                                 "payment", "latency", "upstream", "retry",  "cache",
-                                 "miss",    "order",   "shipped", "timeout", "ok"};
+  static const char* kWords[] = {"request", "handled", "user",     "cart",    "checkout",
+                                 "payment", "latency", "upstream", "retry",   "cache",
+                                 "miss",    "order",   "shipped",  "timeout", "ok"};
   const size_t len = range.min + rng.Below(range.max - range.min + 1);
   std::string s;
   while (s.size() < len) {
@@ -161,7 +161,7 @@ std::string BuildTraces(size_t n, Rng& rng, uint32_t variant) {
       Attr(link, "link.kind", "follows");
     }
     s->mutable_status()->set_code(rng.Below(20) == 0 ? trace::Status::STATUS_CODE_ERROR
-                                                      : trace::Status::STATUS_CODE_OK);
+                                                     : trace::Status::STATUS_CODE_OK);
   }
   return req.SerializeAsString();
 }
@@ -201,8 +201,7 @@ std::string BuildMetrics(size_t n, Rng& rng, uint32_t variant) {
         m->set_name("http.server.request.count");
         m->set_unit("{request}");
         m->mutable_sum()->set_is_monotonic(true);
-        m->mutable_sum()->set_aggregation_temporality(
-            metrics::AGGREGATION_TEMPORALITY_CUMULATIVE);
+        m->mutable_sum()->set_aggregation_temporality(metrics::AGGREGATION_TEMPORALITY_CUMULATIVE);
         for (size_t k = 0; k < points; ++k) {
           auto* p = m->mutable_sum()->add_data_points();
           PointBase(p, rng, i + k);
@@ -213,8 +212,7 @@ std::string BuildMetrics(size_t n, Rng& rng, uint32_t variant) {
       case 2: {
         m->set_name("http.server.request.duration");
         m->set_unit("s");
-        m->mutable_histogram()->set_aggregation_temporality(
-            metrics::AGGREGATION_TEMPORALITY_DELTA);
+        m->mutable_histogram()->set_aggregation_temporality(metrics::AGGREGATION_TEMPORALITY_DELTA);
         for (size_t k = 0; k < points; ++k) {
           auto* p = m->mutable_histogram()->add_data_points();
           PointBase(p, rng, i + k);

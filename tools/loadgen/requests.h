@@ -27,8 +27,8 @@ class RequestTemplate {
  public:
   // `records`: log records, spans or metric data points per request; `variant` varies
   // the content (bodies, attribute values) between templates.
-  static RequestTemplate Build(Signal signal, Encoding encoding, size_t records,
-                               uint32_t variant, BodyRange body = {});
+  static RequestTemplate Build(Signal signal, Encoding encoding, size_t records, uint32_t variant,
+                               BodyRange body = {});
 
   // Writes the ids "<run>-<conn>-<first_seq + i>" into the records and returns the body.
   const std::string& Stamp(uint16_t run, uint16_t conn, uint64_t first_seq);

@@ -41,8 +41,8 @@ class HttpSender : public Sender {
   Outcome Send(const std::string& body) override {
     http::request<http::string_body> req{http::verb::post, std::string(PathOf(t_.signal)), 11};
     req.set(http::field::host, t_.host);
-    req.set(http::field::content_type, t_.encoding == Encoding::kJson ? "application/json"
-                                                                      : "application/x-protobuf");
+    req.set(http::field::content_type,
+            t_.encoding == Encoding::kJson ? "application/json" : "application/x-protobuf");
     req.set("x-glassflow-pipeline-id", t_.pipeline);
     if (gz_) {
       req.set(http::field::content_encoding, "gzip");
@@ -128,13 +128,12 @@ class GrpcSender : public Sender {
     std::condition_variable cv;
     bool done = false;
     grpc::Status status;
-    stub_->UnaryCall(&ctx, method_, grpc::StubOptions(), &request, &response,
-                     [&](grpc::Status s) {
-                       std::lock_guard<std::mutex> lock(mu);
-                       status = std::move(s);
-                       done = true;
-                       cv.notify_one();
-                     });
+    stub_->UnaryCall(&ctx, method_, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+      std::lock_guard<std::mutex> lock(mu);
+      status = std::move(s);
+      done = true;
+      cv.notify_one();
+    });
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return done; });
     return {status.ok(), std::string("grpc ") + CodeName(status.error_code())};
