@@ -4,6 +4,53 @@
 
 namespace sluice::pipeline {
 
+namespace {
+
+// Columns that depend only on the record's resource or scope (ResourceAttributes,
+// ServiceName, ScopeName, ...) are the same for every record of an envelope: they are
+// encoded once per envelope and their bytes copied into each row.
+enum class Level : uint8_t { kRecord, kResource, kScope };
+
+Level LevelOf(const clickhouse::ColumnBinding& b) {
+  switch (b.path.field->id) {
+    case otlp::FieldId::kResourceAttributes:
+    case otlp::FieldId::kResourceSchemaUrl:
+    case otlp::FieldId::kResourceDroppedAttributesCount: return Level::kResource;
+    case otlp::FieldId::kScopeName:
+    case otlp::FieldId::kScopeVersion:
+    case otlp::FieldId::kScopeAttributes:
+    case otlp::FieldId::kScopeSchemaUrl:
+    case otlp::FieldId::kScopeDroppedAttributesCount: return Level::kScope;
+    default: return Level::kRecord;
+  }
+}
+
+bool SameResource(const otlp::ResourceView* a, const otlp::ResourceView* b) {
+  return a && b && a->attributes.msg.data() == b->attributes.msg.data() &&
+         a->attributes.msg.size() == b->attributes.msg.size() &&
+         a->schema_url.data() == b->schema_url.data() &&
+         a->schema_url.size() == b->schema_url.size() &&
+         a->dropped_attributes_count == b->dropped_attributes_count;
+}
+
+bool SameScope(const otlp::ScopeView* a, const otlp::ScopeView* b) {
+  return a && b && a->attributes.msg.data() == b->attributes.msg.data() &&
+         a->attributes.msg.size() == b->attributes.msg.size() && a->name.data() == b->name.data() &&
+         a->name.size() == b->name.size() && a->version.data() == b->version.data() &&
+         a->version.size() == b->version.size() && a->schema_url.data() == b->schema_url.data() &&
+         a->schema_url.size() == b->schema_url.size() &&
+         a->dropped_attributes_count == b->dropped_attributes_count;
+}
+
+struct CachedColumn {
+  Level level = Level::kRecord;
+  uint64_t generation = 0;  // the envelope generation `bytes` was encoded for (0: none)
+  std::string bytes;
+  Status status;
+};
+
+}  // namespace
+
 EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view request,
                           size_t max_rows, std::vector<Batch>& batches,
                           const std::function<void(Batch*)>& flush, uint64_t seq,
@@ -11,8 +58,34 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
                           ReplayPlan* replay) {
   EncodeStats stats;
   uint32_t index = 0;
+  // Per route, per column: the envelope-level encodings (reused across calls by the worker
+  // thread; only valid within one request, whose bytes the views point into).
+  thread_local std::vector<std::vector<CachedColumn>> cache;
+  cache.resize(std::max(cache.size(), routes.plans.size()));
+  for (size_t r = 0; r < routes.plans.size(); ++r) {
+    cache[r].resize(routes.plans[r].columns.size());
+    for (size_t k = 0; k < cache[r].size(); ++k) {
+      cache[r][k].level = LevelOf(routes.plans[r].columns[k]);
+      cache[r][k].generation = 0;
+    }
+  }
+  otlp::ResourceView last_res;
+  otlp::ScopeView last_scope;
+  bool have_res = false, have_scope = false;
+  uint64_t res_gen = 0, scope_gen = 0;
   otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
     const uint32_t record = index++;
+    if (!have_res || !SameResource(ctx.res, &last_res)) {
+      if (ctx.res) last_res = *ctx.res;
+      have_res = ctx.res != nullptr;
+      ++res_gen;
+      ++scope_gen;
+    }
+    if (!have_scope || !SameScope(ctx.scope, &last_scope)) {
+      if (ctx.scope) last_scope = *ctx.scope;
+      have_scope = ctx.scope != nullptr;
+      ++scope_gen;
+    }
     const int route = routes.RouteOf(ctx);
     if (route < 0) {
       ++stats.unrouted;
@@ -37,8 +110,23 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
     const clickhouse::InsertPlan& plan = routes.plans[route];
     const size_t row_start = batch->rows.size();
     ByteWriter w(&batch->rows);
-    for (const clickhouse::ColumnBinding& b : plan.columns) {
-      Status s = clickhouse::EncodeBinding(b, ctx, w);
+    for (size_t k = 0; k < plan.columns.size(); ++k) {
+      const clickhouse::ColumnBinding& b = plan.columns[k];
+      CachedColumn& c = cache[route][k];
+      Status s;
+      if (c.level == Level::kRecord) {
+        s = clickhouse::EncodeBinding(b, ctx, w);
+      } else {
+        const uint64_t gen = c.level == Level::kResource ? res_gen : scope_gen;
+        if (c.generation != gen) {
+          c.bytes.clear();
+          ByteWriter cw(&c.bytes);
+          c.status = clickhouse::EncodeBinding(b, ctx, cw);
+          c.generation = gen;
+        }
+        s = c.status;
+        if (s.ok()) w.Bytes(c.bytes);
+      }
       if (!s.ok()) {
         batch->rows.resize(row_start);
         if (stats.rejected++ == 0) stats.first_error = std::string(s.message());

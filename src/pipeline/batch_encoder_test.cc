@@ -192,3 +192,48 @@ TEST(BatchEncoder, ReplaysJournaledCutsAfterARestart) {
 
 }  // namespace
 }  // namespace sluice::pipeline
+
+namespace sluice::pipeline {
+namespace {
+
+// Resource- and scope-level columns are encoded once per envelope: each record still gets
+// its own envelope's values.
+TEST(BatchEncoder, EnvelopeColumnsFollowTheirEnvelope) {
+  const std::string logs = R"({"resourceLogs":[
+    {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]},
+     "scopeLogs":[{"scope":{"name":"s1"},"logRecords":[{"body":{"stringValue":"1"}},{"body":{"stringValue":"2"}}]},
+                  {"scope":{"name":"s2"},"logRecords":[{"body":{"stringValue":"3"}}]}]},
+    {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"bb"}}]},
+     "scopeLogs":[{"scope":{"name":"s1"},"logRecords":[{"body":{"stringValue":"4"}}]}]},
+    {"scopeLogs":[{"logRecords":[{"body":{"stringValue":"5"}}]}]}]})";
+  Routes routes;
+  routes.tables = {"t"};
+  routes.plans = {Plan(Signal::kLogs, "Svc\tString\nScope\tString\nBody\tString\n",
+                       {{"resource_attributes.service.name", "Svc", ""},
+                        {"scope_name", "Scope", ""},
+                        {"body", "Body", ""}})};
+  std::vector<Batch> batches(1);
+  for (int round = 0; round < 2; ++round) {  // the second request reuses the cache
+    batches[0].Clear();
+    EncodeRequest(Signal::kLogs, routes, Proto(Signal::kLogs, logs), 100, batches, [](Batch*) {});
+    EXPECT_EQ(batches[0].rows, std::string("\x01"
+                                           "a\x02s1\x01"
+                                           "1"
+                                           "\x01"
+                                           "a\x02s1\x01"
+                                           "2"
+                                           "\x01"
+                                           "a\x02s2\x01"
+                                           "3"
+                                           "\x02"
+                                           "bb\x02s1\x01"
+                                           "4"
+                                           "\x00\x00\x01"
+                                           "5",
+                                           33))
+        << round;
+  }
+}
+
+}  // namespace
+}  // namespace sluice::pipeline
