@@ -26,6 +26,9 @@ BIN = os.path.join(ROOT, "build", "release")
 CH_HTTP, CH_TCP, HTTP_PORT, GRPC_PORT = 28123, 29000, 24318, 24317
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 TICK = os.sysconf("SC_CLK_TCK")
+# Scenarios to profile with perf: BENCH_PROFILE=grpc-1000,http-100 (reports in .data/bench/)
+PROFILE = [p for p in os.environ.get("BENCH_PROFILE", "").split(",") if p]
+ONLY = [p for p in os.environ.get("BENCH_ONLY", "").split(",") if p]  # run only these scenarios
 BODY = ["--body_min=20", "--body_max=80"]  # ~330-byte records
 
 # name, loadgen arguments, what it measures
@@ -119,14 +122,28 @@ def main():
                 time.sleep(0.1)
         time.sleep(1)  # the pipeline reads its table schema
         for run, (name, args, what) in enumerate(SCENARIOS, start=1):
+            if ONLY and name not in ONLY:
+                continue
             out = os.path.join(DATA, f"{name}.json")
             before = threads_cpu(sluice.pid)
             t0 = time.time()
+            perf = None
+            if name in PROFILE:  # perf (linux-perf) samples Sluice during this scenario
+                perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(sluice.pid), "-o",
+                                         os.path.join(DATA, f"perf-{name}.data")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             subprocess.run([os.path.join(BIN, "sluice-loadgen"), f"--grpc_port={GRPC_PORT}",
                             f"--http_port={HTTP_PORT}", "--pipeline=bench-logs", f"--run={run}",
                             f"--duration={SECONDS}", f"--json={out}"] + BODY + args,
                            check=True, stdout=subprocess.DEVNULL)
             sent_cpu = cpu_delta(before, threads_cpu(sluice.pid))
+            if perf:
+                perf.send_signal(signal.SIGINT)
+                perf.wait()
+                with open(os.path.join(DATA, f"perf-{name}.txt"), "w") as f:
+                    subprocess.run(["perf", "report", "-i", os.path.join(DATA, f"perf-{name}.data"),
+                                    "--no-children", "--sort", "comm,symbol", "--percent-limit", "0.7",
+                                    "--stdio", "-g", "none"], stdout=f, stderr=subprocess.DEVNULL)
             send_s = time.time() - t0
             lg = json.load(open(out))
             want = lg["records_acked"]
