@@ -31,8 +31,16 @@ PROFILE = [p for p in os.environ.get("BENCH_PROFILE", "").split(",") if p]
 ONLY = [p for p in os.environ.get("BENCH_ONLY", "").split(",") if p]  # run only these scenarios
 BODY = ["--body_min=20", "--body_max=80"]  # ~330-byte records
 
-# name, loadgen arguments, what it measures
+# name, loadgen arguments, what it measures. "buffer-" scenarios measure receiver to durable
+# buffer alone: ClickHouse is paused (SIGSTOP) while the load runs, so neither it nor the
+# pipeline's inserts compete for the cores; the backlog drains into it afterwards.
 SCENARIOS = [
+    ("buffer-grpc-1000", ["--protocol=grpc", "--records=1000", "--connections=4"],
+     "receiver to buffer: OTLP/gRPC, no compression, 1000-record requests, closed loop"),
+    ("buffer-grpc-1000-gzip", ["--protocol=grpc", "--records=1000", "--connections=4", "--compression=gzip"],
+     "receiver to buffer: OTLP/gRPC, gzip, 1000-record requests, closed loop"),
+    ("buffer-grpc-100k-rate", ["--protocol=grpc", "--records=100", "--connections=4", "--rate=100000"],
+     "receiver to buffer: OTLP/gRPC, 100-record requests at a fixed 100k records/s"),
     ("http-100", ["--protocol=http", "--records=100", "--connections=8"],
      "OTLP/HTTP protobuf, 100-record requests, closed loop"),
     ("http-1000", ["--protocol=http", "--records=1000", "--connections=8"],
@@ -110,7 +118,8 @@ def main():
     env = dict(os.environ, SLUICE_PIPELINES_DIR=os.path.join(DATA, "pipelines"), SLUICE_DATA_DIR=DATA,
                SLUICE_HTTP_PORT=str(HTTP_PORT), SLUICE_GRPC_PORT=str(GRPC_PORT),
                SLUICE_HTTP_ADDRESS="127.0.0.1", SLUICE_GRPC_ADDRESS="127.0.0.1", SLUICE_LOG_LEVEL="warn",
-               SLUICE_QUEUE_BYTES=str(8 << 30), SLUICE_FSYNC="always")
+               SLUICE_QUEUE_BYTES=str(8 << 30), SLUICE_FSYNC=os.environ.get("BENCH_FSYNC", "always"))
+    ch_pid = int(open(os.path.join(DATA, "clickhouse", "pid")).read())
     sluice = subprocess.Popen([os.path.join(BIN, "sluice"), "serve"], env=env)
     results = []
     try:
@@ -132,11 +141,16 @@ def main():
                 perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(sluice.pid), "-o",
                                          os.path.join(DATA, f"perf-{name}.data")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            paused = name.startswith("buffer-")
+            if paused:
+                os.kill(ch_pid, signal.SIGSTOP)
             subprocess.run([os.path.join(BIN, "sluice-loadgen"), f"--grpc_port={GRPC_PORT}",
                             f"--http_port={HTTP_PORT}", "--pipeline=bench-logs", f"--run={run}",
                             f"--duration={SECONDS}", f"--json={out}"] + BODY + args,
                            check=True, stdout=subprocess.DEVNULL)
             sent_cpu = cpu_delta(before, threads_cpu(sluice.pid))
+            if paused:
+                os.kill(ch_pid, signal.SIGCONT)
             if perf:
                 perf.send_signal(signal.SIGINT)
                 perf.wait()

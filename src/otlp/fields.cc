@@ -406,13 +406,13 @@ int FindMember(StructKind k, std::string_view name) {
 }
 
 Value ExtractPath(const FieldPath& p, const RecordCtx& c) {
-  Value v = Extract(*p.field, c);
-  if (p.keyed()) {
-    std::string_view any;
-    if (v.kind != VKind::kAttrs || !FindAttribute(v.rep, p.key, &any)) return Null();
-    return Value::Any(any);
-  }
-  return v;  // member paths are resolved per element by the encoder
+  // Returned as a prvalue (no copy: a copy of a Value just written stalls on store
+  // forwarding). Member paths are resolved per element by the encoder.
+  if (!p.keyed()) return Extract(*p.field, c);
+  const Value v = Extract(*p.field, c);
+  std::string_view any;
+  if (v.kind != VKind::kAttrs || !FindAttribute(v.rep, p.key, &any)) return Null();
+  return Value::Any(any);
 }
 
 Value ExtractMember(StructKind k, int member, std::string_view e) {
