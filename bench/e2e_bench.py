@@ -49,6 +49,8 @@ SCENARIOS = [
      "OTLP/gRPC, no compression, 1000-record requests, closed loop"),
     ("grpc-1000-gzip", ["--protocol=grpc", "--records=1000", "--connections=4", "--compression=gzip"],
      "OTLP/gRPC, gzip, 1000-record requests, closed loop"),
+    ("grpc-1000-250k-rate", ["--protocol=grpc", "--records=1000", "--connections=4", "--rate=250000"],
+     "OTLP/gRPC, 1000-record requests at a fixed 250k records/s (below saturation: CPU per record)"),
     ("grpc-100k-rate", ["--protocol=grpc", "--records=100", "--connections=4", "--rate=100000"],
      "OTLP/gRPC, 100-record requests at a fixed 100k records/s"),
     ("grpc-100k-rate-1000", ["--protocol=grpc", "--records=1000", "--connections=4", "--rate=100000"],

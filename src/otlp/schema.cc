@@ -307,31 +307,4 @@ const MsgDef& RequestDef(Signal s) {
   return kLogsRequest;
 }
 
-uint32_t WireTypeOf(FType t) {
-  switch (t) {
-    case FType::kMessage:
-    case FType::kString:
-    case FType::kBytes:
-    case FType::kHexId: return 2;
-    case FType::kInt64:
-    case FType::kUInt64:
-    case FType::kInt32:
-    case FType::kUInt32:
-    case FType::kBool:
-    case FType::kSInt32:
-    case FType::kPackedUInt64: return 0;
-    case FType::kFixed64:
-    case FType::kSFixed64:
-    case FType::kDouble:
-    case FType::kPackedFixed64:
-    case FType::kPackedDouble: return 1;
-    case FType::kFixed32: return 5;
-  }
-  return 0;
-}
-
-bool IsPacked(FType t) {
-  return t == FType::kPackedFixed64 || t == FType::kPackedDouble || t == FType::kPackedUInt64;
-}
-
 }  // namespace sluice::otlp

@@ -4,6 +4,7 @@
 // Immutable, thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -51,19 +52,55 @@ struct MsgDef {
   std::span<const FieldDef> fields;
   RecordKind record = RecordKind::kNone;
 
+  MsgDef(std::string_view n, std::span<const FieldDef> f, RecordKind r = RecordKind::kNone)
+      : name(n), fields(f), record(r) {
+    for (size_t i = 0; i < fields.size(); ++i)
+      if (fields[i].number < by_number.size())
+        by_number[fields[i].number] = static_cast<uint8_t>(i + 1);
+  }
+
+  // The validator looks up every field it meets: a direct table for small numbers.
   const FieldDef* Find(uint32_t number) const {
+    if (number < by_number.size())
+      return by_number[number] ? &fields[by_number[number] - 1] : nullptr;
     for (const FieldDef& f : fields)
       if (f.number == number) return &f;
     return nullptr;
   }
+
+ private:
+  std::array<uint8_t, 32> by_number{};  // field number -> index in fields + 1 (0: none)
 };
 
 // The Export*ServiceRequest message of a signal.
 const MsgDef& RequestDef(Signal s);
 // google.rpc.Status and friends are written by hand in status encoding.
 
-// Wire type expected for a (non-packed) field type.
-uint32_t WireTypeOf(FType t);
-bool IsPacked(FType t);
+// Wire type expected for a (non-packed) field type. Inline: the validator asks per field.
+constexpr uint32_t WireTypeOf(FType t) {
+  switch (t) {
+    case FType::kMessage:
+    case FType::kString:
+    case FType::kBytes:
+    case FType::kHexId: return 2;
+    case FType::kInt64:
+    case FType::kUInt64:
+    case FType::kInt32:
+    case FType::kUInt32:
+    case FType::kBool:
+    case FType::kSInt32:
+    case FType::kPackedUInt64: return 0;
+    case FType::kFixed64:
+    case FType::kSFixed64:
+    case FType::kDouble:
+    case FType::kPackedFixed64:
+    case FType::kPackedDouble: return 1;
+    case FType::kFixed32: return 5;
+  }
+  return 0;
+}
+constexpr bool IsPacked(FType t) {
+  return t == FType::kPackedFixed64 || t == FType::kPackedDouble || t == FType::kPackedUInt64;
+}
 
 }  // namespace sluice::otlp

@@ -30,11 +30,13 @@ void Pipeline::Start(bool consume) {
   consume_ = consume;
   worker_ = std::thread([this] {
     NameThisThread("sluice-worker");
+    LowerThisThreadPriority(5);
     WorkerLoop();
   });
   for (size_t i = 0; i < std::max<size_t>(1, limits_.inserts_in_flight); ++i)
     inserters_.emplace_back([this] {
       NameThisThread("sluice-insert");
+      LowerThisThreadPriority(5);
       InserterLoop();
     });
 }
