@@ -105,6 +105,39 @@ def landed(run_hex):
                   f"'loadgen.id')], '{run_hex}-')").strip())
 
 
+CEILING_OF = "grpc-1000"  # ClickHouse's own insert of this scenario's rows is the ceiling
+
+
+def client_insert(fmt):
+    """Rows/s of clickhouse-client inserting the current rows of otel.otel_logs, exported in
+    `fmt`, into an empty copy of the table."""
+    path = os.path.join(DATA, "rows." + fmt.lower())
+    with open(path, "wb") as f:
+        subprocess.run(["clickhouse-client", f"--port={CH_TCP}", "--query",
+                        f"SELECT * FROM otel.otel_logs FORMAT {fmt}"], stdout=f, check=True)
+    rows = int(ch("SELECT count() FROM otel.otel_logs").strip())
+    ch("DROP TABLE IF EXISTS otel.ceiling", data=b"")
+    ch("CREATE TABLE otel.ceiling AS otel.otel_logs", data=b"")
+    t0 = time.time()
+    with open(path, "rb") as f:
+        subprocess.run(["clickhouse-client", f"--port={CH_TCP}", "--query",
+                        f"INSERT INTO otel.ceiling FORMAT {fmt}"], stdin=f, check=True)
+    seconds = time.time() - t0
+    ch("DROP TABLE otel.ceiling", data=b"")
+    os.unlink(path)
+    return rows, seconds
+
+
+def native_ceiling(name, sluice_rows_per_s):
+    """ClickHouse inserting the rows Sluice just landed, itself, through clickhouse-client:
+    in its Native format (the ceiling) and in RowBinary (what Sluice sends)."""
+    rows, native_s = client_insert("Native")
+    _, rowbinary_s = client_insert("RowBinary")
+    return {"scenario": name, "rows": rows, "seconds": round(native_s, 2),
+            "rows_per_s": round(rows / native_s), "rowbinary_rows_per_s": round(rows / rowbinary_s),
+            "sluice_landed_rows_per_s": sluice_rows_per_s}
+
+
 def main():
     shutil.rmtree(DATA, ignore_errors=True)
     os.makedirs(os.path.join(DATA, "pipelines"))
@@ -115,7 +148,7 @@ def main():
     doc = json.load(open(os.path.join(ROOT, "examples", "pipelines", "otel-logs.json")))
     doc["pipeline_id"] = "bench-logs"
     doc["sink"]["connection_params"]["http_port"] = str(CH_HTTP)
-    # The example's batching: 10,000 rows or 1 s.
+    doc["sink"]["max_batch_size"] = int(os.environ.get("BENCH_BATCH", "10000"))
     json.dump(doc, open(os.path.join(DATA, "pipelines", "bench-logs.json"), "w"))
     env = dict(os.environ, SLUICE_PIPELINES_DIR=os.path.join(DATA, "pipelines"), SLUICE_DATA_DIR=DATA,
                SLUICE_HTTP_PORT=str(HTTP_PORT), SLUICE_GRPC_PORT=str(GRPC_PORT),
@@ -124,6 +157,7 @@ def main():
     ch_pid = int(open(os.path.join(DATA, "clickhouse", "pid")).read())
     sluice = subprocess.Popen([os.path.join(BIN, "sluice"), "serve"], env=env)
     results = []
+    ceiling = None
     try:
         for _ in range(100):
             try:
@@ -135,6 +169,9 @@ def main():
         for run, (name, args, what) in enumerate(SCENARIOS, start=1):
             if ONLY and name not in ONLY:
                 continue
+            # Each scenario starts from an empty table, so background merges of earlier
+            # scenarios' rows do not weigh on this one.
+            ch("TRUNCATE TABLE otel.otel_logs", data=b"")
             out = os.path.join(DATA, f"{name}.json")
             before = threads_cpu(sluice.pid)
             t0 = time.time()
@@ -148,7 +185,7 @@ def main():
                 os.kill(ch_pid, signal.SIGSTOP)
             subprocess.run([os.path.join(BIN, "sluice-loadgen"), f"--grpc_port={GRPC_PORT}",
                             f"--http_port={HTTP_PORT}", "--pipeline=bench-logs", f"--run={run}",
-                            f"--duration={SECONDS}", f"--json={out}"] + BODY + args,
+                            f"--duration={SECONDS / 2 if paused else SECONDS}", f"--json={out}"] + BODY + args,
                            check=True, stdout=subprocess.DEVNULL)
             sent_cpu = cpu_delta(before, threads_cpu(sluice.pid))
             if paused:
@@ -163,6 +200,8 @@ def main():
             send_s = time.time() - t0
             lg = json.load(open(out))
             want = lg["records_acked"]
+            at_load_end = landed(lg["run_hex"])
+            load_end = time.time()
             got = 0
             while time.time() - t0 < SECONDS + 300:
                 got = landed(lg["run_hex"])
@@ -175,6 +214,9 @@ def main():
             results.append({
                 "scenario": name, "what": what, "acked_records_per_s": lg["acked_records_per_s"],
                 "records_acked": want, "records_landed": got, "landed_records_per_s": round(got / drained_s),
+                # the sink alone, once the load stopped (the backlog in the buffer drains)
+                "drain_records_per_s": round((got - at_load_end) / max(time.time() - load_end, 1e-3))
+                if got - at_load_end > 100000 else None,
                 "non_200": {k: v for k, v in lg["status"].items() if k not in ("http 200", "grpc OK")},
                 "cpu_s_per_million": round(total_cpu / max(got, 1) * 1e6, 3),
                 "receiver_cpu_s_per_million": round(sent_cpu["receive"] / max(want, 1) * 1e6, 3),
@@ -182,19 +224,8 @@ def main():
                 "cpu_by_role_s": {k: round(v, 2) for k, v in cpu.items()},
                 "peak_rss_mib": round(peak_rss_mib(sluice.pid), 1),
                 "latency_ms": lg["latency_ms"], "request_bytes": lg["request_bytes"]})
-        # The ceiling: ClickHouse inserting the same rows itself, in its Native format.
-        native = os.path.join(DATA, "rows.native")
-        with open(native, "wb") as f:
-            subprocess.run(["clickhouse-client", f"--port={CH_TCP}", "--query",
-                            "SELECT * FROM otel.otel_logs FORMAT Native"], stdout=f, check=True)
-        rows = int(ch("SELECT count() FROM otel.otel_logs").strip())
-        ch("CREATE TABLE otel.ceiling AS otel.otel_logs", data=b"")
-        t0 = time.time()
-        with open(native, "rb") as f:
-            subprocess.run(["clickhouse-client", f"--port={CH_TCP}", "--query",
-                            "INSERT INTO otel.ceiling FORMAT Native"], stdin=f, check=True)
-        ceiling = {"rows": rows, "seconds": round(time.time() - t0, 2),
-                   "rows_per_s": round(rows / (time.time() - t0))}
+            if name == CEILING_OF:
+                ceiling = native_ceiling(name, results[-1]["landed_records_per_s"])
     finally:
         sluice.send_signal(signal.SIGTERM)
         sluice.wait(timeout=60)
@@ -210,8 +241,11 @@ def main():
               f"{r['cpu_s_per_million']:>8} {r['receiver_cpu_s_per_million']:>12} {r['receiver_cores']:>10} "
               f"{r['peak_rss_mib']:>8} {r['latency_ms']['p50']:>7.2f} {r['latency_ms']['p99']:>7.2f} "
               f"{r['latency_ms']['p999']:>8.2f}  {r['non_200'] or ''}")
-    print(f"ClickHouse ceiling (clickhouse-client, Native): {ceiling['rows']} rows in {ceiling['seconds']} s = "
-          f"{ceiling['rows_per_s']} rows/s")
+    if ceiling:
+        print(f"ClickHouse ceiling (clickhouse-client, Native, the rows of {ceiling['scenario']}): "
+              f"{ceiling['rows']} rows in {ceiling['seconds']} s = {ceiling['rows_per_s']} rows/s; "
+              f"the same rows as RowBinary: {ceiling['rowbinary_rows_per_s']} rows/s; "
+              f"Sluice landed {ceiling['sluice_landed_rows_per_s']} rows/s")
     doc = {"scenarios": results, "clickhouse_native_ceiling": ceiling, "cores": os.cpu_count()}
     json.dump(doc, open(os.path.join(DATA, "results.json"), "w"), indent=1)
     print(json.dumps(doc))

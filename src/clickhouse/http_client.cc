@@ -57,12 +57,13 @@ StatusOr<HttpResult> HttpClient::Post(std::string_view params, std::string_view 
       conn_->open = true;
       conn_->buffer.clear();
     }
-    http::request<http::string_body> req{http::verb::post, Cat("/?", params), 11};
+    // The body is sent from the caller's bytes (a batch can be tens of MiB: no copy).
+    http::request<http::span_body<const char>> req{http::verb::post, Cat("/?", params), 11};
     req.set(http::field::host, ep_.host);
     req.set("X-ClickHouse-User", ep_.user);
     if (!ep_.password.empty()) req.set("X-ClickHouse-Key", ep_.password);
     req.keep_alive(true);
-    req.body().assign(body.data(), body.size());
+    req.body() = beast::span<const char>(body.data(), body.size());
     req.prepare_payload();
     conn_->stream.expires_after(timeout_);
     http::write(conn_->stream, req, ec);

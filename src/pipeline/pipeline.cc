@@ -184,9 +184,15 @@ void Pipeline::Flush(Batch* batch) {
   }
   pending_min_.insert(batch->first.seq);
   inflight_bytes_ += batch->bytes();
+  const size_t rows_bytes = batch->rows.size(), rows = batch->refs.size();
   batches_.push_back(std::move(*batch));
-  batch->Clear();
   inflight_cv_.notify_all();
+  lock.unlock();
+  batch->Clear();
+  // The next batch is likely as big: allocate it once rather than grow it by doubling
+  // (each doubling copies the rows encoded so far).
+  batch->rows.reserve(rows_bytes);
+  batch->refs.reserve(rows);
 }
 
 void Pipeline::AckSettled() {
