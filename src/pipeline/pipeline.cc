@@ -14,7 +14,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr size_t kReadEntries = 64;
-constexpr size_t kReadBytes = 8u << 20;
+// Small reads: what the worker holds between reads stays small.
+constexpr size_t kReadBytes = 1u << 20;
 }  // namespace
 
 Pipeline::Pipeline(PipelineConfig config, Limits limits, Storage storage)
