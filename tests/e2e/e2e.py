@@ -791,7 +791,9 @@ def test_kill9_cycles(cycles=20):
     doc["sink"]["max_batch_size"] = batch_rows
     doc["sink"]["max_delay_time"] = "100ms"
     json.dump(doc, open(os.path.join(DATA, "pipelines", "cycles-logs.json"), "w"))
-    recorder = InsertRecorder(PROXY_PORT, CH_HTTP, pose_as="24.8.1.1").__enter__()
+    # Answers held back 0.2 s: at every crash some inserted batches are still unconfirmed,
+    # so replays certainly happen.
+    recorder = InsertRecorder(PROXY_PORT, CH_HTTP, pose_as="24.8.1.1", answer_delay=0.2).__enter__()
     procs["sluice"].send_signal(signal.SIGHUP)
     for _ in range(100):
         if post("/v1/logs", b"", {"content-type": "application/x-protobuf",
@@ -906,6 +908,8 @@ def test_kill9_cycles(cycles=20):
           f"{len(mismatched)} INSERTs repeat rows in other boundaries: {mismatched[:3]}")
     check("a replayed batch carries its original insert_deduplication_token; new batches new ones",
           not token_errors, f"{len(token_errors)}: {token_errors[:3]}")
+    check("crashes made Sluice replay batches (what the two checks above are about)", replays > 0,
+          str(replays))
     dups = len(rows) - len(seen)
     print(f"       {want} records acknowledged, {len(rows)} rows, {dups} duplicates; "
           f"{len(inserts)} INSERTs, of which {replays} byte-identical replays of a batch "

@@ -8,15 +8,20 @@ With `pose_as`, the proxy answers `SELECT version()` with that version, so Sluic
 what it sends to a current server (insert_deduplication_token); the proxy records the
 token and removes it before forwarding, since the 18.16 server behind it has no such
 setting. Everything else (schema, rows, errors) is the real server's.
+
+With `answer_delay`, the answer to an INSERT is held back that long after ClickHouse gave
+it: the rows are in ClickHouse but Sluice does not know yet, as after a slow network, so a
+crash at that moment must replay the batch.
 """
 import http.client
 import http.server
 import threading
+import time
 import urllib.parse
 
 
 class InsertRecorder:
-    def __init__(self, listen_port, upstream_port, pose_as=None):
+    def __init__(self, listen_port, upstream_port, pose_as=None, answer_delay=0.0):
         self.inserts = []  # (params dict, body bytes, status), in the order answered
         self.lock = threading.Lock()
         recorder = self
@@ -59,6 +64,7 @@ class InsertRecorder:
                 if params.get("query", "").lstrip().upper().startswith("INSERT"):
                     with recorder.lock:
                         recorder.inserts.append((params, body, r.status))
+                    time.sleep(answer_delay)
                 self.send_response(r.status)
                 for k, v in r.getheaders():
                     if k.lower() not in ("transfer-encoding", "connection", "content-length"):
