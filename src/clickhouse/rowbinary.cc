@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "core/cat.h"
@@ -406,7 +407,8 @@ Status EncodeStructElement(const Value& arr, std::string_view elem, const Type& 
 
 }  // namespace
 
-Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWriter& w) {
+Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWriter& w,
+                     RowScratch* scratch) {
   Value v = otlp::ExtractPath(b.path, ctx);
   switch (b.part) {
     case Part::kWhole: return EncodeValue(v, b.type, w);
@@ -430,10 +432,23 @@ Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWri
         w.VarUInt(0);
         return absl::OkStatus();
       }
-      const otlp::AttributeList list(v.rep);
-      w.VarUInt(list.items().size());
+      std::optional<otlp::AttributeList> own;
+      const std::vector<otlp::KeyValueView>* items;
+      if (scratch) {
+        if (scratch->map_data != v.rep.msg.data() || scratch->map_size != v.rep.msg.size() ||
+            scratch->map_field != v.rep.field) {
+          otlp::CollectAttributes(v.rep, &scratch->map);
+          scratch->map_data = v.rep.msg.data();
+          scratch->map_size = v.rep.msg.size();
+          scratch->map_field = v.rep.field;
+        }
+        items = &scratch->map;
+      } else {
+        items = &own.emplace(v.rep).items();
+      }
+      w.VarUInt(items->size());
       Status st;
-      for (const auto& kv : list.items()) {
+      for (const auto& kv : *items) {
         st = EncodeValue(b.part == Part::kMapKeys ? Value::Str(kv.key) : Value::Any(kv.value), elem,
                          w);
         if (!st.ok()) break;

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "clickhouse/type.h"
 #include "core/bytes.h"
 #include "core/status.h"
+#include "otlp/anyvalue.h"
 #include "otlp/fields.h"
 
 namespace sluice::clickhouse {
@@ -31,9 +33,20 @@ struct ColumnBinding {
 // Checks, once at pipeline start, that the field can be written to the column.
 Status CheckCompatible(const ColumnBinding& b);
 
+// Per-row scratch for EncodeBinding: a Nested(key, value) pair of columns reads the same
+// attribute map twice, and collects it once. Reset() before each row.
+struct RowScratch {
+  const char* map_data = nullptr;  // the map's message and field, when `map` holds it
+  size_t map_size = 0;
+  uint32_t map_field = 0;
+  std::vector<otlp::KeyValueView> map;
+  void Reset() { map_data = nullptr; }
+};
+
 // Appends the column's value for one record. On error, bytes may have been appended:
 // the caller rolls the row back.
-Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWriter& w);
+Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWriter& w,
+                     RowScratch* scratch = nullptr);
 
 // Appends one value of type t (exposed for tests).
 Status EncodeValue(const otlp::Value& v, const Type& t, ByteWriter& w);

@@ -69,12 +69,14 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
       cache[r][k].generation = 0;
     }
   }
+  thread_local clickhouse::RowScratch scratch;
   otlp::ResourceView last_res;
   otlp::ScopeView last_scope;
   bool have_res = false, have_scope = false;
   uint64_t res_gen = 0, scope_gen = 0;
   otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
     const uint32_t record = index++;
+    scratch.Reset();
     if (!have_res || !SameResource(ctx.res, &last_res)) {
       if (ctx.res) last_res = *ctx.res;
       have_res = ctx.res != nullptr;
@@ -115,7 +117,7 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
       CachedColumn& c = cache[route][k];
       Status s;
       if (c.level == Level::kRecord) {
-        s = clickhouse::EncodeBinding(b, ctx, w);
+        s = clickhouse::EncodeBinding(b, ctx, w, &scratch);
       } else {
         const uint64_t gen = c.level == Level::kResource ? res_gen : scope_gen;
         if (c.generation != gen) {
