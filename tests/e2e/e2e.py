@@ -665,6 +665,39 @@ def test_python_grpc():
     return channel, stub, logs_req, md
 
 
+def test_loadgen():
+    print("sluice-loadgen against Sluice: what it reports as acknowledged is exactly what lands")
+    loadgen = os.path.join(os.path.dirname(SLUICE), "sluice-loadgen")
+    tables = {"logs": [("otel_logs", "LogAttributes")], "traces": [("otel_traces", "SpanAttributes")],
+              "metrics": [(f"otel_metrics_{k}", "Attributes") for k in
+                          ("gauge", "sum", "histogram", "exponential_histogram", "summary")]}
+    cases = [("logs", "grpc", "protobuf", "none"), ("logs", "http", "json", "gzip"),
+             ("traces", "grpc", "protobuf", "gzip"), ("traces", "http", "protobuf", "none"),
+             ("metrics", "http", "json", "none"), ("metrics", "grpc", "protobuf", "gzip")]
+    for run, (sig, proto, enc, comp) in enumerate(cases, start=0x7e00):
+        out = os.path.join(DATA, f"loadgen-{run}.json")
+        r = subprocess.run([loadgen, f"--http_port={HTTP_PORT}", f"--grpc_port={GRPC_PORT}",
+                            f"--pipeline=otel-{sig}", f"--signal={sig}", f"--protocol={proto}",
+                            f"--encoding={enc}", f"--compression={comp}", "--records=50",
+                            "--connections=2", "--rate=1500", "--duration=1", f"--run={run}",
+                            f"--json={out}"], capture_output=True, text=True)
+        rep = json.load(open(out)) if os.path.exists(out) else {}
+        name = f"{sig} over {proto}/{enc}" + ("+gzip" if comp == "gzip" else "")
+        # The e2e server's buffer is small on purpose (256 KiB): it may throttle, and the
+        # load generator must count that by status, not as acknowledged.
+        allowed = {"grpc OK", "http 200", "grpc UNAVAILABLE", "http 429"}
+        ok = rep.get("status", {}).get("grpc OK", 0) + rep.get("status", {}).get("http 200", 0)
+        check(f"loadgen {name}: answered with success or a throttle, counted by status",
+              r.returncode == 0 and set(rep["status"]) <= allowed and ok > 0
+              and rep["records_acked"] == ok * 50 and sum(rep["status"].values()) == rep["requests_sent"],
+              f"rc {r.returncode}, {rep.get('status')}, {r.stderr[-300:]}")
+        want = rep.get("records_acked", -1)
+        union = " UNION ALL ".join(
+            f"SELECT {col}.value[indexOf({col}.key, 'loadgen.id')] AS id FROM otel.{t}" for t, col in tables[sig])
+        sql = f"SELECT uniqExact(id) FROM ({union}) WHERE startsWith(id, '{run:04x}-')"
+        check(f"loadgen {name}: every acknowledged record landed, by id ({want})", wait_rows(sql, want, 30))
+
+
 def test_overload(grpc_parts):
     print("overload: ClickHouse frozen -> 429 + Retry-After / UNAVAILABLE + RetryInfo; nothing acknowledged is lost")
     import grpc
@@ -995,6 +1028,7 @@ def main():
         test_reload()
         test_js_exporters()
         parts = test_python_grpc()
+        test_loadgen()
         test_overload(parts)
         test_clickhouse_restart()
         test_dead_letters()
