@@ -167,7 +167,7 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
     cols += QuoteIdent(b.column);
   }
   plan.insert_query = Cat("INSERT INTO ", QuoteIdent(database), ".", QuoteIdent(table_name), " (",
-                          cols, ") FORMAT RowBinary");
+                          cols, ") FORMAT Native");
   return plan;
 }
 

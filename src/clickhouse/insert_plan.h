@@ -29,7 +29,9 @@ struct MappingEntry {
 
 struct InsertPlan {
   std::vector<ColumnBinding> columns;
-  std::string insert_query;  // INSERT INTO `db`.`t` (...) FORMAT RowBinary
+  // INSERT INTO `db`.`t` (...) FORMAT Native: the sink sends each batch's RowBinary rows
+  // transcoded into one Native block (clickhouse/native.h).
+  std::string insert_query;
 };
 
 // With `used` set, entries whose column the table lacks are skipped instead of failing,

@@ -3,7 +3,7 @@
 //   sluice flatten --signal S [--json]      OTLP request on stdin -> flattened JSON lines
 //   sluice dlq --pipeline ID [--data-dir DIR]
 //                                           print a pipeline's dead-letter queue (JSON lines)
-//   sluice encode --pipeline P --columns C [--json]
+//   sluice encode --pipeline P --columns C [--json] [--native]
 //                                           OTLP request on stdin -> RowBinary on stdout
 //                                           for the pipeline's mapping against the table
 //                                           columns in C (DESCRIBE TABLE TabSeparated)
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "buffer/local_log.h"
+#include "clickhouse/native.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "otlp/fields.h"
@@ -51,11 +52,12 @@ bool HasFlag(const std::vector<std::string>& args, const std::string& name) {
 }
 
 int Usage() {
-  std::fprintf(stderr,
-               "usage: sluice serve [--config FILE]\n"
-               "       sluice flatten --signal logs|metrics|traces [--json] < request\n"
-               "       sluice encode --pipeline FILE --columns FILE [--json] < request > rows\n"
-               "       sluice dlq --pipeline ID [--data-dir DIR | --config FILE]\n");
+  std::fprintf(
+      stderr,
+      "usage: sluice serve [--config FILE]\n"
+      "       sluice flatten --signal logs|metrics|traces [--json] < request\n"
+      "       sluice encode --pipeline FILE --columns FILE [--json] [--native] < request > rows\n"
+      "       sluice dlq --pipeline ID [--data-dir DIR | --config FILE]\n");
   return 2;
 }
 
@@ -120,6 +122,16 @@ int Encode(const std::vector<std::string>& args) {
     structure += clickhouse::QuoteIdent(c.column) + " " + c.type.text;
   }
   std::fprintf(stderr, "structure: %s\n", structure.c_str());
+  if (HasFlag(args, "--native")) {  // the block the sink sends
+    std::string block;
+    Status s = clickhouse::RowBinaryToNative(plan->columns, batch.rows, batch.row_count, &block);
+    if (!s.ok()) {
+      std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+    std::fwrite(block.data(), 1, block.size(), stdout);
+    return 0;
+  }
   std::fwrite(batch.rows.data(), 1, batch.rows.size(), stdout);
   return 0;
 }

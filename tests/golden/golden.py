@@ -22,7 +22,9 @@ CASES = os.path.join(ROOT, "tests", "golden", "cases")
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 CHDB = """const {query} = require('chdb');
 const [file, structure] = process.argv.slice(1);
-process.stdout.write(query(`SELECT * FROM file('${file}', 'RowBinary', '${structure.replace(/'/g, "\\\\'")}') FORMAT TabSeparated`, 'TabSeparated'));
+const source = structure === '-' ? `file('${file}', 'Native')`
+                                 : `file('${file}', 'RowBinary', '${structure.replace(/'/g, "\\\\'")}')`;
+process.stdout.write(query(`SELECT * FROM ${source} FORMAT TabSeparated`, 'TabSeparated'));
 """
 
 passed = failed = 0
@@ -66,6 +68,17 @@ def main():
             rows, _ = run(["node", "-e", CHDB, f.name, structure], b"")
             os.unlink(f.name)
             check(f"{name}: rows read back by ClickHouse (chDB)", rows.decode(), os.path.join(d, "expected.tsv"))
+            # The same rows as the Native block the sink sends: read by chDB from the block
+            # alone (its own column names and types), they must be the very same rows.
+            block, _ = run([SLUICE, "encode", "--pipeline", os.path.join(d, "pipeline.json"),
+                            "--columns", os.path.join(d, "columns.tsv"), "--json", "--native"], body)
+            with tempfile.NamedTemporaryFile(suffix=".native", delete=False) as f:
+                f.write(block)
+            native_rows, _ = run(["node", "-e", CHDB, f.name, "-"], b"")
+            os.unlink(f.name)
+            if not UPDATE:
+                check(f"{name}: the Native block read back by ClickHouse (chDB)", native_rows.decode(),
+                      os.path.join(d, "expected.tsv"))
         except Exception as e:  # report and continue with the next case
             global failed
             failed += 1

@@ -1,0 +1,275 @@
+#include "clickhouse/native.h"
+
+#include <cstring>
+#include <unordered_map>
+
+#include "core/bytes.h"
+#include "core/cat.h"
+
+namespace sluice::clickhouse {
+
+namespace {
+
+// Bytes of a fixed-width value, 0 for the others.
+size_t FixedWidth(const Type& t) {
+  switch (t.kind) {
+    case Type::kUInt8:
+    case Type::kInt8:
+    case Type::kBool:
+    case Type::kEnum8: return 1;
+    case Type::kUInt16:
+    case Type::kInt16:
+    case Type::kDate:
+    case Type::kEnum16: return 2;
+    case Type::kUInt32:
+    case Type::kInt32:
+    case Type::kFloat32:
+    case Type::kDateTime: return 4;
+    case Type::kUInt64:
+    case Type::kInt64:
+    case Type::kFloat64:
+    case Type::kDateTime64: return 8;
+    case Type::kUUID: return 16;
+    case Type::kFixedString: return static_cast<size_t>(t.param);
+    default: return 0;
+  }
+}
+
+// One column being built, as a tree that follows the type: a Nullable keeps its null map
+// and its inner column, an Array or Map its end offsets and element columns, a Tuple one
+// column per element, a LowCardinality a dictionary and one index per row.
+struct Column {
+  const Type* type;
+  std::string data;               // scalars: the values back to back (String: length + bytes)
+  std::string nulls;              // Nullable: one byte per row
+  std::vector<uint64_t> offsets;  // Array / Map: cumulative end offsets
+  uint64_t total = 0;
+  std::vector<Column> kids;
+  // LowCardinality: distinct serialized keys (as the plain inner type), their order, and
+  // one index per row. Key 0 is the NULL placeholder when the inner type is Nullable.
+  std::unordered_map<std::string, uint32_t> dict;
+  std::string keys;
+  uint32_t key_count = 0;
+  std::vector<uint32_t> indexes;
+
+  explicit Column(const Type& t) : type(&t) {
+    switch (t.kind) {
+      case Type::kNullable:
+      case Type::kArray: kids.emplace_back(t.children[0]); break;
+      case Type::kMap:
+      case Type::kTuple:
+        for (const Type& c : t.children) kids.emplace_back(c);
+        break;
+      case Type::kLowCardinality:
+        if (t.children[0].kind == Type::kNullable) {  // key 0: NULL (placeholder bytes)
+          AppendDefault(t.children[0].children[0], &keys);
+          key_count = 1;
+        }
+        break;
+      default: break;
+    }
+  }
+
+  static void AppendDefault(const Type& t, std::string* out) {
+    if (size_t w = FixedWidth(t)) {
+      out->append(w, '\0');
+    } else {
+      out->push_back('\0');  // String: empty
+    }
+  }
+};
+
+class Reader {
+ public:
+  Reader(std::string_view b) : p_(b.data()), end_(b.data() + b.size()) {}
+  bool ok() const { return ok_; }
+  bool at_end() const { return p_ == end_; }
+
+  // Reads one RowBinary value of c's type and appends it to c.
+  void Value(Column& c) {
+    const Type& t = *c.type;
+    if (size_t w = FixedWidth(t)) {
+      c.data.append(Take(w));
+      return;
+    }
+    switch (t.kind) {
+      case Type::kString: c.data.append(StringBytes()); return;
+      case Type::kNullable: {
+        const std::string_view flag = Take(1);
+        if (!ok_) return;
+        c.nulls.push_back(flag[0]);
+        if (flag[0]) {
+          Default(c.kids[0]);
+        } else {
+          Value(c.kids[0]);
+        }
+        return;
+      }
+      case Type::kArray: {
+        const uint64_t n = VarUInt();
+        c.total += n;
+        c.offsets.push_back(c.total);
+        for (uint64_t i = 0; i < n && ok_; ++i) Value(c.kids[0]);
+        return;
+      }
+      case Type::kMap: {
+        const uint64_t n = VarUInt();
+        c.total += n;
+        c.offsets.push_back(c.total);
+        for (uint64_t i = 0; i < n && ok_; ++i) {
+          Value(c.kids[0]);
+          Value(c.kids[1]);
+        }
+        return;
+      }
+      case Type::kTuple:
+        for (Column& k : c.kids) Value(k);
+        return;
+      case Type::kLowCardinality: {
+        const Type* inner = &t.children[0];
+        if (inner->kind == Type::kNullable) {
+          const std::string_view flag = Take(1);
+          if (!ok_) return;
+          if (flag[0]) {
+            c.indexes.push_back(0);
+            return;
+          }
+          inner = &inner->children[0];
+        }
+        const std::string_view key =
+            FixedWidth(*inner) ? Take(FixedWidth(*inner)) : StringBytes();
+        if (!ok_) return;
+        auto [it, added] = c.dict.try_emplace(std::string(key), c.key_count);
+        if (added) {
+          c.keys.append(key);
+          ++c.key_count;
+        }
+        c.indexes.push_back(it->second);
+        return;
+      }
+      default: ok_ = false; return;  // no such value in RowBinary rows of a plan
+    }
+  }
+
+ private:
+  // The placeholder a Nullable's inner column holds for a NULL row.
+  void Default(Column& c) {
+    const Type& t = *c.type;
+    switch (t.kind) {
+      case Type::kArray:
+      case Type::kMap: c.offsets.push_back(c.total); return;
+      case Type::kTuple:
+        for (Column& k : c.kids) Default(k);
+        return;
+      default: Column::AppendDefault(t, &c.data); return;
+    }
+  }
+
+  std::string_view Take(size_t n) {
+    if (!ok_ || static_cast<size_t>(end_ - p_) < n) {
+      ok_ = false;
+      return {};
+    }
+    std::string_view s(p_, n);
+    p_ += n;
+    return s;
+  }
+  uint64_t VarUInt() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) break;
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    ok_ = false;
+    return 0;
+  }
+  // A String value with its length prefix, as raw bytes.
+  std::string_view StringBytes() {
+    const char* start = p_;
+    const uint64_t n = VarUInt();
+    if (!ok_ || static_cast<uint64_t>(end_ - p_) < n) {
+      ok_ = false;
+      return {};
+    }
+    p_ += n;
+    return std::string_view(start, static_cast<size_t>(p_ - start));
+  }
+
+  const char* p_;
+  const char* end_;
+  bool ok_ = true;
+};
+
+// The serialization-state prefixes of the whole type tree come before any data.
+void WritePrefixes(const Column& c, ByteWriter& w) {
+  if (c.type->kind == Type::kLowCardinality) w.Fixed<uint64_t>(1);  // shared dictionaries
+  for (const Column& k : c.kids) WritePrefixes(k, w);
+}
+
+void WriteData(const Column& c, ByteWriter& w) {
+  switch (c.type->kind) {
+    case Type::kNullable:
+      w.Bytes(c.nulls);
+      WriteData(c.kids[0], w);
+      return;
+    case Type::kArray:
+    case Type::kMap:
+      w.Bytes(c.offsets.data(), c.offsets.size() * sizeof(uint64_t));
+      for (const Column& k : c.kids) WriteData(k, w);
+      return;
+    case Type::kTuple:
+      for (const Column& k : c.kids) WriteData(k, w);
+      return;
+    case Type::kLowCardinality: {
+      // Index width by dictionary size; HasAdditionalKeys | NeedUpdateDictionary.
+      const int width = c.key_count <= 0x100 ? 0 : c.key_count <= 0x10000 ? 1 : 2;
+      w.Fixed<uint64_t>(static_cast<uint64_t>(width) | (1u << 9) | (1u << 10));
+      w.Fixed<uint64_t>(c.key_count);
+      w.Bytes(c.keys);
+      w.Fixed<uint64_t>(c.indexes.size());
+      for (uint32_t i : c.indexes) {
+        if (width == 0) {
+          w.U8(static_cast<uint8_t>(i));
+        } else if (width == 1) {
+          w.Fixed<uint16_t>(static_cast<uint16_t>(i));
+        } else {
+          w.Fixed<uint32_t>(i);
+        }
+      }
+      return;
+    }
+    default: w.Bytes(c.data); return;
+  }
+}
+
+}  // namespace
+
+Status RowBinaryToNative(const std::vector<ColumnBinding>& columns, std::string_view bytes,
+                         uint64_t rows, std::string* out) {
+  std::vector<Column> cols;
+  cols.reserve(columns.size());
+  for (const ColumnBinding& b : columns) cols.emplace_back(b.type);
+  Reader r(bytes);
+  for (uint64_t i = 0; i < rows && r.ok(); ++i)
+    for (Column& c : cols) r.Value(c);
+  if (!r.ok() || !r.at_end())
+    return absl::InvalidArgumentError(
+        Cat("RowBinary rows do not match their ", columns.size(), " columns"));
+  ByteWriter w(out);
+  w.VarUInt(cols.size());
+  w.VarUInt(rows);
+  for (size_t i = 0; i < cols.size(); ++i) {
+    w.VarUInt(columns[i].column.size());
+    w.Bytes(columns[i].column);
+    w.VarUInt(columns[i].type.text.size());
+    w.Bytes(columns[i].type.text);
+    if (rows == 0) continue;
+    WritePrefixes(cols[i], w);
+    WriteData(cols[i], w);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::clickhouse
