@@ -13,6 +13,7 @@
 
 #include "buffer/local_log.h"
 #include "clickhouse/insert_plan.h"
+#include "clickhouse/native.h"
 #include "core/fs.h"
 #include "loadgen/requests.h"
 #include "otlp/fields.h"
@@ -117,6 +118,23 @@ BENCHMARK_CAPTURE(BM_DecodeFlattenEncode, logs, Signal::kLogs, "otel-logs.json")
 BENCHMARK_CAPTURE(BM_DecodeFlattenEncode, logs_nested, Signal::kLogs, "otel-logs.json", true);
 BENCHMARK_CAPTURE(BM_DecodeFlattenEncode, traces, Signal::kTraces, "otel-traces.json");
 BENCHMARK_CAPTURE(BM_DecodeFlattenEncode, metrics, Signal::kMetrics, "otel-metrics.json");
+
+// Sink: a batch's RowBinary rows into one Native block (what is sent), 18.16's layout.
+void BM_RowBinaryToNative(benchmark::State& state) {
+  const std::string& req = Request(Signal::kLogs);
+  pipeline::Routes routes = RoutesOf("otel-logs.json", true);
+  std::vector<pipeline::Batch> batches(1);
+  pipeline::EncodeRequest(Signal::kLogs, routes, req, SIZE_MAX, batches, [](pipeline::Batch*) {});
+  std::string block;
+  for (auto _ : state) {
+    block.clear();
+    benchmark::DoNotOptimize(clickhouse::RowBinaryToNative(routes.plans[0].columns, batches[0].rows,
+                                                           batches[0].row_count, &block));
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+  state.SetBytesProcessed(state.iterations() * batches[0].rows.size());
+}
+BENCHMARK(BM_RowBinaryToNative);
 
 void BM_FlattenToJson(benchmark::State& state) {
   const std::string& req = Logs();

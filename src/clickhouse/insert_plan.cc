@@ -167,7 +167,7 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
     cols += QuoteIdent(b.column);
   }
   plan.insert_query = Cat("INSERT INTO ", QuoteIdent(database), ".", QuoteIdent(table_name), " (",
-                          cols, ") FORMAT Native");
+                          cols, ") FORMAT RowBinary");
   return plan;
 }
 

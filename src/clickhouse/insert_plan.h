@@ -29,9 +29,7 @@ struct MappingEntry {
 
 struct InsertPlan {
   std::vector<ColumnBinding> columns;
-  // INSERT INTO `db`.`t` (...) FORMAT Native: the sink sends each batch's RowBinary rows
-  // transcoded into one Native block (clickhouse/native.h).
-  std::string insert_query;
+  std::string insert_query;  // INSERT INTO `db`.`t` (...) FORMAT RowBinary
 };
 
 // With `used` set, entries whose column the table lacks are skipped instead of failing,

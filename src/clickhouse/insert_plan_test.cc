@@ -30,7 +30,7 @@ TEST(InsertPlan, BindsColumnsAndNested) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->insert_query,
             "INSERT INTO `otel`.`t` (`Events.Name`, `Events.Timestamp`, `Service`, `Attrs.key`, "
-            "`Attrs.value`) FORMAT Native");
+            "`Attrs.value`) FORMAT RowBinary");
   EXPECT_EQ(plan->columns[0].part, Part::kMember);
   EXPECT_EQ(plan->columns[3].part, Part::kMapKeys);
   EXPECT_EQ(plan->columns[4].part, Part::kMapValues);

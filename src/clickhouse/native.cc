@@ -40,6 +40,7 @@ size_t FixedWidth(const Type& t) {
 // column per element, a LowCardinality a dictionary and one index per row.
 struct Column {
   const Type* type;
+  size_t width = 0;               // FixedWidth(*type)
   std::string data;               // scalars: the values back to back (String: length + bytes)
   std::string nulls;              // Nullable: one byte per row
   std::vector<uint64_t> offsets;  // Array / Map: cumulative end offsets
@@ -52,7 +53,8 @@ struct Column {
   uint32_t key_count = 0;
   std::vector<uint32_t> indexes;
 
-  explicit Column(const Type& t) : type(&t) {
+  explicit Column(const Type& t) : type(&t), width(FixedWidth(t)) {
+    Reset();
     switch (t.kind) {
       case Type::kNullable:
       case Type::kArray: kids.emplace_back(t.children[0]); break;
@@ -60,14 +62,36 @@ struct Column {
       case Type::kTuple:
         for (const Type& c : t.children) kids.emplace_back(c);
         break;
-      case Type::kLowCardinality:
-        if (t.children[0].kind == Type::kNullable) {  // key 0: NULL (placeholder bytes)
-          AppendDefault(t.children[0].children[0], &keys);
-          key_count = 1;
-        }
-        break;
       default: break;
     }
+  }
+
+  // Points the column at `t`, a type with the same text (so the same tree) as the one it
+  // was built for, which may be gone.
+  void Rebind(const Type& t) {
+    type = &t;
+    if (t.kind == Type::kNullable || t.kind == Type::kArray) {
+      kids[0].Rebind(t.children[0]);
+    } else if (t.kind == Type::kMap || t.kind == Type::kTuple) {
+      for (size_t i = 0; i < kids.size(); ++i) kids[i].Rebind(t.children[i]);
+    }
+  }
+
+  // Empties the column for the next block, keeping its memory.
+  void Reset() {
+    data.clear();
+    nulls.clear();
+    offsets.clear();
+    total = 0;
+    dict.clear();
+    keys.clear();
+    key_count = 0;
+    indexes.clear();
+    if (type->kind == Type::kLowCardinality && type->children[0].kind == Type::kNullable) {
+      AppendDefault(type->children[0].children[0], &keys);  // key 0: NULL (placeholder)
+      key_count = 1;
+    }
+    for (Column& k : kids) k.Reset();
   }
 
   static void AppendDefault(const Type& t, std::string* out) {
@@ -88,8 +112,8 @@ class Reader {
   // Reads one RowBinary value of c's type and appends it to c.
   void Value(Column& c) {
     const Type& t = *c.type;
-    if (size_t w = FixedWidth(t)) {
-      c.data.append(Take(w));
+    if (c.width) {
+      c.data.append(Take(c.width));
       return;
     }
     switch (t.kind) {
@@ -136,8 +160,7 @@ class Reader {
           }
           inner = &inner->children[0];
         }
-        const std::string_view key =
-            FixedWidth(*inner) ? Take(FixedWidth(*inner)) : StringBytes();
+        const std::string_view key = FixedWidth(*inner) ? Take(FixedWidth(*inner)) : StringBytes();
         if (!ok_) return;
         auto [it, added] = c.dict.try_emplace(std::string(key), c.key_count);
         if (added) {
@@ -248,9 +271,26 @@ void WriteData(const Column& c, ByteWriter& w) {
 
 Status RowBinaryToNative(const std::vector<ColumnBinding>& columns, std::string_view bytes,
                          uint64_t rows, std::string* out) {
-  std::vector<Column> cols;
-  cols.reserve(columns.size());
-  for (const ColumnBinding& b : columns) cols.emplace_back(b.type);
+  // Column buffers are kept per thread and reused (an inserter sends one block after
+  // another to the same table): no allocation, no page faults, no growth copies once warm.
+  thread_local std::vector<Column> cols;
+  thread_local std::vector<std::string> types;
+  bool same = cols.size() == columns.size();
+  for (size_t i = 0; same && i < columns.size(); ++i) same = types[i] == columns[i].type.text;
+  if (same) {
+    for (size_t i = 0; i < cols.size(); ++i) {
+      cols[i].Rebind(columns[i].type);
+      cols[i].Reset();
+    }
+  } else {
+    cols.clear();
+    types.clear();
+    cols.reserve(columns.size());
+    for (const ColumnBinding& b : columns) {
+      cols.emplace_back(b.type);
+      types.push_back(b.type.text);
+    }
+  }
   Reader r(bytes);
   for (uint64_t i = 0; i < rows && r.ok(); ++i)
     for (Column& c : cols) r.Value(c);

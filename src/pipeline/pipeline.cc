@@ -4,7 +4,6 @@
 
 #include "clickhouse/errors.h"
 #include "clickhouse/http_client.h"
-#include "clickhouse/native.h"
 #include "core/cat.h"
 #include "core/log.h"
 #include "core/thread_name.h"
@@ -378,10 +377,7 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
         params, "&insert_deduplication_token=",
         clickhouse::UrlEncode(DedupToken(config_.id, routes_.tables[batch.route], batch, a, b)));
   }
-  // ClickHouse reads a Native block column by column instead of parsing rows.
-  std::string block;
-  Status s = clickhouse::RowBinaryToNative(routes_.plans[batch.route].columns, rows, b - a, &block);
-  if (s.ok()) s = InsertRetrying(client, dedup_token_ ? with_token : params, block);
+  Status s = InsertRetrying(client, dedup_token_ ? with_token : params, rows);
   if (s.ok()) {
     stats_.rows_inserted += b - a;
     stats_.batches_inserted++;
