@@ -71,6 +71,7 @@ struct ResourceView {
   Repeated attributes;
   uint32_t dropped_attributes_count = 0;
   std::string_view schema_url;  // from the enclosing Resource{Logs,Spans,Metrics}
+  uint32_t ordinal = 0;         // which resource of the request (set by ForEachScope)
 };
 
 struct ScopeView {
@@ -78,6 +79,7 @@ struct ScopeView {
   Repeated attributes;
   uint32_t dropped_attributes_count = 0;
   std::string_view schema_url;  // from the enclosing Scope{Logs,Spans,Metrics}
+  uint32_t ordinal = 0;         // which scope of the request, counted across resources
 };
 
 struct LogView {
@@ -185,18 +187,32 @@ struct Envelope {
 };
 Envelope ParseEnvelope(std::string_view msg);
 
+// Visits every scope envelope of a request (the layout is the same for the three signals):
+// fn(const ResourceView&, const ScopeView&, const Repeated& items). The views carry their
+// ordinal in the request, so a caller can tell when the resource or scope changes.
+template <class Fn>
+void ForEachScope(std::string_view request, Fn&& fn) {
+  uint32_t resources = 0, scopes = 0;
+  Repeated{request, 1}.ForEach([&](std::string_view r) {
+    Envelope re = ParseEnvelope(r);
+    ResourceView res = ParseResource(re.head, re.schema_url);
+    res.ordinal = resources++;
+    re.items.ForEach([&](std::string_view s) {
+      Envelope se = ParseEnvelope(s);
+      ScopeView scope = ParseScope(se.head, se.schema_url);
+      scope.ordinal = scopes++;
+      fn(res, scope, se.items);
+    });
+  });
+}
+
 // Visits every delivered log record: fn(const ResourceView&, const ScopeView&, const LogView&).
 template <class Fn>
 void ForEachLog(std::string_view request, Fn&& fn) {
-  Repeated{request, 1}.ForEach([&](std::string_view rl) {
-    Envelope re = ParseEnvelope(rl);
-    ResourceView res = ParseResource(re.head, re.schema_url);
-    re.items.ForEach([&](std::string_view sl) {
-      Envelope se = ParseEnvelope(sl);
-      ScopeView scope = ParseScope(se.head, se.schema_url);
-      se.items.ForEach([&](std::string_view rec) { fn(res, scope, ParseLog(rec)); });
-    });
-  });
+  ForEachScope(request,
+               [&](const ResourceView& res, const ScopeView& scope, const Repeated& items) {
+                 items.ForEach([&](std::string_view rec) { fn(res, scope, ParseLog(rec)); });
+               });
 }
 
 // Visits every delivered span (invalid spans, see CheckSpan, are skipped).

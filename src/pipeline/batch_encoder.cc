@@ -25,26 +25,9 @@ Level LevelOf(const clickhouse::ColumnBinding& b) {
   }
 }
 
-bool SameResource(const otlp::ResourceView* a, const otlp::ResourceView* b) {
-  return a && b && a->attributes.msg.data() == b->attributes.msg.data() &&
-         a->attributes.msg.size() == b->attributes.msg.size() &&
-         a->schema_url.data() == b->schema_url.data() &&
-         a->schema_url.size() == b->schema_url.size() &&
-         a->dropped_attributes_count == b->dropped_attributes_count;
-}
-
-bool SameScope(const otlp::ScopeView* a, const otlp::ScopeView* b) {
-  return a && b && a->attributes.msg.data() == b->attributes.msg.data() &&
-         a->attributes.msg.size() == b->attributes.msg.size() && a->name.data() == b->name.data() &&
-         a->name.size() == b->name.size() && a->version.data() == b->version.data() &&
-         a->version.size() == b->version.size() && a->schema_url.data() == b->schema_url.data() &&
-         a->schema_url.size() == b->schema_url.size() &&
-         a->dropped_attributes_count == b->dropped_attributes_count;
-}
-
 struct CachedColumn {
   Level level = Level::kRecord;
-  uint64_t generation = 0;  // the envelope generation `bytes` was encoded for (0: none)
+  uint64_t generation = 0;  // 1 + the ordinal of the envelope `bytes` was encoded for (0: none)
   std::string bytes;
   Status status;
 };
@@ -70,24 +53,9 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
     }
   }
   thread_local clickhouse::RowScratch scratch;
-  otlp::ResourceView last_res;
-  otlp::ScopeView last_scope;
-  bool have_res = false, have_scope = false;
-  uint64_t res_gen = 0, scope_gen = 0;
   otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
     const uint32_t record = index++;
     scratch.Reset();
-    if (!have_res || !SameResource(ctx.res, &last_res)) {
-      if (ctx.res) last_res = *ctx.res;
-      have_res = ctx.res != nullptr;
-      ++res_gen;
-      ++scope_gen;
-    }
-    if (!have_scope || !SameScope(ctx.scope, &last_scope)) {
-      if (ctx.scope) last_scope = *ctx.scope;
-      have_scope = ctx.scope != nullptr;
-      ++scope_gen;
-    }
     const int route = routes.RouteOf(ctx);
     if (route < 0) {
       ++stats.unrouted;
@@ -119,7 +87,8 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
       if (c.level == Level::kRecord) {
         s = clickhouse::EncodeBinding(b, ctx, w, &scratch);
       } else {
-        const uint64_t gen = c.level == Level::kResource ? res_gen : scope_gen;
+        const uint64_t gen =
+            1 + (c.level == Level::kResource ? ctx.res->ordinal : ctx.scope->ordinal);
         if (c.generation != gen) {
           c.bytes.clear();
           ByteWriter cw(&c.bytes);
