@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "buffer/crc32c.h"
+#include "core/bytes.h"
 
 namespace sluice::buffer {
 namespace {
@@ -13,11 +14,11 @@ constexpr uint32_t kVersion = 1;
 
 EntryHeader DecodeHeader(const char* h) {
   EntryHeader x;
-  std::memcpy(&x.len, h, 4);
-  std::memcpy(&x.crc, h + 4, 4);
-  std::memcpy(&x.seq, h + 8, 8);
-  std::memcpy(&x.ms, h + 16, 8);
-  std::memcpy(&x.records, h + 24, 4);
+  x.len = LoadFixed<uint32_t>(h);
+  x.crc = LoadFixed<uint32_t>(h + 4);
+  x.seq = LoadFixed<uint64_t>(h + 8);
+  x.ms = LoadFixed<int64_t>(h + 16);
+  x.records = LoadFixed<uint32_t>(h + 24);
   x.signal = static_cast<uint8_t>(h[28]);
   return x;
 }
@@ -119,12 +120,9 @@ std::string CheckpointBytes(uint64_t next_seq) {
 
 std::optional<uint64_t> ParseCheckpoint(std::string_view bytes) {
   if (bytes.size() != 12) return std::nullopt;
-  uint64_t v;
-  uint32_t crc;
-  std::memcpy(&v, bytes.data(), 8);
-  std::memcpy(&crc, bytes.data() + 8, 4);
-  if (MaskCrc(Crc32c(bytes.substr(0, 8))) != crc) return std::nullopt;
-  return v;
+  if (MaskCrc(Crc32c(bytes.substr(0, 8))) != LoadFixed<uint32_t>(bytes.data() + 8))
+    return std::nullopt;
+  return LoadFixed<uint64_t>(bytes.data());
 }
 
 Status ScanLog(Filesystem* fs, const std::string& dir,

@@ -39,6 +39,15 @@ class ByteWriter {
   std::string* out_;
 };
 
+// Reads a value ByteWriter::Fixed wrote (little-endian host, as there) from `p`, which must
+// hold sizeof(T) bytes.
+template <class T>
+T LoadFixed(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
 // Lowercase hex of raw bytes, appended to out.
 inline void AppendHex(std::string_view raw, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -1,7 +1,5 @@
 #include "pipeline/cut_journal.h"
 
-#include <cstring>
-
 #include "core/bytes.h"
 
 namespace sluice::pipeline {
@@ -9,13 +7,6 @@ namespace sluice::pipeline {
 namespace {
 constexpr size_t kFixed = 8 + 4 + 8 + 4 + 8 + 2;  // first, last, rows, table length
 constexpr size_t kTrimEvery = 512;                // journal entries per checkpoint write
-
-template <class T>
-T Load(const char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
 }  // namespace
 
 std::string EncodeCut(const Cut& cut) {
@@ -35,12 +26,12 @@ std::optional<Cut> DecodeCut(std::string_view b) {
   if (b.size() < kFixed) return std::nullopt;
   Cut c;
   const char* p = b.data();
-  c.first.seq = Load<uint64_t>(p);
-  c.first.rec = Load<uint32_t>(p + 8);
-  c.last.seq = Load<uint64_t>(p + 12);
-  c.last.rec = Load<uint32_t>(p + 20);
-  c.rows = Load<uint64_t>(p + 24);
-  const size_t n = Load<uint16_t>(p + 32);
+  c.first.seq = LoadFixed<uint64_t>(p);
+  c.first.rec = LoadFixed<uint32_t>(p + 8);
+  c.last.seq = LoadFixed<uint64_t>(p + 12);
+  c.last.rec = LoadFixed<uint32_t>(p + 20);
+  c.rows = LoadFixed<uint64_t>(p + 24);
+  const size_t n = LoadFixed<uint16_t>(p + 32);
   if (b.size() != kFixed + n || c.last < c.first) return std::nullopt;
   c.table.assign(p + kFixed, n);
   return c;
