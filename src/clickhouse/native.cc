@@ -5,6 +5,7 @@
 
 #include "core/bytes.h"
 #include "core/cat.h"
+#include "otlp/wire.h"
 
 namespace sluice::clickhouse {
 
@@ -103,24 +104,25 @@ struct Column {
   }
 };
 
+// Reads RowBinary values (varints and length prefixes are protobuf's) into columns.
 class Reader {
  public:
-  Reader(std::string_view b) : p_(b.data()), end_(b.data() + b.size()) {}
-  bool ok() const { return ok_; }
-  bool at_end() const { return p_ == end_; }
+  explicit Reader(std::string_view b) : r_(b) {}
+  bool ok() const { return r_.ok() && !bad_type_; }
+  bool at_end() const { return r_.at_end(); }
 
   // Reads one RowBinary value of c's type and appends it to c.
   void Value(Column& c) {
     const Type& t = *c.type;
     if (c.width) {
-      c.data.append(Take(c.width));
+      c.data.append(r_.Raw(c.width));
       return;
     }
     switch (t.kind) {
       case Type::kString: c.data.append(StringBytes()); return;
       case Type::kNullable: {
-        const std::string_view flag = Take(1);
-        if (!ok_) return;
+        const std::string_view flag = r_.Raw(1);
+        if (!ok()) return;
         c.nulls.push_back(flag[0]);
         if (flag[0]) {
           Default(c.kids[0]);
@@ -130,17 +132,17 @@ class Reader {
         return;
       }
       case Type::kArray: {
-        const uint64_t n = VarUInt();
+        const uint64_t n = r_.Varint();
         c.total += n;
         c.offsets.push_back(c.total);
-        for (uint64_t i = 0; i < n && ok_; ++i) Value(c.kids[0]);
+        for (uint64_t i = 0; i < n && ok(); ++i) Value(c.kids[0]);
         return;
       }
       case Type::kMap: {
-        const uint64_t n = VarUInt();
+        const uint64_t n = r_.Varint();
         c.total += n;
         c.offsets.push_back(c.total);
-        for (uint64_t i = 0; i < n && ok_; ++i) {
+        for (uint64_t i = 0; i < n && ok(); ++i) {
           Value(c.kids[0]);
           Value(c.kids[1]);
         }
@@ -152,16 +154,17 @@ class Reader {
       case Type::kLowCardinality: {
         const Type* inner = &t.children[0];
         if (inner->kind == Type::kNullable) {
-          const std::string_view flag = Take(1);
-          if (!ok_) return;
+          const std::string_view flag = r_.Raw(1);
+          if (!ok()) return;
           if (flag[0]) {
             c.indexes.push_back(0);
             return;
           }
           inner = &inner->children[0];
         }
-        const std::string_view key = FixedWidth(*inner) ? Take(FixedWidth(*inner)) : StringBytes();
-        if (!ok_) return;
+        const size_t width = FixedWidth(*inner);
+        const std::string_view key = width ? r_.Raw(width) : StringBytes();
+        if (!ok()) return;
         auto [it, added] = c.dict.try_emplace(std::string(key), c.key_count);
         if (added) {
           c.keys.append(key);
@@ -170,7 +173,7 @@ class Reader {
         c.indexes.push_back(it->second);
         return;
       }
-      default: ok_ = false; return;  // no such value in RowBinary rows of a plan
+      default: bad_type_ = true; return;  // no such value in a plan's rows
     }
   }
 
@@ -188,41 +191,16 @@ class Reader {
     }
   }
 
-  std::string_view Take(size_t n) {
-    if (!ok_ || static_cast<size_t>(end_ - p_) < n) {
-      ok_ = false;
-      return {};
-    }
-    std::string_view s(p_, n);
-    p_ += n;
-    return s;
-  }
-  uint64_t VarUInt() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ == end_) break;
-      const uint8_t b = static_cast<uint8_t>(*p_++);
-      v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-    ok_ = false;
-    return 0;
-  }
   // A String value with its length prefix, as raw bytes.
   std::string_view StringBytes() {
-    const char* start = p_;
-    const uint64_t n = VarUInt();
-    if (!ok_ || static_cast<uint64_t>(end_ - p_) < n) {
-      ok_ = false;
-      return {};
-    }
-    p_ += n;
-    return std::string_view(start, static_cast<size_t>(p_ - start));
+    const char* start = r_.pos();
+    r_.Len();
+    return ok() ? std::string_view(start, static_cast<size_t>(r_.pos() - start))
+                : std::string_view();
   }
 
-  const char* p_;
-  const char* end_;
-  bool ok_ = true;
+  otlp::WireReader r_;
+  bool bad_type_ = false;
 };
 
 // The serialization-state prefixes of the whole type tree come before any data.

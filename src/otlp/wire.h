@@ -62,6 +62,14 @@ class WireReader {
     std::memcpy(&d, &b, 8);
     return d;
   }
+  // The next n bytes as they are (fixed-width values of other formats read with this
+  // reader, such as ClickHouse's RowBinary).
+  std::string_view Raw(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return Fail(), std::string_view();
+    std::string_view v(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return v;
+  }
   std::string_view Len() {
     uint64_t n;
     if (!ReadVarint(&n) || n > static_cast<uint64_t>(end_ - p_)) return Fail(), std::string_view();
