@@ -51,31 +51,18 @@ pipeline::Routes RoutesOf(const std::string& file, bool nested_maps = false) {
   std::set<std::string> seen;
   for (const auto& m : config->sink.mapping) {
     if (!seen.insert(m.column_name).second) continue;
-    std::string_view t = m.column_type;
-    if (nested_maps && t.starts_with("Map(")) {
+    auto type = clickhouse::ParseType(m.column_type);
+    if (!type.ok()) std::abort();
+    if (nested_maps && type->kind == clickhouse::Type::kMap) {
       describe +=
           m.column_name + ".key\tArray(String)\n" + m.column_name + ".value\tArray(String)\n";
-      continue;
-    }
-    if (!t.starts_with("Nested(")) {
+    } else if (type->kind == clickhouse::Type::kNested) {
+      // DESCRIBE shows a Nested column as one Array column per member.
+      for (size_t i = 0; i < type->children.size(); ++i)
+        describe +=
+            m.column_name + "." + type->names[i] + "\tArray(" + type->children[i].text + ")\n";
+    } else {
       describe += m.column_name + "\t" + m.column_type + "\n";
-      continue;
-    }
-    // DESCRIBE shows a Nested column as one Array column per member.
-    t = t.substr(7, t.size() - 8);
-    int depth = 0;
-    size_t from = 0;
-    for (size_t i = 0; i <= t.size(); ++i) {
-      if (i < t.size() && t[i] == '(') ++depth;
-      if (i < t.size() && t[i] == ')') --depth;
-      if (i == t.size() || (t[i] == ',' && depth == 0)) {
-        std::string_view member = t.substr(from, i - from);
-        while (member.starts_with(' ')) member.remove_prefix(1);
-        const size_t sp = member.find(' ');
-        describe += m.column_name + "." + std::string(member.substr(0, sp)) + "\tArray(" +
-                    std::string(member.substr(sp + 1)) + ")\n";
-        from = i + 1;
-      }
     }
   }
   auto cols = clickhouse::ParseDescribe(describe);

@@ -1,5 +1,6 @@
 #include "loadgen/requests.h"
 
+#include <absl/strings/escaping.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdio>
@@ -303,20 +304,7 @@ std::string ToOtlpJson(Signal signal, const std::string& proto) {
     const auto& m = *it;
     out.append(json, last, m.position(0) - last);
     std::string raw;
-    // base64 decode
-    static const std::string kAlphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    uint32_t acc = 0;
-    int bits = 0;
-    for (char c : m.str(2)) {
-      if (c == '=') break;
-      acc = (acc << 6) | static_cast<uint32_t>(kAlphabet.find(c));
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        raw.push_back(static_cast<char>((acc >> bits) & 0xff));
-      }
-    }
+    (void)absl::Base64Unescape(m.str(2), &raw);  // libprotobuf's own output: valid
     std::string hex;
     AppendHex(raw, &hex);
     out += Cat("\"", m.str(1), "\":\"", hex, "\"");
