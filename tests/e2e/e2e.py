@@ -115,6 +115,21 @@ def rpc_status(body):
     return f.get(1, [0])[0], f.get(2, [b""])[0].decode(), details
 
 
+def post_until(path, body, headers, want, method="POST", tries=100):
+    """Sends the request every 0.1 s until it is answered `want` (a server starting, a
+    pipeline being added or removed); returns the last status (None: no answer)."""
+    st = None
+    for _ in range(tries):
+        try:
+            st = post(path, body, headers, method=method)[0]
+        except OSError:
+            st = None
+        if st == want:
+            break
+        time.sleep(0.1)
+    return st
+
+
 def wait_rows(sql, want, timeout=15):
     deadline = time.time() + timeout
     got = None
@@ -165,21 +180,9 @@ def start_sluice():
                SLUICE_DATA_DIR=os.path.join(DATA, "sluice"))
     log = open(os.path.join(DATA, "sluice.log"), "a")
     procs["sluice"] = subprocess.Popen([SLUICE, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(100):
-        try:
-            st, _, body = post("/readyz", b"", {}, method="GET")
-            if st == 200:
-                break
-        except OSError:
-            pass
-        time.sleep(0.1)
+    post_until("/readyz", b"", {}, 200, method="GET")
     # pipelines read their table schemas asynchronously
-    for _ in range(100):
-        st, _, _ = post("/v1/logs", b"", {"content-type": "application/x-protobuf",
-                                          "x-glassflow-pipeline-id": "otel-logs"})
-        if st == 200:
-            break
-        time.sleep(0.1)
+    post_until("/v1/logs", b"", H("otel-logs", "application/x-protobuf"), 200)
 
 
 def stop():
@@ -457,11 +460,7 @@ def test_reload():
     check("before: unknown pipeline -> 404", st == 404, str(st))
     json.dump(doc, open(path, "w"))
     procs["sluice"].send_signal(signal.SIGHUP)
-    for _ in range(100):
-        st, _, _ = post("/v1/logs", logs_json("reload", 1), H("reloaded-logs"))
-        if st == 200:
-            break
-        time.sleep(0.1)
+    st = post_until("/v1/logs", logs_json("reload", 1), H("reloaded-logs"), 200)
     check("after adding the file and SIGHUP: 200", st == 200, str(st))
     check("the new pipeline delivers", wait_rows(
         "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'reload')", 1))
@@ -475,11 +474,7 @@ def test_reload():
     check("a pipeline whose file went away stays while another file is unreadable", st == 200, str(st))
     os.unlink(broken)
     procs["sluice"].send_signal(signal.SIGHUP)
-    for _ in range(100):
-        st, _, _ = post("/v1/logs", logs_json("reload", 1), H("reloaded-logs"))
-        if st == 404:
-            break
-        time.sleep(0.1)
+    st = post_until("/v1/logs", logs_json("reload", 1), H("reloaded-logs"), 404)
     check("after removing the file and SIGHUP: 404", st == 404, str(st))
     # Editing a pipeline's file (here: a shorter batch delay) replaces it without a 404 gap.
     doc = json.load(open(os.path.join(DATA, "pipelines", "otel-logs.json")))
@@ -754,11 +749,7 @@ def test_dead_letters():
     body = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
         span("good-1", 1, 1), span("bad", 1, 0), span("good-2", 0, 0), span("good-3", 2, 2)]}]}]}).encode()
     st = None
-    for _ in range(100):
-        st, _, _ = post("/v1/traces", body, H("dlq-traces"))
-        if st == 200:
-            break
-        time.sleep(0.1)
+    st = post_until("/v1/traces", body, H("dlq-traces"), 200)
     check("the mixed batch is accepted", st == 200, str(st))
     check("the three good rows land", wait_rows("SELECT count() FROM otel.dlq_spans", 3, timeout=30))
     names = ch("SELECT SpanName FROM otel.dlq_spans ORDER BY SpanName FORMAT TabSeparated").split()
@@ -828,11 +819,7 @@ def test_kill9_cycles(cycles=20):
     # so replays certainly happen.
     recorder = InsertRecorder(PROXY_PORT, CH_HTTP, pose_as="24.8.1.1", answer_delay=0.2).__enter__()
     procs["sluice"].send_signal(signal.SIGHUP)
-    for _ in range(100):
-        if post("/v1/logs", b"", {"content-type": "application/x-protobuf",
-                                  "x-glassflow-pipeline-id": "cycles-logs"})[0] == 200:
-            break
-        time.sleep(0.1)
+    post_until("/v1/logs", b"", H("cycles-logs", "application/x-protobuf"), 200)
     rnd = random.Random(42)
     acked = {}  # uid -> crc of the body
     resent = set()  # uids of requests sent more than once (no answer, or not 200)
@@ -965,10 +952,7 @@ def test_clickhouse_outage(seconds=60):
     doc["resources"] = {"nats": {"stream": {"maxBytes": "64Mi"}}}
     json.dump(doc, open(os.path.join(DATA, "pipelines", "outage-logs.json"), "w"))
     procs["sluice"].send_signal(signal.SIGHUP)
-    for _ in range(100):
-        if post("/v1/logs", b"", H("outage-logs", "application/x-protobuf"))[0] == 200:
-            break
-        time.sleep(0.1)
+    post_until("/v1/logs", b"", H("outage-logs", "application/x-protobuf"), 200)
     ch_dir = os.path.join(DATA, "clickhouse")
     rss_before = rss_mib()
     subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "stop", ch_dir], check=True)
