@@ -43,6 +43,13 @@ std::string UrlEncode(std::string_view s) {
 }
 
 StatusOr<HttpResult> HttpClient::Post(std::string_view params, std::string_view body) {
+  Headers headers = {{"X-ClickHouse-User", ep_.user}};
+  if (!ep_.password.empty()) headers.emplace_back("X-ClickHouse-Key", ep_.password);
+  return Send(Cat("/?", params), headers, body);
+}
+
+StatusOr<HttpResult> HttpClient::Send(const std::string& target, const Headers& headers,
+                                      std::string_view body) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     beast::error_code ec;
     if (!conn_->open) {
@@ -52,16 +59,14 @@ StatusOr<HttpResult> HttpClient::Post(std::string_view params, std::string_view 
       conn_->stream.expires_after(timeout_);
       conn_->stream.connect(results, ec);
       if (ec)
-        return absl::UnavailableError(
-            Cat("connect ClickHouse ", ep_.host, ":", ep_.port, ": ", ec.message()));
+        return absl::UnavailableError(Cat("connect ", ep_.host, ":", ep_.port, ": ", ec.message()));
       conn_->open = true;
       conn_->buffer.clear();
     }
     // The body is sent from the caller's bytes (a batch can be tens of MiB: no copy).
-    http::request<http::span_body<const char>> req{http::verb::post, Cat("/?", params), 11};
+    http::request<http::span_body<const char>> req{http::verb::post, target, 11};
     req.set(http::field::host, ep_.host);
-    req.set("X-ClickHouse-User", ep_.user);
-    if (!ep_.password.empty()) req.set("X-ClickHouse-Key", ep_.password);
+    for (const auto& [name, value] : headers) req.set(name, value);
     req.keep_alive(true);
     req.body() = beast::span<const char>(body.data(), body.size());
     req.prepare_payload();
@@ -77,7 +82,8 @@ StatusOr<HttpResult> HttpClient::Post(std::string_view params, std::string_view 
       conn_->open = false;
       // A reused keep-alive connection may have been closed by the server: retry once.
       if (attempt == 0) continue;
-      return absl::UnavailableError(Cat("ClickHouse HTTP exchange failed: ", rec.message()));
+      return absl::UnavailableError(
+          Cat("HTTP exchange with ", ep_.host, ":", ep_.port, " failed: ", rec.message()));
     }
     HttpResult res;
     res.status = static_cast<int>(parser.get().result_int());
@@ -88,7 +94,7 @@ StatusOr<HttpResult> HttpClient::Post(std::string_view params, std::string_view 
     }
     return res;
   }
-  return absl::UnavailableError("ClickHouse HTTP exchange failed");
+  return absl::UnavailableError(Cat("HTTP exchange with ", ep_.host, ":", ep_.port, " failed"));
 }
 
 StatusOr<std::string> HttpClient::Query(std::string_view sql) {

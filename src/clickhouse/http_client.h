@@ -1,5 +1,6 @@
 // A minimal blocking HTTP/1.1 client for ClickHouse's HTTP interface, on Boost.Beast.
-// One connection, reused (keep-alive) and re-opened on failure.
+// One connection, reused (keep-alive) and re-opened on failure. The transport (Send) also
+// serves other HTTP endpoints: the load generator posts OTLP with it.
 // Not thread-safe: each inserter thread owns its client.
 #pragma once
 
@@ -7,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -35,6 +38,13 @@ class HttpClient {
   // POST /?<params> with `body`. A transport failure is Unavailable; any HTTP answer,
   // including an error status, is returned as a result.
   StatusOr<HttpResult> Post(std::string_view params, std::string_view body);
+
+  // POST `target` (path and query) with `headers` and `body`, on the kept-alive
+  // connection; a reused connection the server closed is re-opened once. A transport
+  // failure is Unavailable; any HTTP answer is returned as a result.
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  StatusOr<HttpResult> Send(const std::string& target, const Headers& headers,
+                            std::string_view body);
 
   // Runs a statement (sent as the body) and returns its output; ClickHouse errors are
   // classified by StatusFromResponse.

@@ -4,22 +4,16 @@
 #include <grpcpp/grpcpp.h>
 #include <libdeflate.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <mutex>
+
+#include "clickhouse/http_client.h"
 
 namespace sluice::loadgen {
 
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = boost::asio::ip::tcp;
-
-std::string_view PathOf(Signal s) {
+std::string PathOf(Signal s) {
   return s == Signal::kLogs ? "/v1/logs" : s == Signal::kTraces ? "/v1/traces" : "/v1/metrics";
 }
 
@@ -31,63 +25,39 @@ std::string MethodOf(Signal s) {
 
 class HttpSender : public Sender {
  public:
-  explicit HttpSender(const Target& t) : t_(t), stream_(ioc_) {
-    if (t_.gzip) gz_ = libdeflate_alloc_compressor(1);  // fast: the generator shares the cores
+  explicit HttpSender(const Target& t)
+      : path_(PathOf(t.signal)),
+        client_(clickhouse::Endpoint{.host = t.host, .port = t.http_port}) {
+    headers_ = {{"content-type",
+                 t.encoding == Encoding::kJson ? "application/json" : "application/x-protobuf"},
+                {"x-glassflow-pipeline-id", t.pipeline}};
+    if (t.gzip) {
+      gz_ = libdeflate_alloc_compressor(1);  // fast: the generator shares the cores
+      headers_.emplace_back("content-encoding", "gzip");
+    }
   }
   ~HttpSender() override {
     if (gz_) libdeflate_free_compressor(gz_);
   }
 
   Outcome Send(const std::string& body) override {
-    http::request<http::string_body> req{http::verb::post, std::string(PathOf(t_.signal)), 11};
-    req.set(http::field::host, t_.host);
-    req.set(http::field::content_type,
-            t_.encoding == Encoding::kJson ? "application/json" : "application/x-protobuf");
-    req.set("x-glassflow-pipeline-id", t_.pipeline);
+    std::string_view payload = body;
     if (gz_) {
-      req.set(http::field::content_encoding, "gzip");
-      std::string& out = req.body();
-      out.resize(libdeflate_gzip_compress_bound(gz_, body.size()));
-      out.resize(libdeflate_gzip_compress(gz_, body.data(), body.size(), out.data(), out.size()));
-    } else {
-      req.body() = body;
+      gzipped_.resize(libdeflate_gzip_compress_bound(gz_, body.size()));
+      gzipped_.resize(libdeflate_gzip_compress(gz_, body.data(), body.size(), gzipped_.data(),
+                                               gzipped_.size()));
+      payload = gzipped_;
     }
-    req.prepare_payload();
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      beast::error_code ec;
-      if (!open_) {
-        tcp::resolver resolver(ioc_);
-        auto results = resolver.resolve(t_.host, std::to_string(t_.http_port), ec);
-        if (!ec) stream_.connect(results, ec);
-        if (ec) return {false, "error: connect: " + ec.message()};
-        stream_.socket().set_option(tcp::no_delay(true));
-        open_ = true;
-      }
-      http::write(stream_, req, ec);
-      http::response<http::string_body> res;
-      if (!ec) http::read(stream_, buffer_, res, ec);
-      if (ec) {
-        stream_.close();
-        open_ = false;
-        if (attempt == 0) continue;  // a keep-alive connection the server closed
-        return {false, "error: " + ec.message()};
-      }
-      if (!res.keep_alive()) {
-        stream_.close();
-        open_ = false;
-      }
-      const int code = res.result_int();
-      return {code == 200, "http " + std::to_string(code)};
-    }
-    return {false, "error"};
+    auto r = client_.Send(path_, headers_, payload);
+    if (!r.ok()) return {false, "error: " + std::string(r.status().message())};
+    return {r->status == 200, "http " + std::to_string(r->status)};
   }
 
  private:
-  Target t_;
-  boost::asio::io_context ioc_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  bool open_ = false;
+  const std::string path_;
+  clickhouse::HttpClient client_;  // a plain keep-alive HTTP/1.1 client
+  clickhouse::HttpClient::Headers headers_;
+  std::string gzipped_;
   libdeflate_compressor* gz_ = nullptr;
 };
 

@@ -1,8 +1,8 @@
-// Transports for the load generator: OTLP/HTTP over a keep-alive connection (Boost.Beast)
-// and OTLP/gRPC over its own channel (grpc++ generic stub, raw bytes). Each Send is one
-// request, answered or failed; the outcome is a status label such as "http 200",
-// "http 429", "grpc OK", "grpc UNAVAILABLE" or "error: ...".
-// Not thread-safe: one sender per sending thread.
+// Transports for the load generator: OTLP/HTTP over a keep-alive connection (the sink's
+// HTTP client, clickhouse::HttpClient::Send) and OTLP/gRPC over its own channel (grpc++
+// generic stub, raw bytes). Each Send is one request, answered or failed; the outcome is a status
+// label such as "http 200", "http 429", "grpc OK", "grpc UNAVAILABLE" or "error: ...". Not
+// thread-safe: one sender per sending thread.
 #pragma once
 
 #include <memory>
