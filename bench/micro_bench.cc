@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "buffer/crc32c.h"
 #include "buffer/local_log.h"
 #include "clickhouse/insert_plan.h"
 #include "clickhouse/native.h"
@@ -167,6 +168,15 @@ void BM_GzipInflate(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * req.size());
 }
 BENCHMARK(BM_GzipInflate);
+
+// The log's checksum over one request (as on append, and again on read-back).
+void BM_Crc32c(benchmark::State& state) {
+  const std::string& req = Logs();
+  for (auto _ : state) benchmark::DoNotOptimize(buffer::Crc32c(req));
+  state.SetItemsProcessed(state.iterations() * 1000);
+  state.SetBytesProcessed(state.iterations() * req.size());
+}
+BENCHMARK(BM_Crc32c);
 
 // Durable appends of the benchmark request (1000 records) to a log on the local disk,
 // fsync=always, from N threads (group commit shares fdatasyncs between them).

@@ -24,5 +24,22 @@ TEST(Crc32c, ExtendAndMask) {
   EXPECT_EQ(UnmaskCrc(MaskCrc(c)), c);
 }
 
+TEST(Crc32c, FastPathMatchesTableAtEveryShape) {
+  // Lengths around the interleaved rounds (3 x 4096 bytes), at odd offsets, extended.
+  std::string data(5 * 12288 + 100, '\0');
+  uint32_t x = 12345;
+  for (char& c : data) c = static_cast<char>((x = x * 1103515245u + 12345u) >> 24);
+  for (size_t len : {0u, 1u, 7u, 8u, 4095u, 12287u, 12288u, 12289u, 24576u, 30000u, 61440u}) {
+    for (size_t off : {0u, 3u}) {
+      std::string_view v(data.data() + off, len);
+      EXPECT_EQ(Crc32c(v), Crc32cPortable(v)) << len << "@" << off;
+      EXPECT_EQ(Crc32c(v, 0xdeadbeefu), Crc32cPortable(v, 0xdeadbeefu)) << len << "@" << off;
+    }
+  }
+  EXPECT_EQ(
+      Crc32c(std::string_view(data).substr(20000), Crc32c(std::string_view(data).substr(0, 20000))),
+      Crc32cPortable(data));
+}
+
 }  // namespace
 }  // namespace sluice::buffer
