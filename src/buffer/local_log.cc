@@ -96,8 +96,9 @@ Status LocalLog::RecoverSegment(Segment* seg, bool last) {
     }
     if (last) {
       recovery_.truncated_bytes += size - offset;
-      SLOG(WARN) << "log " << opts_.dir << ": torn tail of " << (size - offset)
-                 << " bytes truncated in " << seg->path;
+      SLOG(WARN) << "log " << opts_.dir << ": " << (size - offset) << " bytes after the last "
+                 << "complete entry truncated in " << seg->path
+                 << " (a torn write, or the old contents of a reused segment)";
       auto w = fs_->OpenForAppend(seg->path);
       if (!w.ok()) return w.status();
       Status t = (*w)->Truncate(offset);
@@ -119,6 +120,11 @@ Status LocalLog::Recover() {
   Status s = fs_->CreateDirs(opts_.dir);
   if (!s.ok()) return s;
   (void)fs_->Remove(opts_.dir + "/checkpoint.tmp");
+  // Spare files of an earlier run are not reused: only this run's sequence numbers are
+  // known to be above every entry they hold.
+  if (auto names = fs_->List(opts_.dir); names.ok())
+    for (const std::string& n : *names)
+      if (n.rfind(kSparePrefix, 0) == 0) (void)fs_->Remove(opts_.dir + "/" + n);
   auto listed = ListSegments(fs_, opts_.dir);
   if (!listed.ok()) return listed.status();
   const std::vector<uint64_t>& firsts = *listed;
@@ -169,7 +175,20 @@ Status LocalLog::StartSegment(uint64_t first_seq) {
   seg.first_seq = seg.end_seq = first_seq;
   seg.path = SegmentPath(first_seq);
   (void)fs_->Remove(seg.path);  // a leftover of a failed rotation
-  auto w = fs_->OpenForAppend(seg.path);
+  std::string spare;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!spares_.empty()) {
+      spare = std::move(spares_.back());
+      spares_.pop_back();
+    }
+  }
+  // A spare (an acknowledged segment kept instead of deleted) is written over from the
+  // start: its blocks are allocated, so appends and fdatasync touch no file metadata. The
+  // directory sync below makes the new name durable before any entry in it is acknowledged.
+  StatusOr<std::unique_ptr<WritableFile>> w = !spare.empty() && fs_->Rename(spare, seg.path).ok()
+                                                  ? fs_->OpenAt(seg.path, 0)
+                                                  : fs_->OpenForAppend(seg.path);
   if (!w.ok()) return w.status();
   Status s = (*w)->Append(SegmentHeaderBytes());
   if (s.ok() && opts_.fsync != FsyncPolicy::kNone) s = (*w)->Sync();
@@ -257,7 +276,10 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
       ++j;
     }
     if (j == i) {  // the active segment is full: rotate first
-      if (opts_.fsync != FsyncPolicy::kNone) result = active_->Sync();
+      // A reused segment ends where its entries end (the old contents after them go), so
+      // that only the last segment can ever have bytes after its last entry.
+      result = active_->Truncate(active_->Size());
+      if (result.ok() && opts_.fsync != FsyncPolicy::kNone) result = active_->Sync();
       if (result.ok()) result = StartSegment(seq);
       if (!result.ok()) break;
       continue;
@@ -350,6 +372,8 @@ StatusOr<std::vector<Entry>> LocalLog::Read(size_t max_entries, size_t max_bytes
     }
     auto size = read_file_->Size();
     if (!size.ok()) return size.status();
+    // A reused segment holds old entries after the new ones: read only what was written.
+    *size = std::min(*size, seg->bytes);
     EntryHeader h;
     std::string payload;
     if (!ReadEntry(*read_file_, read_offset_, *size, &h, &payload)) {
@@ -413,6 +437,16 @@ Status LocalLog::Ack(uint64_t next_seq) {
     if (p == read_path_) {
       read_file_.reset();
       read_path_.clear();
+    }
+    std::string spare;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (spares_.size() < kSpares) spare = Cat(opts_.dir, "/", kSparePrefix, ++spare_counter_);
+    }
+    if (!spare.empty() && fs_->Rename(p, spare).ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      spares_.push_back(std::move(spare));
+      continue;
     }
     (void)fs_->Remove(p);
   }

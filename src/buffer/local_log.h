@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -107,17 +108,22 @@ class LocalLog {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Writer*> writers_;    // guarded by mu_
-  bool leader_active_ = false;     // guarded by mu_
-  std::deque<Segment> segments_;   // guarded by mu_; back() is the active segment
-  uint64_t next_seq_ = 1;          // guarded by mu_
-  uint64_t durable_seq_ = 0;       // guarded by mu_; last entry readable by the consumer
-  uint64_t checkpoint_ = 1;        // guarded by mu_
-  uint64_t unacked_records_ = 0;   // guarded by mu_
-  uint64_t unacked_bytes_ = 0;     // guarded by mu_; entry bytes not acknowledged
-  int64_t oldest_unacked_ms_ = 0;  // guarded by mu_; 0 when nothing is unacked
-  LogStats recovery_;              // written by Open only
-  bool failed_ = false;            // guarded by mu_; a failed rollback: no more appends
+  std::deque<Writer*> writers_;   // guarded by mu_
+  bool leader_active_ = false;    // guarded by mu_
+  std::deque<Segment> segments_;  // guarded by mu_; back() is the active segment
+  // Acknowledged segments kept for reuse (renamed kSparePrefix<n>), at most kSpares.
+  static constexpr size_t kSpares = 2;
+  static constexpr std::string_view kSparePrefix = "spare-";
+  std::vector<std::string> spares_;  // guarded by mu_
+  uint64_t spare_counter_ = 0;       // guarded by mu_
+  uint64_t next_seq_ = 1;            // guarded by mu_
+  uint64_t durable_seq_ = 0;         // guarded by mu_; last entry readable by the consumer
+  uint64_t checkpoint_ = 1;          // guarded by mu_
+  uint64_t unacked_records_ = 0;     // guarded by mu_
+  uint64_t unacked_bytes_ = 0;       // guarded by mu_; entry bytes not acknowledged
+  int64_t oldest_unacked_ms_ = 0;    // guarded by mu_; 0 when nothing is unacked
+  LogStats recovery_;                // written by Open only
+  bool failed_ = false;              // guarded by mu_; a failed rollback: no more appends
 
   std::unique_ptr<WritableFile> active_;  // used by the leader only
 

@@ -98,7 +98,98 @@ TEST(LocalLog, SegmentsRotateAndAreDeletedWhenAcknowledged) {
   EXPECT_GT(log->stats().segments, 1u);
   ASSERT_TRUE(log->Ack(41).ok());
   EXPECT_EQ(log->stats().segments, 1u);    // only the active segment stays
-  EXPECT_EQ(fs.List("/log")->size(), 2u);  // it and the checkpoint
+  EXPECT_EQ(fs.List("/log")->size(), 4u);  // it, the checkpoint and two spares kept for reuse
+}
+
+size_t Spares(FaultFs& fs) {
+  size_t n = 0;
+  auto names = fs.List("/log");
+  for (const std::string& name : *names) n += name.rfind("spare-", 0) == 0;
+  return n;
+}
+
+// Entries of one size: a reused segment then holds old entries exactly where new ones
+// start, the case where stale data could pass for live data.
+std::string Fixed(uint64_t i) { return Cat("fixed-", 1000000 + i); }
+
+TEST(LocalLog, AcknowledgedSegmentsAreReusedAndTheirOldEntriesNeverResurface) {
+  FaultFs fs;
+  {
+    auto log = OpenLog(fs, Opts(300));
+    for (uint64_t i = 1; i <= 40; ++i) ASSERT_TRUE(log->Append(Signal::kLogs, 1, Fixed(i)).ok());
+    ASSERT_EQ(ReadAll(*log).size(), 40u);
+    ASSERT_TRUE(log->Ack(41).ok());
+    EXPECT_EQ(Spares(fs), 2u);
+    // The next rotations take the spares (renamed to their new segment) first.
+    for (uint64_t i = 41; i <= 47; ++i) ASSERT_TRUE(log->Append(Signal::kLogs, 1, Fixed(i)).ok());
+    EXPECT_LT(Spares(fs), 2u);
+    // The reader stops where the new entries stop, although old ones follow in the file.
+    auto got = ReadAll(*log);
+    ASSERT_EQ(got.size(), 7u);
+    for (uint64_t i = 0; i < 7; ++i) EXPECT_EQ(got[i].payload, Fixed(41 + i));
+    for (uint64_t i = 48; i <= 80; ++i) ASSERT_TRUE(log->Append(Signal::kLogs, 1, Fixed(i)).ok());
+    got = ReadAll(*log);
+    ASSERT_EQ(got.size(), 33u);
+    for (uint64_t i = 0; i < 33; ++i) EXPECT_EQ(got[i].payload, Fixed(48 + i));
+    ASSERT_TRUE(log->Ack(61).ok());
+    // Tools that read the log as files skip the old contents too.
+    std::vector<uint64_t> scanned;
+    ASSERT_TRUE(ScanLog(&fs, "/log", [&](const Entry& e) { scanned.push_back(e.seq); }).ok());
+    ASSERT_EQ(scanned.size(), 20u);
+    for (uint64_t i = 0; i < 20; ++i) EXPECT_EQ(scanned[i], 61 + i);
+  }
+  // After a restart: exactly the unacknowledged entries, no old ones; spares of the
+  // earlier run are deleted.
+  auto log = OpenLog(fs, Opts(300));
+  EXPECT_EQ(Spares(fs), 0u);
+  EXPECT_EQ(log->stats().corrupt_entries, 0u);
+  EXPECT_EQ(log->stats().lost_bytes, 0u);
+  EXPECT_EQ(log->next_seq(), 81u);
+  auto got = ReadAll(*log);
+  ASSERT_EQ(got.size(), 20u);
+  for (uint64_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(got[i].seq, 61 + i);
+    EXPECT_EQ(got[i].payload, Fixed(61 + i));
+  }
+}
+
+TEST(LocalLog, CrashWhileWritingOverAReusedSegmentKeepsAPrefix) {
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    FaultFs fs(seed);
+    LogOptions o = Opts(300);
+    // Synced at rotations only: the crash tears the active (reused) segment.
+    o.fsync = FsyncPolicy::kInterval;
+    o.sync_interval = std::chrono::hours(1);
+    uint64_t acked_before = 0;
+    {
+      auto log = OpenLog(fs, Opts(300));
+      for (uint64_t i = 1; i <= 40; ++i) ASSERT_TRUE(log->Append(Signal::kLogs, 1, Fixed(i)).ok());
+      ASSERT_EQ(ReadAll(*log).size(), 40u);
+      ASSERT_TRUE(log->Ack(41).ok());
+      acked_before = 41;
+    }
+    {
+      // Spares are made again, then written over.
+      auto log = OpenLog(fs, o);
+      for (uint64_t i = 41; i <= 60; ++i) ASSERT_TRUE(log->Append(Signal::kLogs, 1, Fixed(i)).ok());
+      ASSERT_EQ(ReadAll(*log).size(), 20u);
+      ASSERT_TRUE(log->Ack(55).ok());
+      for (uint64_t i = 61; i <= 90; ++i) ASSERT_TRUE(log->Append(Signal::kLogs, 1, Fixed(i)).ok());
+      fs.Crash();
+    }
+    auto log = OpenLog(fs, Opts(300));
+    auto got = ReadAll(*log);
+    // Whatever survived is consecutive, from the checkpoint on, with the right contents.
+    uint64_t want = log->checkpoint();
+    EXPECT_GE(want, acked_before) << seed;
+    for (const Entry& e : got) {
+      EXPECT_EQ(e.seq, want) << seed;
+      EXPECT_EQ(e.payload, Fixed(e.seq)) << seed;
+      ++want;
+    }
+    EXPECT_EQ(log->next_seq(), want) << seed;
+    EXPECT_LE(want, 91u) << seed;
+  }
 }
 
 TEST(LocalLog, TornTailIsTruncated) {

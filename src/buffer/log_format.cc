@@ -136,15 +136,17 @@ Status ScanLog(Filesystem* fs, const std::string& dir,
     if (!f.ok()) return f.status();
     auto size = (*f)->Size();
     if (!size.ok()) return size.status();
-    uint64_t offset = kSegmentHeader;
+    uint64_t offset = kSegmentHeader, next_seq = first;
     EntryHeader h;
     std::string payload;
     while (true) {
       if (!ReadEntry(**f, offset, *size, &h, &payload)) {
-        offset = SkipCorrupt(**f, offset, *size, 0);
+        offset = SkipCorrupt(**f, offset, *size, next_seq);
         if (offset == 0) break;
         continue;
       }
+      if (h.seq < next_seq) break;  // the old contents of a reused segment
+      next_seq = h.seq + 1;
       offset += kEntryHeader + h.len;
       if (h.seq >= from) fn(ToEntry(h, std::move(payload)));
     }

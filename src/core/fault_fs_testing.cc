@@ -10,22 +10,23 @@ namespace sluice::testing {
 
 class FaultWritable : public WritableFile {
  public:
-  FaultWritable(FaultFs* fs, std::shared_ptr<FaultFs::Data> d) : fs_(fs), d_(std::move(d)) {}
+  FaultWritable(FaultFs* fs, std::shared_ptr<FaultFs::Data> d, uint64_t pos)
+      : fs_(fs), d_(std::move(d)), pos_(pos) {}
   Status Append(std::string_view data) override {
     std::lock_guard<std::mutex> lock(fs_->mu_);
     auto& f = fs_->faults_;
     if (f.short_writes > 0) {
       --f.short_writes;
-      d_->bytes.append(data.substr(0, data.size() / 2));
+      Write(data.substr(0, data.size() / 2));
       return absl::UnavailableError("injected short write");
     }
     if (f.space_left >= 0 && static_cast<uint64_t>(f.space_left) < data.size()) {
-      d_->bytes.append(data.substr(0, static_cast<size_t>(f.space_left)));
+      Write(data.substr(0, static_cast<size_t>(f.space_left)));
       f.space_left = 0;
       return Overloaded("injected ENOSPC");
     }
     if (f.space_left >= 0) f.space_left -= static_cast<int64_t>(data.size());
-    d_->bytes.append(data);
+    Write(data);
     return absl::OkStatus();
   }
   Status Sync() override {
@@ -40,7 +41,7 @@ class FaultWritable : public WritableFile {
       --fs_->faults_.fail_syncs;
       return absl::UnavailableError("injected fsync failure");
     }
-    d_->synced = d_->bytes.size();
+    d_->durable = d_->bytes;
     ++fs_->syncs_;
     return absl::OkStatus();
   }
@@ -50,17 +51,23 @@ class FaultWritable : public WritableFile {
       if (fs_->faults_.space_left >= 0) fs_->faults_.space_left += d_->bytes.size() - size;
       d_->bytes.resize(size);
     }
-    d_->synced = std::min<uint64_t>(d_->synced, size);
+    pos_ = size;
     return absl::OkStatus();
   }
   uint64_t Size() const override {
     std::lock_guard<std::mutex> lock(fs_->mu_);
-    return d_->bytes.size();
+    return pos_;
   }
 
  private:
+  void Write(std::string_view data) {  // mu_ held
+    if (d_->bytes.size() < pos_ + data.size()) d_->bytes.resize(pos_ + data.size());
+    d_->bytes.replace(pos_, data.size(), data);
+    pos_ += data.size();
+  }
   FaultFs* fs_;
   std::shared_ptr<FaultFs::Data> d_;
+  uint64_t pos_;
 };
 
 class FaultReadable : public ReadableFile {
@@ -86,10 +93,19 @@ class FaultReadable : public ReadableFile {
 void FaultFs::Crash() {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [path, d] : files_) {
-    uint64_t unsynced = d->bytes.size() - d->synced;
-    uint64_t keep = unsynced == 0 ? 0 : rng_() % (unsynced + 1);
-    d->bytes.resize(d->synced + keep);
-    d->synced = d->bytes.size();
+    // Writes since the last sync reach the disk in order and stop at a random point:
+    // from there on the file holds what it held at that sync (nothing, past its end).
+    size_t first_change = 0;
+    const size_t common = std::min(d->bytes.size(), d->durable.size());
+    while (first_change < common && d->bytes[first_change] == d->durable[first_change])
+      ++first_change;
+    if (first_change == common && d->bytes.size() == d->durable.size()) continue;
+    const uint64_t unsynced = d->bytes.size() - first_change;
+    const size_t cut = first_change + static_cast<size_t>(rng_() % (unsynced + 1));
+    std::string after = cut < d->durable.size() ? d->durable.substr(cut) : std::string();
+    d->bytes.resize(cut);
+    d->bytes += after;
+    d->durable = d->bytes;
   }
 }
 
@@ -109,7 +125,14 @@ StatusOr<std::unique_ptr<WritableFile>> FaultFs::OpenForAppend(const std::string
   std::lock_guard<std::mutex> lock(mu_);
   auto& d = files_[path];
   if (!d) d = std::make_shared<Data>();
-  return std::unique_ptr<WritableFile>(new FaultWritable(this, d));
+  return std::unique_ptr<WritableFile>(new FaultWritable(this, d, d->bytes.size()));
+}
+
+StatusOr<std::unique_ptr<WritableFile>> FaultFs::OpenAt(const std::string& path, uint64_t offset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& d = files_[path];
+  if (!d) d = std::make_shared<Data>();
+  return std::unique_ptr<WritableFile>(new FaultWritable(this, d, offset));
 }
 
 StatusOr<std::unique_ptr<ReadableFile>> FaultFs::OpenForRead(const std::string& path) {

@@ -1,6 +1,7 @@
 // An in-memory Filesystem for tests, with injectable faults and crash simulation: each
-// file remembers how much of it was synced, and Crash() drops an arbitrary part of what
-// was not (a torn tail), as a power cut would. Thread-safe (one mutex).
+// file remembers its contents at the last sync, and Crash() keeps an arbitrary prefix of
+// the writes made since (a torn tail; where they overwrote older bytes, those come back),
+// as a power cut would. Thread-safe (one mutex).
 #pragma once
 
 #include <map>
@@ -24,8 +25,8 @@ class FaultFs : public Filesystem {
   explicit FaultFs(uint64_t seed = 1) : rng_(seed) {}
 
   Faults& faults() { return faults_; }
-  // Simulates a power cut: every file keeps its synced bytes plus a random prefix of the
-  // rest. Open file objects stay usable but refer to the new contents.
+  // Simulates a power cut: every file keeps its synced contents plus a random prefix of
+  // the writes since. Open file objects stay usable but refer to the new contents.
   void Crash();
   // Corrupts one byte of a file (for recovery tests).
   void FlipByte(const std::string& path, uint64_t offset);
@@ -33,6 +34,7 @@ class FaultFs : public Filesystem {
   int syncs() const { return syncs_; }
 
   StatusOr<std::unique_ptr<WritableFile>> OpenForAppend(const std::string& path) override;
+  StatusOr<std::unique_ptr<WritableFile>> OpenAt(const std::string& path, uint64_t offset) override;
   StatusOr<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) override;
   StatusOr<std::vector<std::string>> List(const std::string& dir) override;
   Status CreateDirs(const std::string& dir) override;
@@ -43,7 +45,7 @@ class FaultFs : public Filesystem {
 
   struct Data {
     std::string bytes;
-    uint64_t synced = 0;
+    std::string durable;  // the contents at the last sync
   };
 
  private:

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "core/cat.h"
 
@@ -28,10 +29,10 @@ class PosixWritable : public WritableFile {
   ~PosixWritable() override { ::close(fd_); }
   Status Append(std::string_view data) override {
     while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(size_));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return Errno("write", path_, errno);
+        return Errno("pwrite", path_, errno);
       }
       size_ += static_cast<uint64_t>(n);
       data.remove_prefix(static_cast<size_t>(n));
@@ -86,12 +87,11 @@ class PosixReadable : public ReadableFile {
 class Posix : public Filesystem {
  public:
   StatusOr<std::unique_ptr<WritableFile>> OpenForAppend(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return Errno("open", path, errno);
-    struct stat st;
-    ::fstat(fd, &st);
-    return std::unique_ptr<WritableFile>(
-        new PosixWritable(fd, path, static_cast<uint64_t>(st.st_size)));
+    return Open(path, std::nullopt);
+  }
+  StatusOr<std::unique_ptr<WritableFile>> OpenAt(const std::string& path,
+                                                 uint64_t offset) override {
+    return Open(path, offset);
   }
   StatusOr<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -133,6 +133,22 @@ class Posix : public Filesystem {
     return absl::OkStatus();
   }
   bool Exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+
+ private:
+  // Writes go through pwrite at the file's own position (no O_APPEND, which would ignore it).
+  static StatusOr<std::unique_ptr<WritableFile>> Open(const std::string& path,
+                                                      std::optional<uint64_t> offset) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("open", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return Errno("fstat", path, err);
+    }
+    return std::unique_ptr<WritableFile>(
+        new PosixWritable(fd, path, offset.value_or(static_cast<uint64_t>(st.st_size))));
+  }
 };
 
 }  // namespace

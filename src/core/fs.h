@@ -17,11 +17,14 @@ namespace sluice {
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
-  // Appends all of `data` or fails; after a failure the file may hold a prefix of it.
+  // Writes all of `data` at the write position (the end, unless opened with OpenAt) and
+  // moves it on, or fails; after a failure the file may hold a prefix of it.
   virtual Status Append(std::string_view data) = 0;
-  // Makes everything appended so far durable (fdatasync).
+  // Makes everything written so far durable (fdatasync).
   virtual Status Sync() = 0;
+  // Cuts the file to `size` bytes and moves the write position there.
   virtual Status Truncate(uint64_t size) = 0;
+  // The write position: the bytes written, not counting older bytes of a reused file.
   virtual uint64_t Size() const = 0;
 };
 
@@ -38,6 +41,10 @@ class Filesystem {
   virtual ~Filesystem() = default;
   // Opens for appending at the end, creating the file if missing.
   virtual StatusOr<std::unique_ptr<WritableFile>> OpenForAppend(const std::string& path) = 0;
+  // Opens for writing from `offset` on, creating the file if missing; bytes after what is
+  // written keep their old contents (a file reused so that writes land on allocated blocks).
+  virtual StatusOr<std::unique_ptr<WritableFile>> OpenAt(const std::string& path,
+                                                         uint64_t offset) = 0;
   virtual StatusOr<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) = 0;
   // File names (not paths) in a directory.
   virtual StatusOr<std::vector<std::string>> List(const std::string& dir) = 0;

@@ -88,6 +88,11 @@ class WireReader {
     return false;
   }
   bool ReadVarint(uint64_t* out) {
+    // Most tags and lengths in OTLP fit one byte.
+    if (p_ < end_ && *p_ < 0x80) [[likely]] {
+      *out = *p_++;
+      return true;
+    }
     uint64_t v = 0;
     for (int i = 0; i < 10; ++i) {
       if (p_ >= end_) return false;
