@@ -47,6 +47,10 @@ SCENARIOS = [
      "OTLP/HTTP protobuf, 1000-record requests, closed loop"),
     ("grpc-1000", ["--protocol=grpc", "--records=1000", "--connections=4"],
      "OTLP/gRPC, no compression, 1000-record requests, closed loop"),
+    ("grpc-1000-own-core", ["--protocol=grpc", "--records=1000", "--connections=4"],
+     "the same with Sluice on a core of its own (CPU 1) and the load generator and ClickHouse on "
+     "the other, as when ClickHouse runs elsewhere: CPU per record without the other processes "
+     "evicting Sluice's caches"),
     ("grpc-1000-gzip", ["--protocol=grpc", "--records=1000", "--connections=4", "--compression=gzip"],
      "OTLP/gRPC, gzip, 1000-record requests, closed loop"),
     ("grpc-1000-250k-rate", ["--protocol=grpc", "--records=1000", "--connections=4", "--rate=250000"],
@@ -65,6 +69,15 @@ def ch(sql, data=None):
             return r.read().decode()
     except urllib.error.HTTPError as e:
         raise RuntimeError(f"ClickHouse: {sql}: {e.read().decode()[:500]}") from None
+
+
+def pin(pid, cpus):
+    """Sets the CPU affinity of every thread of a process (threads started later inherit it)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:
+            pass
 
 
 def threads_cpu(pid):
@@ -183,7 +196,11 @@ def main():
             paused = name.startswith("buffer-")
             if paused:
                 os.kill(ch_pid, signal.SIGSTOP)
-            subprocess.run([os.path.join(BIN, "sluice-loadgen"), f"--grpc_port={GRPC_PORT}",
+            own_core = name.endswith("-own-core") and os.cpu_count() >= 2
+            if own_core:
+                pin(sluice.pid, {1})
+                pin(ch_pid, {0})
+            subprocess.run((["taskset", "-c", "0"] if own_core else []) + [os.path.join(BIN, "sluice-loadgen"), f"--grpc_port={GRPC_PORT}",
                             f"--http_port={HTTP_PORT}", "--pipeline=bench-logs", f"--run={run}",
                             f"--duration={SECONDS / 2 if paused else SECONDS}", f"--json={out}"] + BODY + args,
                            check=True, stdout=subprocess.DEVNULL)
@@ -210,6 +227,10 @@ def main():
                 time.sleep(0.25)
             drained_s = time.time() - t0
             cpu = cpu_delta(before, threads_cpu(sluice.pid))
+            if own_core:
+                everywhere = set(range(os.cpu_count()))
+                pin(sluice.pid, everywhere)
+                pin(ch_pid, everywhere)
             total_cpu = sum(cpu.values())
             results.append({
                 "scenario": name, "what": what, "acked_records_per_s": lg["acked_records_per_s"],

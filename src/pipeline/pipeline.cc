@@ -188,8 +188,13 @@ void Pipeline::Flush(Batch* batch) {
   const size_t rows_bytes = batch->rows.size(), rows = batch->refs.size();
   batches_.push_back(std::move(*batch));
   inflight_cv_.notify_all();
-  lock.unlock();
   batch->Clear();
+  if (!spare_rows_.empty()) {
+    batch->rows = std::move(spare_rows_.back().rows);
+    batch->refs = std::move(spare_rows_.back().refs);
+    spare_rows_.pop_back();
+  }
+  lock.unlock();
   // The next batch is likely as big: allocate it once rather than grow it by doubling
   // (each doubling copies the rows encoded so far).
   batch->rows.reserve(rows_bytes);
@@ -442,6 +447,13 @@ void Pipeline::InserterLoop() {
       --inserting_;
       inflight_bytes_ -= batch.bytes();
       if (complete) pending_min_.erase(pending_min_.find(batch.first.seq));
+      // The rows' memory goes back to the worker: a fresh multi-megabyte buffer would be
+      // page-faulted in (and zeroed by the kernel) page by page for every batch.
+      if (spare_rows_.size() < kSpareRows && batch.rows.capacity() <= kSpareRowsMaxBytes) {
+        batch.rows.clear();
+        batch.refs.clear();
+        spare_rows_.push_back({std::move(batch.rows), std::move(batch.refs)});
+      }
     }
     inflight_cv_.notify_all();
     work_cv_.notify_all();

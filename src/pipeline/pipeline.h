@@ -118,6 +118,14 @@ class Pipeline {
   std::deque<Batch> batches_;            // guarded by mu_; flushed, waiting for an inserter
   size_t inserting_ = 0;                 // guarded by mu_
   uint64_t inflight_bytes_ = 0;          // guarded by mu_; bytes() of queued + inserting
+  // Row buffers of inserted batches, kept for the next batches (capacity reused).
+  struct SpareRows {
+    std::string rows;
+    std::vector<RowRef> refs;
+  };
+  static constexpr size_t kSpareRows = 2;
+  static constexpr size_t kSpareRowsMaxBytes = 32u << 20;
+  std::vector<SpareRows> spare_rows_;    // guarded by mu_
   std::multiset<uint64_t> pending_min_;  // guarded by mu_; first seq of each unconfirmed batch
   bool consume_ = false;                 // guarded by mu_
   bool stopping_ = false;                // guarded by mu_
