@@ -36,6 +36,25 @@ std::string_view TextOf(const Value& v) {
   return s;
 }
 
+// A String column's bytes for an attribute key or an AnyValue, written straight from the
+// request (the common case of map columns: no Value, no dispatch, no scratch copy for
+// string values).
+void PutString(ByteWriter& w, std::string_view s) {
+  w.VarUInt(s.size());
+  w.Bytes(s);
+}
+void PutAnyText(ByteWriter& w, std::string_view anyvalue) {
+  const otlp::AnyValueView a = otlp::ParseAnyValue(anyvalue);
+  if (a.kind == otlp::AnyValueView::kString) return PutString(w, a.bytes);
+  std::string& s = Scratch();
+  otlp::AppendAnyValueText(anyvalue, &s);
+  PutString(w, s);
+}
+bool IsPlainString(const Type& t) {
+  return t.kind == Type::kString ||
+         (t.kind == Type::kLowCardinality && t.children[0].kind == Type::kString);
+}
+
 // Normalizes AnyValue (attribute look-ups, log bodies) to a scalar value kind.
 Value Scalarize(const Value& v) {
   if (v.kind != VKind::kAny) return v;
@@ -361,6 +380,13 @@ Status EncodeMap(const Value& v, const Type& t, ByteWriter& w, bool as_tuples) {
   const Type& vt = as_tuples ? t.children[0].Base().children[1] : t.children[1];
   const otlp::AttributeList list(v.rep);
   w.VarUInt(list.items().size());
+  if (IsPlainString(kt) && IsPlainString(vt)) {
+    for (const auto& kv : list.items()) {
+      PutString(w, kv.key);
+      PutAnyText(w, kv.value);
+    }
+    return absl::OkStatus();
+  }
   Status st;
   for (const auto& kv : list.items()) {
     st = EncodeValue(Value::Str(kv.key), kt, w);
@@ -447,6 +473,15 @@ Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWri
         items = &own.emplace(v.rep).items();
       }
       w.VarUInt(items->size());
+      if (IsPlainString(elem)) {
+        for (const auto& kv : *items) {
+          if (b.part == Part::kMapKeys)
+            PutString(w, kv.key);
+          else
+            PutAnyText(w, kv.value);
+        }
+        return absl::OkStatus();
+      }
       Status st;
       for (const auto& kv : *items) {
         st = EncodeValue(b.part == Part::kMapKeys ? Value::Str(kv.key) : Value::Any(kv.value), elem,
