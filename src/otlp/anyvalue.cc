@@ -7,8 +7,25 @@
 
 namespace sluice::otlp {
 
+namespace {
+
+// The length-delimited field that starts at p (tag byte `tag`, one-byte length) when it
+// ends exactly at `end`: the shape a serializer gives a lone string field. Null otherwise.
+inline const char* LoneField(const char* p, const char* end, char tag) {
+  if (end - p < 2 || p[0] != tag || static_cast<unsigned char>(p[1]) >= 0x80) return nullptr;
+  return p + 2 + static_cast<unsigned char>(p[1]) == end ? p + 2 : nullptr;
+}
+
+}  // namespace
+
 AnyValueView ParseAnyValue(std::string_view msg) {
   AnyValueView v;
+  // Fast path: a short string_value (field 1) and nothing else.
+  if (const char* s = LoneField(msg.data(), msg.data() + msg.size(), 0x0a)) {
+    v.kind = AnyValueView::kString;
+    v.bytes = std::string_view(s, msg.data() + msg.size() - s);
+    return v;
+  }
   WireReader r(msg);
   while (r.Next()) {
     uint32_t f = r.field(), wt = r.wire_type();
@@ -40,6 +57,19 @@ AnyValueView ParseAnyValue(std::string_view msg) {
 
 KeyValueView ParseKeyValue(std::string_view kv) {
   KeyValueView out;
+  // Fast path: key (field 1) then value (field 2), both shorter than 128 bytes.
+  const char* p = kv.data();
+  const char* end = p + kv.size();
+  if (kv.size() >= 4 && p[0] == 0x0a && static_cast<unsigned char>(p[1]) < 0x80) {
+    const char* v = p + 2 + static_cast<unsigned char>(p[1]);
+    if (v < end) {
+      if (const char* value = LoneField(v, end, 0x12)) {
+        out.key = std::string_view(p + 2, v - p - 2);
+        out.value = std::string_view(value, end - value);
+        return out;
+      }
+    }
+  }
   WireReader r(kv);
   while (r.Next()) {
     if (r.field() == 1 && r.wire_type() == kLen) {
