@@ -51,9 +51,16 @@ struct MsgDef {
   std::string_view name;
   std::span<const FieldDef> fields;
   RecordKind record = RecordKind::kNone;
+  // The attribute messages, which the validator checks by shape first (most requests are
+  // mostly attributes).
+  bool is_key_value = false, is_any_value = false;
 
   MsgDef(std::string_view n, std::span<const FieldDef> f, RecordKind r = RecordKind::kNone)
-      : name(n), fields(f), record(r) {
+      : name(n),
+        fields(f),
+        record(r),
+        is_key_value(n == "KeyValue"),
+        is_any_value(n == "AnyValue") {
     for (size_t i = 0; i < fields.size(); ++i)
       if (fields[i].number < by_number.size())
         by_number[fields[i].number] = static_cast<uint8_t>(i + 1);

@@ -33,6 +33,28 @@ bool IsValidId(std::string_view id, size_t len) {
   return false;
 }
 
+// An AnyValue holding one scalar (string, bool, int or double), or nothing: well-formed and
+// canonical as it is. False means "walk it".
+bool IsScalarAnyValue(std::string_view v) {
+  if (v.empty()) return true;
+  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+  if (p[0] == 0x0a) return v.size() >= 2 && p[1] < 0x80 && v.size() == 2u + p[1];
+  if (p[0] != 0x10 && p[0] != 0x18 && p[0] != 0x21) return false;  // bool, int, double
+  WireReader r(v);
+  return r.Next() && r.Skip() && r.at_end();
+}
+
+// A KeyValue as serializers write it: a short key, then a scalar value (or none).
+bool IsSimpleKeyValue(std::string_view kv) {
+  const auto* p = reinterpret_cast<const unsigned char*>(kv.data());
+  if (kv.size() < 2 || p[0] != 0x0a || p[1] >= 0x80) return false;
+  const size_t value_at = 2u + p[1];
+  if (value_at == kv.size()) return true;
+  if (value_at + 2 > kv.size() || p[value_at] != 0x12 || p[value_at + 1] >= 0x80) return false;
+  if (value_at + 2 + p[value_at + 1] != kv.size()) return false;
+  return IsScalarAnyValue(kv.substr(value_at + 2));
+}
+
 class Walker {
  public:
   explicit Walker(ValidateResult* res) : res_(res) {}
@@ -65,6 +87,13 @@ class Walker {
               return absl::InvalidArgumentError(
                   Cat("malformed packed field ", def.name, ".", f->proto_name));
           } else if (f->type == FType::kMessage) {
+            if (f->msg->is_key_value && IsSimpleKeyValue(payload)) break;
+            if (f->msg->is_any_value && !f->repeated && IsScalarAnyValue(payload)) {
+              uint32_t bit = 1u << (f - def.fields.data());
+              if (seen_singular & bit) res_->needs_canonical = true;
+              seen_singular |= bit;
+              break;
+            }
             if (!f->repeated) {
               uint32_t bit = 1u << (f - def.fields.data());
               if (seen_singular & bit) res_->needs_canonical = true;
