@@ -424,7 +424,7 @@ Status LocalLog::Ack(uint64_t next_seq) {
       oldest_unacked_ms_ = next_seq < next_seq_ ? Now() : 0;  // unread: age unknown, taken as new
     if (next_seq == next_seq_) unacked_records_ = unacked_bytes_ = 0;
   }
-  Status s = fs_->WriteFileAtomic(opts_.dir + "/checkpoint", CheckpointBytes(next_seq));
+  Status s = WriteCheckpoint(next_seq);
   if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -451,6 +451,26 @@ Status LocalLog::Ack(uint64_t next_seq) {
     (void)fs_->Remove(p);
   }
   return absl::OkStatus();
+}
+
+Status LocalLog::WriteCheckpoint(uint64_t next_seq) {
+  const std::string path = opts_.dir + "/checkpoint";
+  if (!checkpoint_file_) {
+    // Created whole and atomically once (both slots), then updated in place: a new file per
+    // update cost an inode allocation, a rename and a directory sync each time.
+    Status s = fs_->WriteFileAtomic(path, CheckpointFileBytes(next_seq));
+    if (!s.ok()) return s;
+    auto f = fs_->OpenAt(path, 0);
+    if (!f.ok()) return f.status();
+    checkpoint_file_ = std::move(*f);
+    return absl::OkStatus();
+  }
+  checkpoint_slot_ ^= 1;
+  Status s =
+      checkpoint_file_->WriteAt(checkpoint_slot_ * kCheckpointSlot, CheckpointBytes(next_seq));
+  if (s.ok()) s = checkpoint_file_->Sync();
+  if (!s.ok()) checkpoint_file_.reset();  // the next update rewrites the whole file
+  return s;
 }
 
 uint64_t LocalLog::checkpoint() const {

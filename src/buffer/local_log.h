@@ -102,6 +102,7 @@ class LocalLog {
   int64_t Now() const;
   std::string SegmentPath(uint64_t first_seq) const;
   void SyncLoop();
+  Status WriteCheckpoint(uint64_t next_seq);  // consumer thread
 
   Filesystem* const fs_;
   const LogOptions opts_;
@@ -123,7 +124,9 @@ class LocalLog {
   uint64_t unacked_bytes_ = 0;       // guarded by mu_; entry bytes not acknowledged
   int64_t oldest_unacked_ms_ = 0;    // guarded by mu_; 0 when nothing is unacked
   LogStats recovery_;                // written by Open only
-  bool failed_ = false;              // guarded by mu_; a failed rollback: no more appends
+  std::unique_ptr<WritableFile> checkpoint_file_;  // consumer thread; null until first written
+  size_t checkpoint_slot_ = 0;                     // consumer thread; the slot written last
+  bool failed_ = false;  // guarded by mu_; a failed rollback: no more appends
 
   std::unique_ptr<WritableFile> active_;  // used by the leader only
 

@@ -118,11 +118,29 @@ std::string CheckpointBytes(uint64_t next_seq) {
   return b;
 }
 
-std::optional<uint64_t> ParseCheckpoint(std::string_view bytes) {
-  if (bytes.size() != 12) return std::nullopt;
+std::string CheckpointFileBytes(uint64_t next_seq) {
+  std::string b(kCheckpointSlot * 2, '\0');
+  const std::string slot = CheckpointBytes(next_seq);
+  b.replace(0, slot.size(), slot);
+  b.replace(kCheckpointSlot, slot.size(), slot);
+  return b;
+}
+
+namespace {
+std::optional<uint64_t> ParseSlot(std::string_view bytes) {
   if (MaskCrc(Crc32c(bytes.substr(0, 8))) != LoadFixed<uint32_t>(bytes.data() + 8))
     return std::nullopt;
   return LoadFixed<uint64_t>(bytes.data());
+}
+}  // namespace
+
+std::optional<uint64_t> ParseCheckpoint(std::string_view bytes) {
+  if (bytes.size() == 12) return ParseSlot(bytes);  // a single value, as first written
+  if (bytes.size() < kCheckpointSlot + 12) return std::nullopt;
+  std::optional<uint64_t> a = ParseSlot(bytes.substr(0, 12));
+  std::optional<uint64_t> b = ParseSlot(bytes.substr(kCheckpointSlot, 12));
+  if (a && b) return std::max(*a, *b);
+  return a ? a : b;
 }
 
 Status ScanLog(Filesystem* fs, const std::string& dir,

@@ -59,8 +59,15 @@ bool ReadEntry(const ReadableFile& f, uint64_t offset, uint64_t size, EntryHeade
 uint64_t SkipCorrupt(const ReadableFile& f, uint64_t offset, uint64_t size, uint64_t min_seq);
 Entry ToEntry(const EntryHeader& h, std::string payload);
 
-// The checkpoint file's bytes, and their value (nullopt when corrupt).
+// The checkpoint file: two slots, at offsets 0 and kCheckpointSlot (different disk
+// sectors), each a value with its CRC. Updates write the slots in turn, in place, so a torn
+// write spoils one slot and the other still holds the previous value.
+inline constexpr size_t kCheckpointSlot = 512;
+// One slot's 12 bytes, and the whole file with both slots holding next_seq.
 std::string CheckpointBytes(uint64_t next_seq);
+std::string CheckpointFileBytes(uint64_t next_seq);
+// The checkpoint a file holds: the larger valid slot (or a lone 12-byte slot); nullopt
+// when no slot is valid.
 std::optional<uint64_t> ParseCheckpoint(std::string_view bytes);
 
 // Reads, without changing anything, the entries of the log in `dir` from its checkpoint

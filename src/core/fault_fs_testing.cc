@@ -29,6 +29,14 @@ class FaultWritable : public WritableFile {
     Write(data);
     return absl::OkStatus();
   }
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    const uint64_t pos = pos_;
+    pos_ = offset;
+    Write(data);
+    pos_ = pos;
+    return absl::OkStatus();
+  }
   Status Sync() override {
     int delay;
     {

@@ -39,6 +39,18 @@ class PosixWritable : public WritableFile {
     }
     return absl::OkStatus();
   }
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("pwrite", path_, errno);
+      }
+      offset += static_cast<uint64_t>(n);
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
+  }
   Status Sync() override {
     if (::fdatasync(fd_) != 0) return Errno("fdatasync", path_, errno);
     return absl::OkStatus();

@@ -22,6 +22,8 @@ class WritableFile {
   virtual Status Append(std::string_view data) = 0;
   // Makes everything written so far durable (fdatasync).
   virtual Status Sync() = 0;
+  // Writes `data` at `offset` (over what is there), leaving the write position alone.
+  virtual Status WriteAt(uint64_t offset, std::string_view data) = 0;
   // Cuts the file to `size` bytes and moves the write position there.
   virtual Status Truncate(uint64_t size) = 0;
   // The write position: the bytes written, not counting older bytes of a reused file.
