@@ -199,12 +199,29 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
   const Value& v = in;
 
   switch (t.kind) {
-    case Type::kString: {
-      std::string_view s = v.kind == VKind::kNull ? std::string_view() : TextOf(v);
-      w.VarUInt(s.size());
-      w.Bytes(s);
+    case Type::kString:
+      switch (v.kind) {  // the common kinds written straight from the request
+        case VKind::kNull: w.VarUInt(0); return absl::OkStatus();
+        case VKind::kStr:
+        case VKind::kEnum: PutString(w, v.s); return absl::OkStatus();
+        case VKind::kAny: PutAnyText(w, v.s); return absl::OkStatus();
+        case VKind::kId:
+          if (v.s.size() <= 32) {
+            char hex[64];
+            static constexpr char kDigits[] = "0123456789abcdef";
+            for (size_t k = 0; k < v.s.size(); ++k) {
+              const auto c = static_cast<unsigned char>(v.s[k]);
+              hex[2 * k] = kDigits[c >> 4];
+              hex[2 * k + 1] = kDigits[c & 15];
+            }
+            PutString(w, std::string_view(hex, 2 * v.s.size()));
+            return absl::OkStatus();
+          }
+          break;
+        default: break;
+      }
+      PutString(w, TextOf(v));
       return absl::OkStatus();
-    }
     case Type::kFixedString: {
       std::string_view s = v.kind == VKind::kNull ? std::string_view() : TextOf(v);
       if (s.size() > static_cast<size_t>(t.param)) return Conv(t, "a value longer than its size");
