@@ -255,21 +255,23 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
     seq = next_seq_;
   }
   const int64_t now = Now();
-  std::string buf;
+  // Entry headers go to a small buffer; payloads are written from the callers' requests.
+  std::string headers;
+  std::vector<std::string_view> parts;
   size_t i = 0;
   Status result;
   while (i < group.size()) {
     // One chunk: the entries that fit in the active segment.
     const uint64_t start_size = active_->Size();
     const uint64_t chunk_first = seq;
-    buf.clear();
+    headers.clear();
     size_t j = i;
     uint64_t chunk_records = 0, chunk_bytes = 0;  // for the unacknowledged totals
     while (j < group.size()) {
       const size_t size = kEntryHeader + group[j]->payload.size();
-      if (j > i && start_size + buf.size() + size > opts_.segment_bytes) break;
+      if (j > i && start_size + chunk_bytes + size > opts_.segment_bytes) break;
       if (j == i && start_size > kSegmentHeader && start_size + size > opts_.segment_bytes) break;
-      AppendEntry(seq, now, group[j]->records, group[j]->signal, group[j]->payload, &buf);
+      AppendEntryHeader(seq, now, group[j]->records, group[j]->signal, group[j]->payload, &headers);
       chunk_records += group[j]->records;
       chunk_bytes += size;
       ++seq;
@@ -284,7 +286,12 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
       if (!result.ok()) break;
       continue;
     }
-    result = active_->Append(buf);
+    parts.clear();
+    for (size_t k = i; k < j; ++k) {
+      parts.push_back(std::string_view(headers).substr((k - i) * kEntryHeader, kEntryHeader));
+      parts.push_back(group[k]->payload);
+    }
+    result = active_->AppendParts(parts);
     if (result.ok() && opts_.fsync == FsyncPolicy::kAlways) result = active_->Sync();
     if (!result.ok()) {
       // Roll back to the last durable size, so that nothing half-written stays.

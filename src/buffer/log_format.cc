@@ -57,8 +57,8 @@ StatusOr<std::vector<uint64_t>> ListSegments(Filesystem* fs, const std::string& 
   return firsts;
 }
 
-void AppendEntry(uint64_t seq, int64_t ms, uint32_t records, Signal signal,
-                 std::string_view payload, std::string* out) {
+void AppendEntryHeader(uint64_t seq, int64_t ms, uint32_t records, Signal signal,
+                       std::string_view payload, std::string* out) {
   char h[kEntryHeader] = {};
   uint32_t len = static_cast<uint32_t>(payload.size());
   std::memcpy(h, &len, 4);
@@ -69,7 +69,6 @@ void AppendEntry(uint64_t seq, int64_t ms, uint32_t records, Signal signal,
   const uint32_t crc = EntryCrc(h, payload);
   std::memcpy(h + 4, &crc, 4);
   out->append(h, kEntryHeader);
-  out->append(payload);
 }
 
 bool ReadEntry(const ReadableFile& f, uint64_t offset, uint64_t size, EntryHeader* h,

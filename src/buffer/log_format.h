@@ -46,9 +46,11 @@ std::string SegmentFileName(uint64_t first_seq);
 // The first sequence numbers of the segments in `dir`, ascending.
 StatusOr<std::vector<uint64_t>> ListSegments(Filesystem* fs, const std::string& dir);
 
-// Appends one framed entry (header with CRC, then payload) to out.
-void AppendEntry(uint64_t seq, int64_t ms, uint32_t records, Signal signal,
-                 std::string_view payload, std::string* out);
+// Appends one framed entry's header (with the CRC of header and payload) to out; the
+// payload follows it on disk.
+void AppendEntryHeader(uint64_t seq, int64_t ms, uint32_t records, Signal signal,
+                       std::string_view payload, std::string* out);
+
 // Reads the entry at `offset` of a file of `size` bytes; false when it is not a complete
 // entry with a valid CRC.
 bool ReadEntry(const ReadableFile& f, uint64_t offset, uint64_t size, EntryHeader* h,

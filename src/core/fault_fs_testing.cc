@@ -29,6 +29,11 @@ class FaultWritable : public WritableFile {
     Write(data);
     return absl::OkStatus();
   }
+  Status AppendParts(std::span<const std::string_view> parts) override {
+    std::string all;
+    for (std::string_view p : parts) all.append(p);
+    return Append(all);
+  }
   Status WriteAt(uint64_t offset, std::string_view data) override {
     std::lock_guard<std::mutex> lock(fs_->mu_);
     const uint64_t pos = pos_;

@@ -3,12 +3,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 #include "core/cat.h"
 
@@ -36,6 +39,30 @@ class PosixWritable : public WritableFile {
       }
       size_ += static_cast<uint64_t>(n);
       data.remove_prefix(static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
+  }
+  Status AppendParts(std::span<const std::string_view> parts) override {
+    std::vector<iovec> iov;
+    iov.reserve(parts.size());
+    for (std::string_view p : parts)
+      if (!p.empty()) iov.push_back({const_cast<char*>(p.data()), p.size()});
+    size_t next = 0;  // first iovec not completely written
+    while (next < iov.size()) {
+      const int count = static_cast<int>(std::min<size_t>(iov.size() - next, IOV_MAX));
+      ssize_t n = ::pwritev(fd_, iov.data() + next, count, static_cast<off_t>(size_));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("pwritev", path_, errno);
+      }
+      size_ += static_cast<uint64_t>(n);
+      for (size_t done = static_cast<size_t>(n); done > 0 && next < iov.size();) {
+        const size_t k = std::min(done, iov[next].iov_len);
+        iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + k;
+        iov[next].iov_len -= k;
+        done -= k;
+        if (iov[next].iov_len == 0) ++next;
+      }
     }
     return absl::OkStatus();
   }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,9 @@ class WritableFile {
   virtual Status Append(std::string_view data) = 0;
   // Makes everything written so far durable (fdatasync).
   virtual Status Sync() = 0;
+  // Append of the parts one after the other, in as few system calls as possible (the
+  // parts are not copied together first).
+  virtual Status AppendParts(std::span<const std::string_view> parts) = 0;
   // Writes `data` at `offset` (over what is there), leaving the write position alone.
   virtual Status WriteAt(uint64_t offset, std::string_view data) = 0;
   // Cuts the file to `size` bytes and moves the write position there.
