@@ -44,6 +44,7 @@ void PutString(ByteWriter& w, std::string_view s) {
   w.Bytes(s);
 }
 void PutAnyText(ByteWriter& w, std::string_view anyvalue) {
+  if (std::string_view s; otlp::AsShortString(anyvalue, &s)) return PutString(w, s);
   const otlp::AnyValueView a = otlp::ParseAnyValue(anyvalue);
   if (a.kind == otlp::AnyValueView::kString) return PutString(w, a.bytes);
   std::string& s = Scratch();

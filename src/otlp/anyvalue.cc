@@ -7,23 +7,10 @@
 
 namespace sluice::otlp {
 
-namespace {
-
-// The length-delimited field that starts at p (tag byte `tag`, one-byte length) when it
-// ends exactly at `end`: the shape a serializer gives a lone string field. Null otherwise.
-inline const char* LoneField(const char* p, const char* end, char tag) {
-  if (end - p < 2 || p[0] != tag || static_cast<unsigned char>(p[1]) >= 0x80) return nullptr;
-  return p + 2 + static_cast<unsigned char>(p[1]) == end ? p + 2 : nullptr;
-}
-
-}  // namespace
-
 AnyValueView ParseAnyValue(std::string_view msg) {
   AnyValueView v;
-  // Fast path: a short string_value (field 1) and nothing else.
-  if (const char* s = LoneField(msg.data(), msg.data() + msg.size(), 0x0a)) {
+  if (AsShortString(msg, &v.bytes)) {
     v.kind = AnyValueView::kString;
-    v.bytes = std::string_view(s, msg.data() + msg.size() - s);
     return v;
   }
   WireReader r(msg);
@@ -57,19 +44,7 @@ AnyValueView ParseAnyValue(std::string_view msg) {
 
 KeyValueView ParseKeyValue(std::string_view kv) {
   KeyValueView out;
-  // Fast path: key (field 1) then value (field 2), both shorter than 128 bytes.
-  const char* p = kv.data();
-  const char* end = p + kv.size();
-  if (kv.size() >= 4 && p[0] == 0x0a && static_cast<unsigned char>(p[1]) < 0x80) {
-    const char* v = p + 2 + static_cast<unsigned char>(p[1]);
-    if (v < end) {
-      if (const char* value = LoneField(v, end, 0x12)) {
-        out.key = std::string_view(p + 2, v - p - 2);
-        out.value = std::string_view(value, end - value);
-        return out;
-      }
-    }
-  }
+  if (AsShortKeyValue(kv, &out.key, &out.value)) return out;
   WireReader r(kv);
   while (r.Next()) {
     if (r.field() == 1 && r.wire_type() == kLen) {
@@ -154,14 +129,19 @@ void AppendAnyValueJson(std::string_view anyvalue, std::string* out) {
 void CollectAttributes(const Repeated& attrs, std::vector<KeyValueView>* out) {
   out->clear();
   attrs.ForEach([&](std::string_view kv_msg) {
-    KeyValueView kv = ParseKeyValue(kv_msg);
+    std::string_view key, value;
+    if (!AsShortKeyValue(kv_msg, &key, &value)) {
+      const KeyValueView kv = ParseKeyValue(kv_msg);
+      key = kv.key;
+      value = kv.value;
+    }
     for (KeyValueView& seen : *out) {
-      if (seen.key == kv.key) {
-        seen.value = kv.value;
+      if (seen.key == key) {
+        seen.value = value;
         return;
       }
     }
-    out->push_back(kv);
+    out->push_back({key, value});
   });
 }
 

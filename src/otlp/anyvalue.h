@@ -23,6 +23,23 @@ struct AnyValueView {
 // Parses an AnyValue message; the last oneof member present wins.
 AnyValueView ParseAnyValue(std::string_view msg);
 
+// The length-delimited field that starts at p (tag byte `tag`, length below 128) when it
+// ends exactly at `end`: the shape serializers give a lone short string. Null otherwise.
+inline const char* LoneShortField(const char* p, const char* end, char tag) {
+  if (end - p < 2 || p[0] != tag || static_cast<unsigned char>(p[1]) >= 0x80) return nullptr;
+  return p + 2 + static_cast<unsigned char>(p[1]) == end ? p + 2 : nullptr;
+}
+
+// The common AnyValue, a short string_value and nothing else, recognized inline (the hot
+// loops would otherwise wait on a returned AnyValueView). False: use ParseAnyValue.
+inline bool AsShortString(std::string_view msg, std::string_view* s) {
+  const char* end = msg.data() + msg.size();
+  const char* p = LoneShortField(msg.data(), end, 0x0a);
+  if (p == nullptr) return false;
+  *s = std::string_view(p, end - p);
+  return true;
+}
+
 // The flattened text of a value (GlassFlow's rule): strings as they are, bools
 // true/false, ints in decimal, doubles as AppendDouble, bytes as lowercase hex, arrays
 // and key-value lists as compact JSON (like the Collector's AsString), empty as "".
@@ -35,6 +52,21 @@ struct KeyValueView {
   std::string_view key;
   std::string_view value;  // AnyValue message bytes (empty when absent)
 };
+
+// The common KeyValue, a short key then a short value, recognized inline. False: use
+// ParseKeyValue.
+inline bool AsShortKeyValue(std::string_view kv, std::string_view* key, std::string_view* value) {
+  const char* p = kv.data();
+  const char* end = p + kv.size();
+  if (kv.size() < 4 || p[0] != 0x0a || static_cast<unsigned char>(p[1]) >= 0x80) return false;
+  const char* v = p + 2 + static_cast<unsigned char>(p[1]);
+  if (v >= end) return false;
+  const char* val = LoneShortField(v, end, 0x12);
+  if (val == nullptr) return false;
+  *key = std::string_view(p + 2, v - p - 2);
+  *value = std::string_view(val, end - val);
+  return true;
+}
 
 // Collects the attributes into `out` (cleared first). A duplicated key keeps its first
 // position and its last value, which is what building a map by assignment gives.
