@@ -136,7 +136,9 @@ void CollectAttributes(const Repeated& attrs, std::vector<KeyValueView>* out) {
       value = kv.value;
     }
     for (KeyValueView& seen : *out) {
-      if (seen.key == key) {
+      // Lengths and last bytes first: distinct keys rarely get as far as memcmp.
+      if (seen.key.size() == key.size() && (key.empty() || seen.key.back() == key.back()) &&
+          seen.key == key) {
         seen.value = value;
         return;
       }

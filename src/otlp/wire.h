@@ -79,7 +79,13 @@ class WireReader {
   }
   // Skips the current field's value according to its wire type. Groups are skipped
   // recursively up to a fixed depth.
-  bool Skip() { return SkipValue(field_, wt_, 0); }
+  bool Skip() {
+    if (wt_ == kLen) {  // the common case, inline
+      Len();
+      return ok_;
+    }
+    return SkipValue(field_, wt_, 0);
+  }
 
  private:
   bool Fail() {
