@@ -25,12 +25,32 @@ Level LevelOf(const clickhouse::ColumnBinding& b) {
   }
 }
 
-struct CachedColumn {
-  Level level = Level::kRecord;
-  uint64_t generation = 0;  // 1 + the ordinal of the envelope `bytes` was encoded for (0: none)
+// A stretch of adjacent columns written together: one record-level column, or a run of
+// resource/scope-level columns whose bytes are encoded once per envelope and copied into
+// each row with one append.
+struct ColumnRun {
+  size_t begin = 0, end = 0;  // columns [begin, end) of the plan
+  bool envelope = false;
+  uint64_t resource = 0, scope = 0;  // 1 + the ordinals `bytes` was encoded for (0: none)
   std::string bytes;
   Status status;
 };
+
+void BuildRuns(const clickhouse::InsertPlan& plan, std::vector<ColumnRun>* runs) {
+  runs->clear();
+  for (size_t k = 0; k < plan.columns.size(); ++k) {
+    const bool envelope = LevelOf(plan.columns[k]) != Level::kRecord;
+    if (envelope && !runs->empty() && runs->back().envelope && runs->back().end == k) {
+      runs->back().end = k + 1;
+      continue;
+    }
+    ColumnRun r;
+    r.begin = k;
+    r.end = k + 1;
+    r.envelope = envelope;
+    runs->push_back(std::move(r));
+  }
+}
 
 }  // namespace
 
@@ -41,17 +61,12 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
                           ReplayPlan* replay) {
   EncodeStats stats;
   uint32_t index = 0;
-  // Per route, per column: the envelope-level encodings (reused across calls by the worker
-  // thread; only valid within one request, whose bytes the views point into).
-  thread_local std::vector<std::vector<CachedColumn>> cache;
-  cache.resize(std::max(cache.size(), routes.plans.size()));
-  for (size_t r = 0; r < routes.plans.size(); ++r) {
-    cache[r].resize(routes.plans[r].columns.size());
-    for (size_t k = 0; k < cache[r].size(); ++k) {
-      cache[r][k].level = LevelOf(routes.plans[r].columns[k]);
-      cache[r][k].generation = 0;
-    }
-  }
+  // Per route: the column runs, with their envelope-level encodings (buffers reused across
+  // calls by the worker thread; the encodings are only valid within one request, whose bytes
+  // the views point into).
+  thread_local std::vector<std::vector<ColumnRun>> runs;
+  runs.resize(std::max(runs.size(), routes.plans.size()));
+  for (size_t r = 0; r < routes.plans.size(); ++r) BuildRuns(routes.plans[r], &runs[r]);
   thread_local clickhouse::RowScratch scratch;
   otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
     const uint32_t record = index++;
@@ -80,23 +95,23 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
     const clickhouse::InsertPlan& plan = routes.plans[route];
     const size_t row_start = batch->rows.size();
     ByteWriter w(&batch->rows);
-    for (size_t k = 0; k < plan.columns.size(); ++k) {
-      const clickhouse::ColumnBinding& b = plan.columns[k];
-      CachedColumn& c = cache[route][k];
+    for (ColumnRun& run : runs[route]) {
       Status s;
-      if (c.level == Level::kRecord) {
-        s = clickhouse::EncodeBinding(b, ctx, w, &scratch);
+      if (!run.envelope) {
+        s = clickhouse::EncodeBinding(plan.columns[run.begin], ctx, w, &scratch);
       } else {
-        const uint64_t gen =
-            1 + (c.level == Level::kResource ? ctx.res->ordinal : ctx.scope->ordinal);
-        if (c.generation != gen) {
-          c.bytes.clear();
-          ByteWriter cw(&c.bytes);
-          c.status = clickhouse::EncodeBinding(b, ctx, cw);
-          c.generation = gen;
+        const uint64_t res = 1 + ctx.res->ordinal, scope = 1 + ctx.scope->ordinal;
+        if (run.resource != res || run.scope != scope) {
+          run.bytes.clear();
+          ByteWriter cw(&run.bytes);
+          run.status = absl::OkStatus();
+          for (size_t k = run.begin; k < run.end && run.status.ok(); ++k)
+            run.status = clickhouse::EncodeBinding(plan.columns[k], ctx, cw);
+          run.resource = res;
+          run.scope = scope;
         }
-        s = c.status;
-        if (s.ok()) w.Bytes(c.bytes);
+        s = run.status;
+        if (s.ok()) w.Bytes(run.bytes);
       }
       if (!s.ok()) {
         batch->rows.resize(row_start);
