@@ -103,13 +103,37 @@ LogView ParseLog(std::string_view rec) {
   const char* attrs_end = nullptr;
   WireReader r(rec);
   const char* field_start = r.pos();
-  for (; r.Next(); field_start = r.pos()) {
+  bool more = r.Next();
+  const auto at = [&](uint32_t field, uint32_t wt) {
+    return more && r.field() == field && r.wire_type() == wt;
+  };
+  const auto next = [&] {
+    field_start = r.pos();
+    more = r.Next();
+  };
+  // Serializers write the fields in ascending order: read them in that order with
+  // straight-line code (a switch per field costs a hard-to-predict indirect jump), then
+  // let the general loop below take whatever is left (other orders, repeats, unknowns).
+  if (at(1, kI64)) v.time = r.Fixed64(), next();
+  if (at(2, kVarint)) v.severity_number = static_cast<int32_t>(r.Varint()), next();
+  if (at(3, kLen)) v.severity_text = r.Len(), next();
+  if (at(5, kLen)) v.body = r.Len(), v.has_body = true, next();
+  if (at(6, kLen)) {
+    attrs_begin = field_start;
+    do {
+      r.Len();
+      attrs_end = r.pos();
+      next();
+    } while (at(6, kLen));
+  }
+  if (at(7, kVarint)) v.dropped_attributes_count = static_cast<uint32_t>(r.Varint()), next();
+  if (at(8, kI32)) v.flags = r.Fixed32(), next();
+  if (at(9, kLen)) v.trace_id = r.Len(), next();
+  if (at(10, kLen)) v.span_id = r.Len(), next();
+  if (at(11, kI64)) v.observed_time = r.Fixed64(), next();
+  if (at(12, kLen)) v.event_name = r.Len(), next();
+  for (; more; next()) {
     switch (r.field()) {
-      case 6:
-        if (attrs_begin == nullptr) attrs_begin = field_start;
-        r.Skip();
-        attrs_end = r.pos();
-        break;
       case 1: SLUICE_F64(v.time); break;
       case 2: SLUICE_VARINT(v.severity_number, int32_t); break;
       case 3: SLUICE_LEN(v.severity_text); break;
@@ -117,6 +141,15 @@ LogView ParseLog(std::string_view rec) {
         if (r.wire_type() == kLen) {
           v.body = r.Len();
           v.has_body = true;
+        } else {
+          r.Skip();
+        }
+        break;
+      case 6:
+        if (r.wire_type() == kLen) {
+          if (attrs_begin == nullptr) attrs_begin = field_start;
+          r.Len();
+          attrs_end = r.pos();
         } else {
           r.Skip();
         }
