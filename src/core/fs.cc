@@ -31,16 +31,10 @@ class PosixWritable : public WritableFile {
       : fd_(fd), path_(std::move(path)), size_(size) {}
   ~PosixWritable() override { ::close(fd_); }
   Status Append(std::string_view data) override {
-    while (!data.empty()) {
-      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(size_));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Errno("pwrite", path_, errno);
-      }
-      size_ += static_cast<uint64_t>(n);
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return absl::OkStatus();
+    uint64_t written = 0;
+    Status s = WriteAll(size_, data, &written);
+    size_ += written;
+    return s;
   }
   Status AppendParts(std::span<const std::string_view> parts) override {
     std::vector<iovec> iov;
@@ -67,16 +61,8 @@ class PosixWritable : public WritableFile {
     return absl::OkStatus();
   }
   Status WriteAt(uint64_t offset, std::string_view data) override {
-    while (!data.empty()) {
-      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Errno("pwrite", path_, errno);
-      }
-      offset += static_cast<uint64_t>(n);
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return absl::OkStatus();
+    uint64_t written = 0;
+    return WriteAll(offset, data, &written);
   }
   Status Sync() override {
     if (::fdatasync(fd_) != 0) return Errno("fdatasync", path_, errno);
@@ -90,6 +76,21 @@ class PosixWritable : public WritableFile {
   uint64_t Size() const override { return size_; }
 
  private:
+  // pwrite until all of `data` is at `offset`; *written counts the bytes that made it, also
+  // on failure.
+  Status WriteAll(uint64_t offset, std::string_view data, uint64_t* written) {
+    while (!data.empty()) {
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset + *written));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("pwrite", path_, errno);
+      }
+      *written += static_cast<uint64_t>(n);
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
+  }
+
   int fd_;
   std::string path_;
   uint64_t size_;

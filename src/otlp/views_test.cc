@@ -59,9 +59,9 @@ void ExpectSame(const LogView& a, const LogView& b) {
 // fields go through the general loop. Both must read the same record.
 TEST(ParseLog, AnyFieldOrderReadsTheSameRecord) {
   const std::vector<Field> ordered = {
-      {1, kI64, Fixed64(111)},     {2, kVarint, Varint(9)},    {3, kLen, "INFO"},
-      {5, kLen, "\x0a\x02hi"},     {6, kLen, "attr-a"},        {6, kLen, "attr-b"},
-      {7, kVarint, Varint(3)},     {8, kI32, Fixed32(1)},      {9, kLen, std::string(16, 'T')},
+      {1, kI64, Fixed64(111)},         {2, kVarint, Varint(9)},  {3, kLen, "INFO"},
+      {5, kLen, "\x0a\x02hi"},         {6, kLen, "attr-a"},      {6, kLen, "attr-b"},
+      {7, kVarint, Varint(3)},         {8, kI32, Fixed32(1)},    {9, kLen, std::string(16, 'T')},
       {10, kLen, std::string(8, 'S')}, {11, kI64, Fixed64(222)}, {12, kLen, "event"},
   };
   const std::string in_order = Encode(ordered);
