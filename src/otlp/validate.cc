@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/cat.h"
+#include "otlp/anyvalue.h"
 #include "otlp/schema.h"
 #include "otlp/wire.h"
 
@@ -36,23 +37,19 @@ bool IsValidId(std::string_view id, size_t len) {
 // An AnyValue holding one scalar (string, bool, int or double), or nothing: well-formed and
 // canonical as it is. False means "walk it".
 bool IsScalarAnyValue(std::string_view v) {
-  if (v.empty()) return true;
-  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
-  if (p[0] == 0x0a) return v.size() >= 2 && p[1] < 0x80 && v.size() == 2u + p[1];
-  if (p[0] != 0x10 && p[0] != 0x18 && p[0] != 0x21) return false;  // bool, int, double
+  std::string_view text;
+  if (v.empty() || AsShortString(v, &text)) return true;
+  const auto tag = static_cast<unsigned char>(v[0]);
+  if (tag != 0x10 && tag != 0x18 && tag != 0x21) return false;  // bool, int, double
   WireReader r(v);
   return r.Next() && r.Skip() && r.at_end();
 }
 
 // A KeyValue as serializers write it: a short key, then a scalar value (or none).
 bool IsSimpleKeyValue(std::string_view kv) {
-  const auto* p = reinterpret_cast<const unsigned char*>(kv.data());
-  if (kv.size() < 2 || p[0] != 0x0a || p[1] >= 0x80) return false;
-  const size_t value_at = 2u + p[1];
-  if (value_at == kv.size()) return true;
-  if (value_at + 2 > kv.size() || p[value_at] != 0x12 || p[value_at + 1] >= 0x80) return false;
-  if (value_at + 2 + p[value_at + 1] != kv.size()) return false;
-  return IsScalarAnyValue(kv.substr(value_at + 2));
+  std::string_view key, value;
+  if (AsShortKeyValue(kv, &key, &value)) return IsScalarAnyValue(value);
+  return LoneShortField(kv.data(), kv.data() + kv.size(), 0x0a) != nullptr;  // key only
 }
 
 class Walker {
