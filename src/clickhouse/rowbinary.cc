@@ -207,14 +207,9 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
         case VKind::kEnum: PutString(w, v.s); return absl::OkStatus();
         case VKind::kAny: PutAnyText(w, v.s); return absl::OkStatus();
         case VKind::kId:
-          if (v.s.size() <= 32) {
+          if (v.s.size() <= 32) {  // trace and span ids: hex straight into the row
             char hex[64];
-            static constexpr char kDigits[] = "0123456789abcdef";
-            for (size_t k = 0; k < v.s.size(); ++k) {
-              const auto c = static_cast<unsigned char>(v.s[k]);
-              hex[2 * k] = kDigits[c >> 4];
-              hex[2 * k + 1] = kDigits[c & 15];
-            }
+            WriteHex(v.s, hex);
             PutString(w, std::string_view(hex, 2 * v.s.size()));
             return absl::OkStatus();
           }

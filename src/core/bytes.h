@@ -48,16 +48,20 @@ T LoadFixed(const char* p) {
   return v;
 }
 
+// Lowercase hex of raw bytes, written to out, which must hold 2 * raw.size() chars.
+inline void WriteHex(std::string_view raw, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned char c : raw) {
+    *out++ = kHex[c >> 4];
+    *out++ = kHex[c & 15];
+  }
+}
+
 // Lowercase hex of raw bytes, appended to out.
 inline void AppendHex(std::string_view raw, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  size_t at = out->size();
+  const size_t at = out->size();
   out->resize(at + raw.size() * 2);
-  char* d = out->data() + at;
-  for (unsigned char c : raw) {
-    *d++ = kHex[c >> 4];
-    *d++ = kHex[c & 15];
-  }
+  WriteHex(raw, out->data() + at);
 }
 
 }  // namespace sluice
