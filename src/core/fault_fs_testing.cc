@@ -135,17 +135,19 @@ uint64_t FaultFs::FileSize(const std::string& path) {
 }
 
 StatusOr<std::unique_ptr<WritableFile>> FaultFs::OpenForAppend(const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& d = files_[path];
-  if (!d) d = std::make_shared<Data>();
-  return std::unique_ptr<WritableFile>(new FaultWritable(this, d, d->bytes.size()));
+  return OpenWritable(path, std::nullopt);
 }
 
 StatusOr<std::unique_ptr<WritableFile>> FaultFs::OpenAt(const std::string& path, uint64_t offset) {
+  return OpenWritable(path, offset);
+}
+
+std::unique_ptr<WritableFile> FaultFs::OpenWritable(const std::string& path,
+                                                    std::optional<uint64_t> offset) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& d = files_[path];
   if (!d) d = std::make_shared<Data>();
-  return std::unique_ptr<WritableFile>(new FaultWritable(this, d, offset));
+  return std::make_unique<FaultWritable>(this, d, offset.value_or(d->bytes.size()));
 }
 
 StatusOr<std::unique_ptr<ReadableFile>> FaultFs::OpenForRead(const std::string& path) {

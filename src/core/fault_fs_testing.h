@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 
 #include "core/fs.h"
@@ -49,6 +50,9 @@ class FaultFs : public Filesystem {
   };
 
  private:
+  // Creates the file when missing; writes start at `offset` (the end when none).
+  std::unique_ptr<WritableFile> OpenWritable(const std::string& path,
+                                             std::optional<uint64_t> offset);
   friend class FaultWritable;
   friend class FaultReadable;
   std::mutex mu_;
