@@ -8,7 +8,8 @@
 
 namespace sluice {
 
-// Appends `s` as a JSON string literal (quotes included). Invalid UTF-8 is passed through.
+// Appends `s` as a JSON string literal (quotes included). Bytes that are not UTF-8 become
+// U+FFFD, so the output is always valid JSON.
 void AppendJsonString(std::string_view s, std::string* out);
 
 // Shortest decimal that round-trips, in fixed notation (no exponent), like Go's

@@ -43,6 +43,26 @@ TEST(Text, JsonEscaping) {
   EXPECT_EQ(s, "\"a\\\"b\\\\c\\n\\u0001\"");
 }
 
+TEST(Text, JsonStringsAreAlwaysValidUtf8) {
+  auto json = [](std::string_view in) {
+    std::string s;
+    AppendJsonString(in, &s);
+    return s;
+  };
+  // Valid sequences of every length pass through unchanged.
+  EXPECT_EQ(json("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"),
+            "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+  // Each byte that starts no valid sequence becomes U+FFFD, as Go's encoder writes it.
+  EXPECT_EQ(json("a\xff"
+                 "b"),
+            "\"a\\ufffd"
+            "b\"");
+  EXPECT_EQ(json("\xc3"), "\"\\ufffd\"");                                   // cut short
+  EXPECT_EQ(json("\xc0\xaf"), "\"\\ufffd\\ufffd\"");                        // overlong
+  EXPECT_EQ(json("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");             // a surrogate
+  EXPECT_EQ(json("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // past U+10FFFF
+}
+
 TEST(Text, ParseDateTime) {
   int64_t ns;
   ASSERT_TRUE(ParseDateTime("2024-05-31T16:08:37.123456789Z", &ns));

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/bytes.h"
 #include "core/text.h"
 
@@ -60,28 +61,47 @@ KeyValueView ParseKeyValue(std::string_view kv) {
 
 namespace {
 
-void AppendArrayJson(std::string_view array_msg, std::string* out) {
-  out->push_back('[');
-  bool first = true;
-  Repeated{array_msg, 1}.ForEach([&](std::string_view v) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendAnyValueJson(v, out);
-  });
-  out->push_back(']');
+std::vector<std::vector<KeyValueView>>& Pool() {
+  thread_local std::vector<std::vector<KeyValueView>> pool;
+  return pool;
+}
+std::vector<KeyValueView> TakeList() {
+  auto& pool = Pool();
+  if (pool.empty()) return {};
+  std::vector<KeyValueView> v = std::move(pool.back());
+  pool.pop_back();
+  return v;
+}
+void GiveList(std::vector<KeyValueView>&& v) {
+  v.clear();
+  Pool().push_back(std::move(v));
 }
 
-void AppendKvlistJson(std::string_view kvlist_msg, std::string* out) {
-  const AttributeList list(Repeated{kvlist_msg, 1});
-  const auto& local = list.items();
-  out->push_back('{');
-  for (size_t i = 0; i < local.size(); ++i) {
-    if (i) out->push_back(',');
-    AppendJsonString(local[i].key, out);
-    out->push_back(':');
-    AppendAnyValueJson(local[i].value, out);
+// Writes a scalar value; false for arrays and key-value lists (kind set in *v).
+bool AppendScalarJson(const AnyValueView& v, std::string* out) {
+  switch (v.kind) {
+    case AnyValueView::kEmpty: out->append("null"); return true;
+    case AnyValueView::kString: AppendJsonString(v.bytes, out); return true;
+    case AnyValueView::kBool: out->append(v.b ? "true" : "false"); return true;
+    case AnyValueView::kInt: AppendInt(v.i, out); return true;
+    case AnyValueView::kDouble:
+      if (v.d != v.d || v.d - v.d != 0) {  // NaN or infinite: not a JSON number
+        out->push_back('"');
+        AppendDouble(v.d, out);
+        out->push_back('"');
+      } else {
+        AppendDouble(v.d, out);
+      }
+      return true;
+    case AnyValueView::kBytes:
+      out->push_back('"');
+      AppendHex(v.bytes, out);
+      out->push_back('"');
+      return true;
+    case AnyValueView::kArray:
+    case AnyValueView::kKvlist: return false;
   }
-  out->push_back('}');
+  return true;
 }
 
 }  // namespace
@@ -95,45 +115,76 @@ void AppendAnyValueText(std::string_view anyvalue, std::string* out) {
     case AnyValueView::kInt: AppendInt(v.i, out); break;
     case AnyValueView::kDouble: AppendDouble(v.d, out); break;
     case AnyValueView::kBytes: AppendHex(v.bytes, out); break;
-    case AnyValueView::kArray: AppendArrayJson(v.bytes, out); break;
-    case AnyValueView::kKvlist: AppendKvlistJson(v.bytes, out); break;
+    case AnyValueView::kArray:
+    case AnyValueView::kKvlist: AppendAnyValueJson(anyvalue, out); break;
   }
 }
 
 void AppendAnyValueJson(std::string_view anyvalue, std::string* out) {
-  AnyValueView v = ParseAnyValue(anyvalue);
-  switch (v.kind) {
-    case AnyValueView::kEmpty: out->append("null"); break;
-    case AnyValueView::kString: AppendJsonString(v.bytes, out); break;
-    case AnyValueView::kBool: out->append(v.b ? "true" : "false"); break;
-    case AnyValueView::kInt: AppendInt(v.i, out); break;
-    case AnyValueView::kDouble:
-      if (v.d != v.d || v.d - v.d != 0) {  // NaN or infinite: not a JSON number
-        out->push_back('"');
-        AppendDouble(v.d, out);
-        out->push_back('"');
-      } else {
-        AppendDouble(v.d, out);
-      }
-      break;
-    case AnyValueView::kBytes:
-      out->push_back('"');
-      AppendHex(v.bytes, out);
-      out->push_back('"');
-      break;
-    case AnyValueView::kArray: AppendArrayJson(v.bytes, out); break;
-    case AnyValueView::kKvlist: AppendKvlistJson(v.bytes, out); break;
+  // Arrays and key-value lists nest without a bound in OTLP (Go's decoders accept 10,000
+  // levels of messages), so they are walked with an explicit stack rather than recursion.
+  struct Frame {
+    std::vector<KeyValueView> items;  // array elements (key empty) or de-duplicated pairs
+    size_t next = 0;
+    bool kvlist = false;
+  };
+  std::vector<Frame> stack;
+  // Writes one value; an array or a list opens a frame whose items follow.
+  auto open = [&](std::string_view value) {
+    const AnyValueView v = ParseAnyValue(value);
+    if (AppendScalarJson(v, out)) return;
+    Frame f;
+    f.kvlist = v.kind == AnyValueView::kKvlist;
+    f.items = TakeList();
+    if (f.kvlist) {
+      CollectAttributes(Repeated{v.bytes, 1}, &f.items);
+    } else {
+      Repeated{v.bytes, 1}.ForEach([&](std::string_view e) { f.items.push_back({{}, e}); });
+    }
+    out->push_back(f.kvlist ? '{' : '[');
+    stack.push_back(std::move(f));
+  };
+  open(anyvalue);
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    if (f.next == f.items.size()) {
+      out->push_back(f.kvlist ? '}' : ']');
+      GiveList(std::move(f.items));
+      stack.pop_back();
+      continue;
+    }
+    if (f.next > 0) out->push_back(',');
+    const KeyValueView item = f.items[f.next++];
+    if (f.kvlist) {
+      AppendJsonString(item.key, out);
+      out->push_back(':');
+    }
+    open(item.value);  // may grow the stack: `f` is not used after this
   }
 }
 
 void CollectAttributes(const Repeated& attrs, std::vector<KeyValueView>* out) {
   out->clear();
+  // Short lists (almost all) are de-duplicated by a scan; past kScan keys an index takes
+  // over, so a record with a million attributes costs linear time, not quadratic. The
+  // index holds views into the request and is emptied before returning.
+  constexpr size_t kScan = 16;
+  thread_local absl::flat_hash_map<std::string_view, uint32_t> index;
+  bool indexed = false;
   attrs.ForEach([&](std::string_view kv_msg) {
     std::string_view key, value;
     if (!AsShortKeyValue(kv_msg, &key, &value)) {
       const KeyValueView kv = ParseKeyValue(kv_msg);
       key = kv.key;
       value = kv.value;
+    }
+    if (indexed) {
+      auto [it, added] = index.try_emplace(key, static_cast<uint32_t>(out->size()));
+      if (added)
+        out->push_back({key, value});
+      else
+        (*out)[it->second].value = value;
+      return;
     }
     for (KeyValueView& seen : *out) {
       // Lengths and last bytes first: distinct keys rarely get as far as memcmp.
@@ -144,7 +195,13 @@ void CollectAttributes(const Repeated& attrs, std::vector<KeyValueView>* out) {
       }
     }
     out->push_back({key, value});
+    if (out->size() > kScan) {
+      for (size_t i = 0; i < out->size(); ++i)
+        index.emplace((*out)[i].key, static_cast<uint32_t>(i));
+      indexed = true;
+    }
   });
+  if (indexed) index.clear();
 }
 
 bool FindAttribute(const Repeated& attrs, std::string_view key, std::string_view* value) {
@@ -159,23 +216,11 @@ bool FindAttribute(const Repeated& attrs, std::string_view key, std::string_view
   return found;
 }
 
-namespace {
-std::vector<std::vector<KeyValueView>>& Pool() {
-  thread_local std::vector<std::vector<KeyValueView>> pool;
-  return pool;
-}
-}  // namespace
-
-AttributeList::AttributeList(const Repeated& attrs) {
-  auto& pool = Pool();
-  if (!pool.empty()) {
-    items_.swap(pool.back());
-    pool.pop_back();
-  }
+AttributeList::AttributeList(const Repeated& attrs) : items_(TakeList()) {
   CollectAttributes(attrs, &items_);
 }
 
-AttributeList::~AttributeList() { Pool().push_back(std::move(items_)); }
+AttributeList::~AttributeList() { GiveList(std::move(items_)); }
 
 void AppendAttributesJson(const Repeated& attrs, std::string* out) {
   const AttributeList list(attrs);

@@ -79,5 +79,19 @@ TEST(ParseKeyValue, KeysAndValuesOfEveryShape) {
   EXPECT_TRUE(kv.value.empty());
 }
 
+TEST(AppendAnyValueJson, NestedListsWithInvalidUtf8AreValidJson) {
+  // kvlist{"k\xff": array[string "x\xfe", kvlist{"a": int 1}]}
+  const std::string inner =
+      LenField(6, LenField(1, LenField(1, "a") + LenField(2, VarintField(3, 1))));
+  const std::string array = LenField(5, LenField(1, LenField(1, "x\xfe")) + LenField(1, inner));
+  const std::string value = LenField(6, LenField(1, LenField(1, "k\xff") + LenField(2, array)));
+  std::string out;
+  AppendAnyValueJson(value, &out);
+  EXPECT_EQ(out, R"({"k\ufffd":["x\ufffd",{"a":1}]})");
+  out.clear();
+  AppendAnyValueText(value, &out);
+  EXPECT_EQ(out, R"({"k\ufffd":["x\ufffd",{"a":1}]})");
+}
+
 }  // namespace
 }  // namespace sluice::otlp

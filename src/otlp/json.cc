@@ -7,7 +7,9 @@
 
 #include "absl/strings/escaping.h"
 #include "core/cat.h"
+#include "otlp/nested_writer.h"
 #include "otlp/schema.h"
+#include "otlp/validate.h"
 #include "otlp/wire.h"
 #include "simdjson.h"
 
@@ -127,84 +129,169 @@ bool ReadDouble(const element& e, double* d) {
   }
 }
 
+int HexDigit(char c) {
+  return (c >= '0' && c <= '9')   ? c - '0'
+         : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+         : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                  : -1;
+}
+
 bool HexDecode(std::string_view hex, std::string* out) {
   if (hex.size() % 2) return false;
   out->clear();
   for (size_t i = 0; i < hex.size(); i += 2) {
-    int v = 0;
-    for (int k = 0; k < 2; ++k) {
-      char c = hex[i + k];
-      int n = (c >= '0' && c <= '9')   ? c - '0'
-              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                       : -1;
-      if (n < 0) return false;
-      v = v * 16 + n;
-    }
-    out->push_back(static_cast<char>(v));
+    const int hi = HexDigit(hex[i]), lo = HexDigit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
   }
   return true;
 }
+
+// The UTF-16 code unit of the backslash-u escape at json[i], or -1.
+int EscapedUnit(std::string_view json, size_t i) {
+  if (i + 6 > json.size() || json[i] != '\\' || json[i + 1] != 'u') return -1;
+  int v = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    int d = HexDigit(json[k]);
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+}  // namespace
+
+bool ReplaceLoneSurrogates(std::string* json) {
+  bool changed = false, in_string = false;
+  std::string& s = *json;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (!in_string) {
+      in_string = s[i] == '"';
+      continue;
+    }
+    if (s[i] == '"') {
+      in_string = false;
+      continue;
+    }
+    if (s[i] != '\\') continue;
+    const int unit = EscapedUnit(s, i);
+    if (unit < 0) {
+      ++i;  // a two-character escape (or a malformed one, left for the parser to refuse)
+      continue;
+    }
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      const int low = EscapedUnit(s, i + 6);
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        i += 11;  // a proper pair
+        continue;
+      }
+    }
+    if (unit >= 0xD800 && unit <= 0xDFFF) {
+      s.replace(i + 2, 4, "fffd");  // same length: one pass, in place
+      changed = true;
+    }
+    i += 5;
+  }
+  return changed;
+}
+
+namespace {
 
 void PutFixed64(uint64_t v, std::string* out) { out->append(reinterpret_cast<const char*>(&v), 8); }
 
 class Transcoder {
  public:
-  Status Message(const MsgDef& def, const element& obj_el, std::string* out) {
-    simdjson::dom::object obj;
-    if (obj_el.get_object().get(obj) != simdjson::SUCCESS)
-      return Bad(def.name, "expected an object");
-    for (auto kv : obj) {
-      const FieldDef* f = nullptr;
-      for (const FieldDef& cand : def.fields) {
-        if (cand.json_name == kv.key || cand.proto_name == kv.key) {
-          f = &cand;
-          break;
-        }
-      }
-      if (f == nullptr || kv.value.is_null()) continue;  // unknown keys are ignored
-      if (f->repeated) {
-        simdjson::dom::array arr;
-        if (kv.value.get_array().get(arr) != simdjson::SUCCESS)
-          return Bad(kv.key, "expected an array");
-        if (IsPacked(f->type)) {
-          std::string payload;
-          for (element e : arr) {
-            Status s = Scalar(*f, kv.key, e, &payload, /*packed=*/true);
-            if (!s.ok()) return s;
-          }
-          PutTag(f->number, kLen, out);
-          PutVarint(payload.size(), out);
-          out->append(payload);
-        } else {
-          for (element e : arr) {
-            if (e.is_null()) return Bad(kv.key, "null inside an array");
-            Status s = One(*f, kv.key, e, out);
-            if (!s.ok()) return s;
-          }
-        }
-      } else {
-        Status s = One(*f, kv.key, kv.value, out);
-        if (!s.ok()) return s;
-      }
-    }
-    return absl::OkStatus();
+  explicit Transcoder(std::string* out) : out_(out), w_(out) {}
+
+  // Transcodes the request object. Messages nest without a bound (arrays of arrays), so
+  // the walk keeps an explicit stack of open objects instead of recursing, and lengths are
+  // written by a NestedWriter (linear whatever the depth).
+  Status Request(const MsgDef& def, const element& root) {
+    Status s = Push(def, def.name, root, SIZE_MAX);
+    while (s.ok() && !stack_.empty()) s = Step();
+    if (s.ok()) w_.Finish();
+    return s;
   }
 
  private:
-  Status One(const FieldDef& f, std::string_view key, const element& e, std::string* out) {
-    if (f.type == FType::kMessage) {
-      PutTag(f.number, kLen, out);
-      size_t mark = out->size();
-      Status s = Message(*f.msg, e, out);
-      if (!s.ok()) return s;
-      std::string len;
-      PutVarint(out->size() - mark, &len);
-      out->insert(mark, len);
+  struct Frame {
+    const MsgDef* def;
+    simdjson::dom::object::iterator it, end;
+    // A repeated message field being walked: its array and key.
+    const FieldDef* array_field = nullptr;
+    std::string_view array_key;
+    simdjson::dom::array::iterator ait, aend;
+    size_t handle;  // the NestedWriter handle of this message (SIZE_MAX: the request)
+  };
+
+  Status Push(const MsgDef& def, std::string_view key, const element& e, size_t handle) {
+    if (stack_.size() > kMaxDepth)
+      return Bad(key, Cat("messages nest deeper than ", kMaxDepth, " levels"));
+    simdjson::dom::object obj;
+    if (e.get_object().get(obj) != simdjson::SUCCESS) return Bad(def.name, "expected an object");
+    Frame f;
+    f.def = &def;
+    f.it = obj.begin();
+    f.end = obj.end();
+    f.handle = handle;
+    stack_.push_back(f);
+    return absl::OkStatus();
+  }
+
+  // One value of field `f`: a message opens a frame, a scalar is written.
+  Status Value(const FieldDef& f, std::string_view key, const element& e) {
+    if (f.type == FType::kMessage) return Push(*f.msg, key, e, w_.Open(f.number));
+    PutTag(f.number, WireTypeOf(f.type), out_);
+    return Scalar(f, key, e, out_, false);
+  }
+
+  // Advances the innermost open object by one key (or one array element).
+  Status Step() {
+    Frame& top = stack_.back();
+    if (top.array_field != nullptr) {
+      if (top.ait == top.aend) {
+        top.array_field = nullptr;
+        return absl::OkStatus();
+      }
+      element e = *top.ait;
+      ++top.ait;
+      if (e.is_null()) return Bad(top.array_key, "null inside an array");
+      return Value(*top.array_field, top.array_key, e);  // may push: `top` is done with
+    }
+    if (top.it == top.end) {
+      if (top.handle != SIZE_MAX) w_.Close(top.handle);
+      stack_.pop_back();
       return absl::OkStatus();
     }
-    PutTag(f.number, WireTypeOf(f.type), out);
-    return Scalar(f, key, e, out, false);
+    auto kv = *top.it;
+    ++top.it;
+    const FieldDef* f = nullptr;
+    for (const FieldDef& cand : top.def->fields) {
+      if (cand.json_name == kv.key || cand.proto_name == kv.key) {
+        f = &cand;
+        break;
+      }
+    }
+    if (f == nullptr || kv.value.is_null()) return absl::OkStatus();  // unknown keys are ignored
+    if (!f->repeated) return Value(*f, kv.key, kv.value);
+    simdjson::dom::array arr;
+    if (kv.value.get_array().get(arr) != simdjson::SUCCESS) return Bad(kv.key, "expected an array");
+    if (IsPacked(f->type)) {
+      std::string payload;
+      for (element e : arr) {
+        Status s = Scalar(*f, kv.key, e, &payload, /*packed=*/true);
+        if (!s.ok()) return s;
+      }
+      PutTag(f->number, kLen, out_);
+      PutVarint(payload.size(), out_);
+      out_->append(payload);
+      return absl::OkStatus();
+    }
+    top.array_field = f;
+    top.array_key = kv.key;
+    top.ait = arr.begin();
+    top.aend = arr.end();
+    return absl::OkStatus();
   }
 
   // Writes the value of a scalar field (without its tag; with its length for LEN types).
@@ -310,18 +397,38 @@ class Transcoder {
     (void)packed;
     return Bad(key, "unsupported field type");
   }
+
+  std::string* out_;
+  NestedWriter w_;
+  std::vector<Frame> stack_;
 };
 
 }  // namespace
 
 Status JsonToProto(Signal signal, std::string_view json, std::string* out) {
-  thread_local simdjson::dom::parser parser;
+  // simdjson's default depth limit (1024) is below what 10,000 nested messages take in JSON
+  // (an array value is three JSON levels per two messages).
+  static constexpr size_t kJsonDepth = 3 * kMaxDepth / 2 + 64;
+  thread_local simdjson::dom::parser parser = [] {
+    simdjson::dom::parser p;
+    auto e = p.allocate(1 << 16, kJsonDepth);
+    (void)e;
+    return p;
+  }();
   element doc;
   auto err = parser.parse(json.data(), json.size()).get(doc);
+  std::string repaired;
+  if (err == simdjson::STRING_ERROR) {
+    // simdjson refuses escaped lone surrogates; Go's decoders (the Collector's) read each
+    // as U+FFFD. Rare: only then is the text copied and repaired.
+    repaired.assign(json);
+    if (ReplaceLoneSurrogates(&repaired))
+      err = parser.parse(repaired.data(), repaired.size()).get(doc);
+  }
   if (err != simdjson::SUCCESS)
     return absl::InvalidArgumentError(Cat("invalid JSON: ", simdjson::error_message(err)));
-  Transcoder t;
-  return t.Message(RequestDef(signal), doc, out);
+  Transcoder t(out);
+  return t.Request(RequestDef(signal), doc);
 }
 
 }  // namespace sluice::otlp

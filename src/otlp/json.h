@@ -15,6 +15,11 @@ namespace sluice::otlp {
 
 // Appends the protobuf encoding of the Export*ServiceRequest in `json` to `out`.
 // Returns InvalidArgument naming the offending key on malformed or mistyped input.
+// Linear in the input whatever its nesting (up to kMaxDepth messages).
 Status JsonToProto(Signal signal, std::string_view json, std::string* out);
+
+// Rewrites escaped UTF-16 surrogates that are not part of a pair as the escape of U+FFFD
+// (what Go's decoders read them as), in place. Returns whether anything changed.
+bool ReplaceLoneSurrogates(std::string* json);
 
 }  // namespace sluice::otlp

@@ -60,6 +60,23 @@ TEST(OtlpJson, MetricsShapes) {
   EXPECT_NE(a.find(R"("positive_offset":-1,"positive_bucket_counts":[4])"), std::string::npos) << a;
 }
 
+TEST(OtlpJson, LoneSurrogatesReadAsReplacementCharacters) {
+  // What Go's decoder (the Collector's) does; simdjson alone refuses the text.
+  const std::string json = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":
+      {"stringValue":"a\ud800b\udc00c\ud83d\ude00\\ud800"}}]}]}]})";
+  std::string out;
+  ASSERT_TRUE(JsonToProto(Signal::kLogs, json, &out).ok());
+  EXPECT_NE(out.find("a\xef\xbf\xbd"
+                     "b\xef\xbf\xbd"
+                     "c\xf0\x9f\x98\x80\\ud800"),
+            std::string::npos);
+  std::string text = R"(["\\\ud800", "\ud800\u0041", "\udbff\udfff"])";
+  EXPECT_TRUE(ReplaceLoneSurrogates(&text));
+  EXPECT_EQ(text, R"(["\\\ufffd", "\ufffd\u0041", "\udbff\udfff"])");
+  std::string fine = R"({"a":"\\ud800 is not an escape here"})";
+  EXPECT_FALSE(ReplaceLoneSurrogates(&fine));
+}
+
 TEST(OtlpJson, Errors) {
   std::string out;
   auto bad = [&](const std::string& json) {

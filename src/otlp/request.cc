@@ -15,10 +15,11 @@ StatusOr<DecodedRequest> DecodeRequest(Signal signal, std::string body, bool jso
   } else {
     d.proto = std::move(body);
   }
-  auto v = Validate(signal, d.proto);
+  std::string canonical;
+  auto v = Validate(signal, d.proto, &canonical);
   if (!v.ok())
     return absl::InvalidArgumentError(Cat("cannot decode the request: ", v.status().message()));
-  if (v->needs_canonical) d.proto = Canonicalize(signal, d.proto);
+  if (v->needs_canonical) d.proto = std::move(canonical);
   d.result = std::move(*v);
   return d;
 }

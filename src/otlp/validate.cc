@@ -4,6 +4,7 @@
 
 #include "core/cat.h"
 #include "otlp/anyvalue.h"
+#include "otlp/nested_writer.h"
 #include "otlp/schema.h"
 #include "otlp/wire.h"
 
@@ -56,21 +57,57 @@ class Walker {
  public:
   explicit Walker(ValidateResult* res) : res_(res) {}
 
-  Status Walk(const MsgDef& def, std::string_view bytes, int depth) {
-    if (depth > kMaxDepth) return absl::InvalidArgumentError("message nesting exceeds 100 levels");
-    WireReader r(bytes);
+  // Walks the message and everything nested in it with an explicit stack: OTLP values
+  // nest without a bound (arrays of arrays), and Go's decoders accept 10,000 levels.
+  Status Walk(const MsgDef& root, std::string_view bytes) {
+    std::vector<Frame> stack;
+    stack.push_back(Frame(root, bytes));
+    while (!stack.empty()) {
+      Frame& top = stack.back();
+      std::string_view child;
+      const MsgDef* child_def = nullptr;
+      Status s = Step(top, &child_def, &child);
+      if (!s.ok()) return s;
+      if (child_def != nullptr) {
+        if (stack.size() > kMaxDepth)
+          return absl::InvalidArgumentError(Cat("message nesting exceeds ", kMaxDepth, " levels"));
+        stack.push_back(Frame(*child_def, child));  // `top` is not used after this
+        continue;
+      }
+      if (!top.r.at_end()) continue;
+      if (!top.r.ok())
+        return absl::InvalidArgumentError(Cat("malformed protobuf in ", top.def->name));
+      if (top.def->record != RecordKind::kNone) CountRecord(*top.def, top.bytes);
+      stack.pop_back();
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Frame {
+    Frame(const MsgDef& d, std::string_view b) : def(&d), bytes(b), r(b) {}
+    const MsgDef* def;
+    std::string_view bytes;
+    WireReader r;
     uint32_t seen_singular = 0;  // bit i: singular message field def.fields[i] seen
     int last_oneof_member = -1;  // field number of the current oneof member
+  };
+
+  // Reads fields of `f` until one holds a message to walk (returned in *child_def,
+  // *child) or the message ends.
+  Status Step(Frame& f, const MsgDef** child_def, std::string_view* child) {
+    const MsgDef& def = *f.def;
+    WireReader& r = f.r;
     while (r.Next()) {
-      const FieldDef* f = def.Find(r.field());
-      if (f == nullptr || !WireTypeMatches(*f, r.wire_type())) {
+      const FieldDef* fd = def.Find(r.field());
+      if (fd == nullptr || !WireTypeMatches(*fd, r.wire_type())) {
         if (!r.Skip()) break;
         continue;
       }
-      if (f->oneof >= 0) {
-        if (last_oneof_member >= 0 && last_oneof_member != static_cast<int>(f->number))
+      if (fd->oneof >= 0) {
+        if (f.last_oneof_member >= 0 && f.last_oneof_member != static_cast<int>(fd->number))
           res_->needs_canonical = true;
-        last_oneof_member = static_cast<int>(f->number);
+        f.last_oneof_member = static_cast<int>(fd->number);
       }
       switch (r.wire_type()) {
         case kVarint: r.Varint(); break;
@@ -79,37 +116,30 @@ class Walker {
         case kLen: {
           std::string_view payload = r.Len();
           if (!r.ok()) break;
-          if (IsPacked(f->type)) {
-            if (!CheckPacked(f->type, payload))
+          if (IsPacked(fd->type)) {
+            if (!CheckPacked(fd->type, payload))
               return absl::InvalidArgumentError(
-                  Cat("malformed packed field ", def.name, ".", f->proto_name));
-          } else if (f->type == FType::kMessage) {
-            if (f->msg->is_key_value && IsSimpleKeyValue(payload)) break;
-            if (f->msg->is_any_value && !f->repeated && IsScalarAnyValue(payload)) {
-              uint32_t bit = 1u << (f - def.fields.data());
-              if (seen_singular & bit) res_->needs_canonical = true;
-              seen_singular |= bit;
-              break;
+                  Cat("malformed packed field ", def.name, ".", fd->proto_name));
+          } else if (fd->type == FType::kMessage) {
+            if (fd->msg->is_key_value && IsSimpleKeyValue(payload)) break;
+            if (!fd->repeated) {
+              uint32_t bit = 1u << (fd - def.fields.data());
+              if (f.seen_singular & bit) res_->needs_canonical = true;
+              f.seen_singular |= bit;
             }
-            if (!f->repeated) {
-              uint32_t bit = 1u << (f - def.fields.data());
-              if (seen_singular & bit) res_->needs_canonical = true;
-              seen_singular |= bit;
-            }
-            Status s = Walk(*f->msg, payload, depth + 1);
-            if (!s.ok()) return s;
+            if (fd->msg->is_any_value && !fd->repeated && IsScalarAnyValue(payload)) break;
+            *child_def = fd->msg;
+            *child = payload;
+            return absl::OkStatus();
           }
           break;
         }
         default: break;
       }
     }
-    if (!r.ok()) return absl::InvalidArgumentError(Cat("malformed protobuf in ", def.name));
-    if (def.record != RecordKind::kNone) CountRecord(def, bytes);
     return absl::OkStatus();
   }
 
- private:
   void CountRecord(const MsgDef& def, std::string_view bytes) {
     std::string_view why;
     if (def.record == RecordKind::kSpan) why = CheckSpan(bytes);
@@ -123,9 +153,8 @@ class Walker {
   ValidateResult* res_;
 };
 
-// ---- canonicalization (rare path; allocation is fine here)
-
-void Canon(const MsgDef& def, std::string_view bytes, std::string* out);
+// ---- canonicalization (rare path; allocation is fine here, but it stays linear and
+// iterative like the walk: a merged message is a list of segments, not a copy)
 
 struct Occurrence {
   uint32_t field;
@@ -135,61 +164,85 @@ struct Occurrence {
   std::string_view payload;  // LEN payload
 };
 
-void Canon(const MsgDef& def, std::string_view bytes, std::string* out) {
+// One message being rewritten: the occurrences of its fields (from every segment merged
+// into it), which of them are settled, and where its length goes.
+struct CanonFrame {
+  const MsgDef* def = nullptr;
   std::vector<Occurrence> occ;
-  WireReader r(bytes);
-  const char* begin = bytes.data();
-  while (r.Next()) {
-    Occurrence o{r.field(), r.wire_type(), begin, nullptr, {}};
-    if (r.wire_type() == kLen) {
-      o.payload = r.Len();
-    } else {
-      r.Skip();
-    }
-    o.end = r.pos();
-    occ.push_back(o);
-    begin = r.pos();
-  }
-  // Final member of each oneof group and where its last uninterrupted run starts.
-  int final_member[4] = {-1, -1, -1, -1};
-  size_t run_start[4] = {0, 0, 0, 0};
-  for (size_t i = 0; i < occ.size(); ++i) {
-    const FieldDef* f = def.Find(occ[i].field);
-    if (f == nullptr || f->oneof < 0) continue;
-    if (final_member[f->oneof] != static_cast<int>(f->number)) {
-      final_member[f->oneof] = static_cast<int>(f->number);
-      run_start[f->oneof] = i;
-    }
-  }
-  std::vector<bool> done(occ.size(), false);
-  for (size_t i = 0; i < occ.size(); ++i) {
-    if (done[i]) continue;
-    const FieldDef* f = def.Find(occ[i].field);
-    if (f == nullptr || !WireTypeMatches(*f, occ[i].wt)) continue;  // unknown: dropped
-    if (f->oneof >= 0 &&
-        (final_member[f->oneof] != static_cast<int>(f->number) || i < run_start[f->oneof]))
-      continue;
-    if (f->type == FType::kMessage) {
-      std::string merged;
-      if (f->repeated) {
-        merged = std::string(occ[i].payload);
-      } else {
-        for (size_t j = i; j < occ.size(); ++j) {
-          if (occ[j].field != f->number || occ[j].wt != kLen) continue;
-          merged.append(occ[j].payload);
-          done[j] = true;
+  std::vector<bool> done;
+  size_t next = 0;
+  int final_member[4] = {-1, -1, -1, -1};  // final member of each oneof group
+  size_t run_start[4] = {0, 0, 0, 0};      // where its last uninterrupted run starts
+  size_t handle = SIZE_MAX;                // NestedWriter handle (none for the request)
+
+  CanonFrame(const MsgDef& d, const std::vector<std::string_view>& segments) : def(&d) {
+    for (std::string_view bytes : segments) {
+      WireReader r(bytes);
+      const char* begin = bytes.data();
+      while (r.Next()) {
+        Occurrence o{r.field(), r.wire_type(), begin, nullptr, {}};
+        if (r.wire_type() == kLen) {
+          o.payload = r.Len();
+        } else {
+          r.Skip();
         }
+        o.end = r.pos();
+        occ.push_back(o);
+        begin = r.pos();
       }
-      std::string child;
-      Canon(*f->msg, merged, &child);
-      PutTag(f->number, kLen, out);
-      PutVarint(child.size(), out);
-      out->append(child);
+    }
+    done.assign(occ.size(), false);
+    for (size_t i = 0; i < occ.size(); ++i) {
+      const FieldDef* f = def->Find(occ[i].field);
+      if (f == nullptr || f->oneof < 0) continue;
+      if (final_member[f->oneof] != static_cast<int>(f->number)) {
+        final_member[f->oneof] = static_cast<int>(f->number);
+        run_start[f->oneof] = i;
+      }
+    }
+  }
+};
+
+void Canon(const MsgDef& root, std::string_view bytes, std::string* out) {
+  NestedWriter w(out);
+  std::vector<CanonFrame> stack;
+  std::vector<std::string_view> segments{bytes};
+  stack.emplace_back(root, segments);
+  while (!stack.empty()) {
+    CanonFrame& top = stack.back();
+    if (top.next == top.occ.size()) {
+      if (top.handle != SIZE_MAX) w.Close(top.handle);
+      stack.pop_back();
       continue;
     }
-    // Scalars, strings, packed values: copy the record as it is.
-    out->append(occ[i].begin, occ[i].end - occ[i].begin);
+    const size_t i = top.next++;
+    if (top.done[i]) continue;
+    const Occurrence& o = top.occ[i];
+    const FieldDef* f = top.def->Find(o.field);
+    if (f == nullptr || !WireTypeMatches(*f, o.wt)) continue;  // unknown: dropped
+    if (f->oneof >= 0 &&
+        (top.final_member[f->oneof] != static_cast<int>(f->number) || i < top.run_start[f->oneof]))
+      continue;
+    if (f->type != FType::kMessage) {
+      // Scalars, strings, packed values: copy the record as it is.
+      out->append(o.begin, o.end - o.begin);
+      continue;
+    }
+    segments.clear();
+    if (f->repeated) {
+      segments.push_back(o.payload);
+    } else {  // every occurrence of a singular message merges into one
+      for (size_t j = i; j < top.occ.size(); ++j) {
+        if (top.occ[j].field != f->number || top.occ[j].wt != kLen) continue;
+        segments.push_back(top.occ[j].payload);
+        top.done[j] = true;
+      }
+    }
+    const size_t handle = w.Open(f->number);
+    stack.emplace_back(*f->msg, segments);  // `top` is not used after this
+    stack.back().handle = handle;
   }
+  w.Finish();
 }
 
 }  // namespace
@@ -221,18 +274,19 @@ std::string_view CheckNumberPoint(std::string_view point) {
   return {};
 }
 
-StatusOr<ValidateResult> Validate(Signal signal, std::string_view request) {
+StatusOr<ValidateResult> Validate(Signal signal, std::string_view request, std::string* canonical) {
   ValidateResult res;
   Walker w(&res);
-  Status s = w.Walk(RequestDef(signal), request, 0);
+  Status s = w.Walk(RequestDef(signal), request);
   if (!s.ok()) return s;
   if (res.needs_canonical) {
     std::string canon = Canonicalize(signal, request);
     ValidateResult again;
     Walker w2(&again);
-    s = w2.Walk(RequestDef(signal), canon, 0);
+    s = w2.Walk(RequestDef(signal), canon);
     if (!s.ok()) return s;
     again.needs_canonical = true;
+    if (canonical != nullptr) *canonical = std::move(canon);
     return again;
   }
   return res;

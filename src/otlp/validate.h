@@ -13,8 +13,10 @@
 
 namespace sluice::otlp {
 
-// Deepest message nesting accepted (the request itself is level 0). libprotobuf uses 100.
-inline constexpr int kMaxDepth = 100;
+// Deepest message nesting accepted (the request itself is level 0): Go's protobuf decoder
+// takes 10,000, and the Collector forwards what it took. Walks are iterative, so depth
+// costs no stack.
+inline constexpr size_t kMaxDepth = 10000;
 
 struct ValidateResult {
   uint64_t records = 0;         // log records, spans or data points that will be delivered
@@ -25,8 +27,11 @@ struct ValidateResult {
   bool needs_canonical = false;
 };
 
-// Returns InvalidArgument for malformed protobuf.
-StatusOr<ValidateResult> Validate(Signal signal, std::string_view request);
+// Returns InvalidArgument for malformed protobuf. When the request needs canonicalizing
+// and `canonical` is given, the canonical bytes are left there. Linear in the request's
+// size whatever its shape.
+StatusOr<ValidateResult> Validate(Signal signal, std::string_view request,
+                                  std::string* canonical = nullptr);
 
 // Rewrites a valid request so that every singular message field occurs once (repeated
 // occurrences merged, as protobuf's merge semantics require) and every oneof holds only

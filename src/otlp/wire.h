@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::otlp {
 
@@ -77,14 +78,14 @@ class WireReader {
     p_ += n;
     return v;
   }
-  // Skips the current field's value according to its wire type. Groups are skipped
-  // recursively up to a fixed depth.
+  // Skips the current field's value according to its wire type (groups included, nested
+  // up to 10,000 levels, without recursion).
   bool Skip() {
     if (wt_ == kLen) {  // the common case, inline
       Len();
       return ok_;
     }
-    return SkipValue(field_, wt_, 0);
+    return SkipValue(field_, wt_);
   }
 
  private:
@@ -112,21 +113,27 @@ class WireReader {
     }
     return false;
   }
-  bool SkipValue(uint32_t field, uint32_t wt, int depth) {
+  bool SkipValue(uint32_t field, uint32_t wt) {
     switch (wt) {
       case kVarint: Varint(); break;
       case kI64: Fixed64(); break;
       case kI32: Fixed32(); break;
       case kLen: Len(); break;
       case kSGroup: {
-        if (depth > 64) return Fail();
-        while (true) {
+        // Groups (deprecated; no OTLP sender writes them) nest: skipped with an explicit
+        // stack of open group numbers, up to Go's depth limit.
+        std::vector<uint32_t> open{field};
+        while (!open.empty()) {
           if (!Next()) return Fail();
           if (wt_ == kEGroup) {
-            if (field_ != field) return Fail();
-            break;
+            if (field_ != open.back()) return Fail();
+            open.pop_back();
+          } else if (wt_ == kSGroup) {
+            if (open.size() >= 10000) return Fail();
+            open.push_back(field_);
+          } else if (!SkipValue(field_, wt_)) {  // a scalar or LEN: no further nesting
+            return false;
           }
-          if (!SkipValue(field_, wt_, depth + 1)) return false;
         }
         break;
       }
