@@ -58,7 +58,7 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
                           size_t max_rows, std::vector<Batch>& batches,
                           const std::function<void(Batch*)>& flush, uint64_t seq,
                           const std::shared_ptr<const std::string>& source, const RejectFn& reject,
-                          ReplayPlan* replay) {
+                          ReplayPlan* replay, const std::atomic<uint64_t>* abort) {
   EncodeStats stats;
   uint32_t index = 0;
   // Per route: the column runs, with their envelope-level encodings (buffers reused across
@@ -69,6 +69,14 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
   for (size_t r = 0; r < routes.plans.size(); ++r) BuildRuns(routes.plans[r], &runs[r]);
   thread_local clickhouse::RowScratch scratch;
   otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
+    if (stats.aborted) return;
+    if (abort) {
+      const uint64_t a = abort->load(std::memory_order_relaxed);
+      if (a == seq || a == kAbortAny) {
+        stats.aborted = true;
+        return;
+      }
+    }
     const uint32_t record = index++;
     scratch.Reset();
     const int route = routes.RouteOf(ctx);
@@ -138,6 +146,11 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
       flush(batch);
     }
   });
+  // A request of one huge record overruns between checks: looked at once more at the end.
+  if (abort && !stats.aborted) {
+    const uint64_t a = abort->load(std::memory_order_relaxed);
+    stats.aborted = a == seq || a == kAbortAny;
+  }
   return stats;
 }
 

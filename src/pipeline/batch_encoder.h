@@ -2,6 +2,7 @@
 // Not thread-safe: owned by the pipeline's worker thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -63,8 +64,12 @@ struct EncodeStats {
   uint64_t rejected = 0;  // rows that could not be converted to the column types
   uint64_t unrouted = 0;  // metric data points of a type no table takes
   uint64_t skipped = 0;   // rows of batches ClickHouse confirmed before a restart
+  bool aborted = false;   // stopped early: records after `rows` were not encoded
   std::string first_error;
 };
+
+// EncodeRequest stops early when its abort cell holds the request's seq, or kAbortAny.
+inline constexpr uint64_t kAbortAny = UINT64_MAX;
 
 // Appends one row per delivered record of `request` to the batch of its route
 // (`batches` has one per route). Whenever a batch reaches `max_rows`, `flush(batch)` is
@@ -76,12 +81,14 @@ using RejectFn = std::function<void(const otlp::RecordCtx&, const Status&)>;
 // With `source` (the request, owned), every row records where it came from (Batch::refs).
 // `reject` sees records that cannot be converted. With `replay`, rows of confirmed batches
 // are skipped and replayed batches are cut exactly where the plan says (instead of at
-// max_rows).
+// max_rows). With `abort`, checked before each record, encoding stops (stats.aborted) once
+// the cell holds `seq` or kAbortAny; the rows already encoded stay in the batches.
 EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view request,
                           size_t max_rows, std::vector<Batch>& batches,
                           const std::function<void(Batch*)>& flush, uint64_t seq = 0,
                           const std::shared_ptr<const std::string>& source = nullptr,
-                          const RejectFn& reject = nullptr, ReplayPlan* replay = nullptr);
+                          const RejectFn& reject = nullptr, ReplayPlan* replay = nullptr,
+                          const std::atomic<uint64_t>* abort = nullptr);
 
 // insert_deduplication_token for rows [a, b) of a batch: derived from log positions only,
 // so the same rows from the same positions always get the same token.

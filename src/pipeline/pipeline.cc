@@ -2,11 +2,13 @@
 
 #include <random>
 
+#include "absl/strings/escaping.h"
 #include "clickhouse/errors.h"
 #include "clickhouse/http_client.h"
 #include "core/cat.h"
 #include "core/log.h"
 #include "core/thread_name.h"
+#include "pipeline/watchdog.h"
 
 namespace sluice::pipeline {
 
@@ -16,6 +18,8 @@ namespace {
 constexpr size_t kReadEntries = 64;
 // Small reads: what the worker holds between reads stays small.
 constexpr size_t kReadBytes = 1u << 20;
+// A quarantined request is kept in the dead-letter queue (base64) up to this size.
+constexpr size_t kQuarantineMaxBytes = 40u << 20;
 }  // namespace
 
 Pipeline::Pipeline(PipelineConfig config, Limits limits, Storage storage)
@@ -33,6 +37,9 @@ void Pipeline::Start(bool consume) {
     NameThisThread("sluice-worker");
     LowerThisThreadPriority(5);
     WorkerLoop();
+    std::lock_guard<std::mutex> lock(mu_);
+    worker_exited_ = true;
+    stop_cv_.notify_all();
   });
   for (size_t i = 0; i < std::max<size_t>(1, limits_.inserts_in_flight); ++i)
     inserters_.emplace_back([this] {
@@ -55,9 +62,19 @@ void Pipeline::Stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
+      // Graceful work ends by then; the server exits at shutdown_timeout regardless.
+      stop_deadline_ = Clock::now() + limits_.shutdown_timeout * 3 / 4;
     }
     work_cv_.notify_all();
     inflight_cv_.notify_all();
+    stop_cv_.notify_all();
+    {
+      // An entry still being encoded at the deadline is abandoned: it stays in the log,
+      // and its guard counts the attempt.
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!stop_cv_.wait_until(lock, stop_deadline_, [&] { return worker_exited_; }))
+        abort_.store(kAbortAny);
+    }
     if (worker_.joinable()) worker_.join();
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -177,12 +194,16 @@ void Pipeline::Flush(Batch* batch) {
     return n >= limits_.inserts_in_flight * 2 ||
            (n > 0 && inflight_bytes_ + batch->bytes() > limits_.inflight_bytes);
   };
+  // Waiting on ClickHouse is not the entry's doing: its guard pauses meanwhile.
+  const uint64_t entry = guard_ ? guard_->current() : 0;
+  if (entry != 0 && full()) guard_->Pause();
   while (full()) {
     inflight_cv_.wait(lock);
     lock.unlock();
     AckSettled();
     lock.lock();
   }
+  if (entry != 0) guard_->Begin(entry);
   pending_min_.insert(batch->first.seq);
   inflight_bytes_ += batch->bytes();
   const size_t rows_bytes = batch->rows.size(), rows = batch->refs.size();
@@ -221,6 +242,131 @@ void Pipeline::AckSettled() {
   cuts_.Trim(low);
 }
 
+namespace {
+// Where an open batch stood before an entry, to take the entry's rows back out.
+struct BatchMark {
+  size_t rows_bytes, refs, sources;
+  uint64_t row_count, source_bytes;
+  Position first, last;
+  bool replayed;
+};
+}  // namespace
+
+bool Pipeline::SleepUnlessStopping(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return !stop_cv_.wait_for(lock, d, [&] { return stopping_; });
+}
+
+bool Pipeline::WriteDeadLetter(std::string_view component, std::string_view reason,
+                               std::string_view error, std::string_view message) {
+  auto backoff = std::chrono::milliseconds(100);
+  while (true) {
+    Status d = dlq_.Write(component, reason, error, message);
+    if (d.ok()) {
+      stats_.rows_dead_lettered++;
+      return true;
+    }
+    SLOG(ERROR) << "pipeline " << config_.id << ": cannot write the dead-letter queue ("
+                << d.message() << "); retrying in " << backoff.count() << " ms";
+    if (!SleepUnlessStopping(backoff)) return false;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+}
+
+bool Pipeline::Quarantine(uint64_t seq, std::string_view request, std::string_view why) {
+  SLOG(ERROR) << "pipeline " << config_.id << ": buffer entry " << seq << " (" << request.size()
+              << " bytes) goes to the dead-letter queue whole: " << why;
+  std::string error = Cat(why, "; original_message is the whole OTLP request (",
+                          SourceTypeOf(config_.signal), ", protobuf, base64)");
+  std::string message;
+  if (request.size() <= kQuarantineMaxBytes) {
+    message = absl::Base64Escape(absl::string_view(request.data(), request.size()));
+  } else {
+    error += Cat("; omitted: the request is ", request.size(), " bytes, over ", kQuarantineMaxBytes,
+                 " kept");
+  }
+  if (!WriteDeadLetter("worker", "quarantined_entry", error, message)) return false;
+  stats_.entries_quarantined++;
+  return true;
+}
+
+bool Pipeline::ProcessEntry(buffer::Entry& e, std::vector<Batch>& batches,
+                            const std::function<void(Batch*)>& flush) {
+  if (guard_ && e.seq == guard_->quarantined()) {
+    if (!Quarantine(e.seq, e.payload,
+                    Cat("the server stopped ", guard_->attempts(),
+                        " times while processing it (a crash, kill -9 or the shutdown "
+                        "deadline)")))
+      return false;
+    guard_->End();
+    next_unread_ = e.seq + 1;
+    return true;
+  }
+  auto source = std::make_shared<const std::string>(std::move(e.payload));
+  std::vector<BatchMark> marks;
+  marks.reserve(batches.size());
+  for (const Batch& b : batches)
+    marks.push_back({b.rows.size(), b.refs.size(), b.sources.size(), b.row_count, b.source_bytes,
+                     b.first, b.last, b.replayed});
+  flushed_routes_ = 0;
+  if (guard_) guard_->Begin(e.seq);
+  EncodeStats es = EncodeRequest(
+      config_.signal, routes_, *source, config_.sink.max_batch_size, batches, flush, e.seq, source,
+      [&](const otlp::RecordCtx& ctx, const Status& why) {
+        std::string json;
+        otlp::AppendRecordJson(config_.signal, ctx, &json);
+        if (!WriteDeadLetter("sink", "schema_mismatch", std::string(why.message()), json))
+          abort_.store(kAbortAny);  // stopping: the entry stays in the log
+      },
+      &replay_, &abort_);
+  if (es.aborted) {
+    // Take the entry's rows back out of the open batches (rows in batches already flushed
+    // during it go out: they are inserted, and also in the dead letter or the log).
+    uint64_t sent = es.rows;
+    for (size_t r = 0; r < batches.size(); ++r) {
+      Batch& b = batches[r];
+      if (flushed_routes_ & (1u << r)) {
+        sent -= b.row_count;
+        b.Clear();
+        continue;
+      }
+      const BatchMark& m = marks[r];
+      sent -= b.row_count - m.row_count;
+      b.rows.resize(m.rows_bytes);
+      b.refs.resize(m.refs);
+      b.sources.resize(m.sources);
+      b.row_count = m.row_count;
+      b.source_bytes = m.source_bytes;
+      b.first = m.first;
+      b.last = m.last;
+      b.replayed = m.replayed;
+    }
+    const uint64_t why = abort_.exchange(0);
+    if (why != e.seq) return false;  // shutdown: abandoned, the guard keeps the attempt
+    if (!Quarantine(e.seq, *source,
+                    Cat("processing it overran the CPU budget of ",
+                        limits_.entry_cpu_budget.count(), " ms; ", sent,
+                        " record(s) of it had already gone to ClickHouse in batches cut "
+                        "before it was stopped")))
+      return false;
+  }
+  if (guard_) guard_->End();
+  next_unread_ = e.seq + 1;
+  if (es.rejected > 0) {
+    stats_.rows_rejected += es.rejected;
+    SLOG(WARN) << "pipeline " << config_.id << ": " << es.rejected
+               << " record(s) could not be converted to the table's column types and went "
+                  "to the dead-letter queue: "
+               << es.first_error;
+  }
+  if (es.unrouted > 0) {
+    stats_.rows_unrouted += es.unrouted;
+    SLOG(WARN) << "pipeline " << config_.id << ": " << es.unrouted
+               << " data point(s) of a metric type with no table were not written";
+  }
+  return true;
+}
+
 void Pipeline::WorkerLoop() {
   // Read the table schema; retry while ClickHouse is unreachable.
   auto backoff = std::chrono::milliseconds(200);
@@ -257,6 +403,25 @@ void Pipeline::WorkerLoop() {
                << "are re-cut): " << cuts.status().message();
   }
 
+  // Which entry is being processed survives a crash: an entry that ended runs again and
+  // again is quarantined, and one that overruns its CPU budget is stopped by the watchdog.
+  if (auto g = EntryGuard::Open(Cat(limits_.data_dir, "/pipelines/", config_.id, "/worker.guard"),
+                                std::max<uint32_t>(1, limits_.entry_attempts));
+      g.ok()) {
+    guard_ = std::move(*g);
+    if (guard_->suspect() != 0)
+      SLOG(WARN) << "pipeline " << config_.id << ": the server stopped " << guard_->attempts()
+                 << " time(s) while processing buffer entry " << guard_->suspect()
+                 << (guard_->quarantined() ? "; it goes to the dead-letter queue"
+                                           : "; trying it again");
+  } else {
+    SLOG(WARN) << "pipeline " << config_.id << ": cannot keep the entry guard ("
+               << g.status().message() << "); an entry that crashes the server is retried";
+  }
+  const int watch =
+      Watchdog::Get().Add({pthread_self(), [g = guard_.get()] { return g ? g->current() : 0; },
+                           &abort_, limits_.entry_cpu_budget});
+
   Clock::time_point deadline = Clock::time_point::max();
   std::vector<Batch>& batches = open_;
   batches.resize(routes_.tables.size());
@@ -268,6 +433,7 @@ void Pipeline::WorkerLoop() {
   };
   auto flush = [&](Batch* b) {
     size_t route = b->route;
+    flushed_routes_ |= 1u << route;
     Flush(b);
     b->route = route;
     if (!pending()) deadline = Clock::time_point::max();
@@ -276,7 +442,8 @@ void Pipeline::WorkerLoop() {
     for (Batch& b : batches)
       if (!replay_.Holds(b.route)) flush(&b);
   };
-  while (true) {
+  bool abandoned = false;
+  while (!abandoned) {
     auto entries = log_->Read(kReadEntries, kReadBytes);
     if (!entries.ok()) {
       SLOG(ERROR) << "pipeline " << config_.id
@@ -285,39 +452,16 @@ void Pipeline::WorkerLoop() {
     const bool got = entries.ok() && !entries->empty();
     if (got) {
       for (buffer::Entry& e : *entries) {
-        auto source = std::make_shared<const std::string>(std::move(e.payload));
-        EncodeStats es = EncodeRequest(
-            config_.signal, routes_, *source, config_.sink.max_batch_size, batches, flush, e.seq,
-            source,
-            [&](const otlp::RecordCtx& ctx, const Status& why) {
-              std::string json;
-              otlp::AppendRecordJson(config_.signal, ctx, &json);
-              Status d = dlq_.Write("sink", "schema_mismatch", std::string(why.message()), json);
-              if (d.ok()) {
-                stats_.rows_dead_lettered++;
-              } else {
-                SLOG(ERROR) << "pipeline " << config_.id
-                            << ": dead-letter write failed, record dropped: " << d.message();
-              }
-            },
-            &replay_);
-        next_unread_ = e.seq + 1;
+        if (!ProcessEntry(e, batches, flush)) {
+          abandoned = true;
+          break;
+        }
         if (pending() && deadline == Clock::time_point::max())
           deadline = Clock::now() + config_.sink.max_delay;
-        if (es.rejected > 0) {
-          stats_.rows_rejected += es.rejected;
-          SLOG(WARN) << "pipeline " << config_.id << ": " << es.rejected
-                     << " record(s) could not be converted to the table's column types and went "
-                        "to the dead-letter queue: "
-                     << es.first_error;
-        }
-        if (es.unrouted > 0) {
-          stats_.rows_unrouted += es.unrouted;
-          SLOG(WARN) << "pipeline " << config_.id << ": " << es.unrouted
-                     << " data point(s) of a metric type with no table were not written";
-        }
       }
+      if (!pending()) deadline = Clock::time_point::max();
     }
+    if (abandoned) break;
     if (!got && !replay_.empty()) {
       // Caught up: planned rows that never came are gone (a corrupt entry was skipped), so
       // batches still open under the plan become ordinary ones, journaled when cut.
@@ -332,6 +476,7 @@ void Pipeline::WorkerLoop() {
     if (stopping_) break;
     work_cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
   }
+  Watchdog::Get().Remove(watch);
   for (Batch& b : batches) Flush(&b);  // shutdown: everything read goes out
 }
 
@@ -348,8 +493,7 @@ Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::strin
     if (s.ok() || !IsRetryable(s)) return s;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      if (stopping_ && give_up == Clock::time_point::max())
-        give_up = Clock::now() + limits_.shutdown_timeout;
+      if (stopping_) give_up = stop_deadline_;
     }
     if (Clock::now() >= give_up)
       return absl::UnavailableError(Cat("gave up at shutdown: ", s.message()));
@@ -412,15 +556,10 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
   const RowRef& ref = batch.refs[a];
   const std::string why(s.message());
   const int code = clickhouse::ParseErrorCode(why);
-  Status d =
-      dlq_.Write("sink", code >= 0 ? Cat("sink_rejection_", code) : std::string("sink_rejection"),
-                 why, RecordJson(config_.signal, *batch.sources[ref.source], ref.record));
-  if (d.ok()) {
-    stats_.rows_dead_lettered++;
-  } else {
-    *complete = false;  // keep it in the buffer rather than lose it
-    SLOG(ERROR) << "pipeline " << config_.id << ": dead-letter write failed: " << d.message();
-  }
+  if (!WriteDeadLetter("sink",
+                       code >= 0 ? Cat("sink_rejection_", code) : std::string("sink_rejection"),
+                       why, RecordJson(config_.signal, *batch.sources[ref.source], ref.record)))
+    *complete = false;  // stopping: keep it in the buffer rather than lose it
 }
 
 void Pipeline::InserterLoop() {

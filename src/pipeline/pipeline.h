@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -28,6 +29,7 @@
 #include "pipeline/config.h"
 #include "pipeline/cut_journal.h"
 #include "pipeline/dead_letters.h"
+#include "pipeline/entry_guard.h"
 
 namespace sluice::pipeline {
 
@@ -38,6 +40,12 @@ struct Limits {
   // whatever its size): bounds RSS whatever max_batch_size and the backlog are.
   size_t inflight_bytes = 128u << 20;
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(20)};
+  // An entry whose processing ended this many runs (a crash, kill -9, the shutdown
+  // deadline) is quarantined to the dead-letter queue instead of being tried again.
+  uint32_t entry_attempts = 3;
+  // CPU time the worker may spend on one entry before it is quarantined. Every step is
+  // linear, so this is far above what the largest request takes.
+  std::chrono::milliseconds entry_cpu_budget{std::chrono::seconds(30)};
   std::string data_dir = ".data";
   buffer::FsyncPolicy fsync = buffer::FsyncPolicy::kAlways;
   std::chrono::milliseconds sync_interval{100};  // for FsyncPolicy::kInterval
@@ -46,7 +54,7 @@ struct Limits {
 struct PipelineStats {
   std::atomic<uint64_t> requests{0}, records_accepted{0}, rows_inserted{0}, rows_rejected{0},
       rows_failed{0}, rows_unrouted{0}, rows_dead_lettered{0}, batches_inserted{0},
-      insert_retries{0};
+      insert_retries{0}, entries_quarantined{0};
 };
 
 class Pipeline {
@@ -85,6 +93,19 @@ class Pipeline {
  private:
   void WorkerLoop();
   void InserterLoop();
+  // Encodes one entry into the open batches. False: abandoned at shutdown (it stays in the
+  // log, unacknowledged). A quarantined entry, or one that overruns its CPU budget, goes to
+  // the dead-letter queue whole.
+  bool ProcessEntry(buffer::Entry& e, std::vector<Batch>& batches,
+                    const std::function<void(Batch*)>& flush);
+  // Writes the whole request of entry `seq` to the dead-letter queue. False: stopping.
+  bool Quarantine(uint64_t seq, std::string_view request, std::string_view why);
+  // Writes a dead letter, retrying while the queue cannot be written (a full disk) until
+  // shutdown. False: not written (stopping), the caller keeps the record in the buffer.
+  bool WriteDeadLetter(std::string_view component, std::string_view reason, std::string_view error,
+                       std::string_view message);
+  // Sleeps `d` unless the pipeline stops first; false when stopping.
+  bool SleepUnlessStopping(std::chrono::milliseconds d);
   Status BuildPlan();
   // Journals the batch's cut (unless replayed) and queues it for an inserter.
   void Flush(Batch* batch);
@@ -105,16 +126,22 @@ class Pipeline {
   const Limits limits_;
   const std::shared_ptr<buffer::LocalLog> log_;
   DeadLetters dlq_;
-  CutJournal cuts_;           // consumer thread only
-  ReplayPlan replay_;         // worker thread only
-  Routes routes_;             // written by the worker before kRunning, then read-only
-  bool dedup_token_ = false;  // the server takes insert_deduplication_token (22.2+)
+  std::unique_ptr<EntryGuard> guard_;  // worker thread; null when its file cannot be kept
+  // The worker abandons the entry it encodes when this holds the entry's seq (the watchdog:
+  // CPU budget spent) or kAbortAny (shutdown deadline passed).
+  std::atomic<uint64_t> abort_{0};
+  uint32_t flushed_routes_ = 0;  // worker: routes whose batch was flushed during this entry
+  CutJournal cuts_;              // consumer thread only
+  ReplayPlan replay_;            // worker thread only
+  Routes routes_;                // written by the worker before kRunning, then read-only
+  bool dedup_token_ = false;     // the server takes insert_deduplication_token (22.2+)
   std::atomic<State> state_{State::kStarting};
   PipelineStats stats_;
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;      // worker: new entries, finished inserts, stop
   std::condition_variable inflight_cv_;  // inserters wait for batches; worker waits for room
+  std::condition_variable stop_cv_;      // sleepers, and Stop waiting for the worker
   std::deque<Batch> batches_;            // guarded by mu_; flushed, waiting for an inserter
   size_t inserting_ = 0;                 // guarded by mu_
   uint64_t inflight_bytes_ = 0;          // guarded by mu_; bytes() of queued + inserting
@@ -130,7 +157,9 @@ class Pipeline {
   bool consume_ = false;                 // guarded by mu_
   bool stopping_ = false;                // guarded by mu_
   bool workers_done_ = false;            // guarded by mu_
-  std::string error_;                    // guarded by mu_
+  bool worker_exited_ = false;           // guarded by mu_
+  std::chrono::steady_clock::time_point stop_deadline_;  // guarded by mu_; set by Stop
+  std::string error_;                                    // guarded by mu_
 
   std::vector<Batch> open_;   // consumer: the batches being filled, one per route
   uint64_t next_unread_ = 0;  // consumer: the seq after the last entry encoded

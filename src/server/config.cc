@@ -52,6 +52,9 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
       Read(limits, "inflight_bytes", &c.limits.inflight_bytes);
       Status s = ReadDuration(limits, "shutdown_timeout", &c.limits.shutdown_timeout);
       if (!s.ok()) return s;
+      Read(limits, "entry_attempts", &c.limits.entry_attempts);
+      s = ReadDuration(limits, "entry_cpu_budget", &c.limits.entry_cpu_budget);
+      if (!s.ok()) return s;
       Read(root, "pipelines_dir", &c.pipelines_dir);
       Read(root, "data_dir", &c.data_dir);
       Read(root, "log_level", &c.log_level);

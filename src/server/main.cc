@@ -15,6 +15,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "buffer/local_log.h"
@@ -218,6 +219,15 @@ int Serve(const std::vector<std::string>& args) {
     SLOG(INFO) << "signal " << sig << ": shutting down";
     break;
   }
+  // Whatever is stuck (an entry still being encoded, an INSERT that does not return), the
+  // process is gone by the shutdown timeout: everything acknowledged is in the durable log,
+  // and an entry abandoned mid-way has its attempt counted (EntryGuard).
+  std::thread([timeout = cfg->limits.shutdown_timeout] {
+    std::this_thread::sleep_for(timeout);
+    SLOG(ERROR) << "shutdown did not finish within " << timeout.count()
+                << " ms; exiting with the unfinished work left in the buffer";
+    std::_Exit(3);
+  }).detach();
   http.set_ready(false);
   grpc.Stop();
   http.Stop();

@@ -18,139 +18,9 @@ import time
 import urllib.parse
 import zlib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DATA = os.path.join(ROOT, ".data", "e2e")
-CH_HTTP, CH_TCP = 18123, 19000
-HTTP_PORT, GRPC_PORT = 14318, 14317
-PROXY_PORT = 18124  # the recording proxy in front of ClickHouse
-MAX_REQUEST = 1 << 20
-SLUICE = os.environ.get("SLUICE_BIN", os.path.join(ROOT, "build", "release", "sluice"))
-
-passed, failed = 0, 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"  ok   {name}")
-    else:
-        failed += 1
-        print(f"  FAIL {name} {detail}")
-    return cond
-
-
-# ---------------------------------------------------------------- helpers
-
-def ch(sql):
-    req = urllib.parse.quote(sql)
-    conn = http.client.HTTPConnection("127.0.0.1", CH_HTTP, timeout=30)
-    conn.request("POST", "/?query=" + req, body=b"")
-    r = conn.getresponse()
-    body = r.read().decode()
-    if r.status != 200:
-        raise RuntimeError(f"ClickHouse {r.status}: {body}")
-    return body
-
-
-def post(path, body, headers, chunked=False, method="POST", conn=None):
-    own = conn is None
-    if own:
-        conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=30)
-    if chunked:
-        conn.putrequest(method, path)
-        for k, v in headers.items():
-            conn.putheader(k, v)
-        conn.putheader("Transfer-Encoding", "chunked")
-        conn.endheaders()
-        for i in range(0, len(body), 7):
-            part = body[i:i + 7]
-            conn.send(b"%x\r\n%s\r\n" % (len(part), part))
-        conn.send(b"0\r\n\r\n")
-    else:
-        conn.request(method, path, body=body, headers=headers)
-    r = conn.getresponse()
-    data = r.read()
-    out = (r.status, {k.lower(): v for k, v in r.getheaders()}, data)
-    if own:
-        conn.close()
-    return out
-
-
-def varint(buf, i):
-    v, shift = 0, 0
-    while True:
-        b = buf[i]
-        i += 1
-        v |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return v, i
-
-
-def decode_fields(buf):
-    """Minimal protobuf reader: {field: [values]} (varints as int, LEN as bytes)."""
-    out, i = {}, 0
-    while i < len(buf):
-        tag, i = varint(buf, i)
-        f, wt = tag >> 3, tag & 7
-        if wt == 0:
-            v, i = varint(buf, i)
-        elif wt == 2:
-            n, i = varint(buf, i)
-            v, i = buf[i:i + n], i + n
-        elif wt == 1:
-            v, i = buf[i:i + 8], i + 8
-        elif wt == 5:
-            v, i = buf[i:i + 4], i + 4
-        else:
-            raise ValueError("bad wire type")
-        out.setdefault(f, []).append(v)
-    return out
-
-
-def rpc_status(body):
-    f = decode_fields(body)
-    details = [decode_fields(d) for d in f.get(3, [])]
-    return f.get(1, [0])[0], f.get(2, [b""])[0].decode(), details
-
-
-def post_until(path, body, headers, want, method="POST", tries=100):
-    """Sends the request every 0.1 s until it is answered `want` (a server starting, a
-    pipeline being added or removed); returns the last status (None: no answer)."""
-    st = None
-    for _ in range(tries):
-        try:
-            st = post(path, body, headers, method=method)[0]
-        except OSError:
-            st = None
-        if st == want:
-            break
-        time.sleep(0.1)
-    return st
-
-
-def wait_rows(sql, want, timeout=15):
-    deadline = time.time() + timeout
-    got = None
-    while time.time() < deadline:
-        got = ch(sql).strip()
-        if got == str(want):
-            return True
-        time.sleep(0.2)
-    print(f"       waited for {sql!r} = {want}, last {got!r}")
-    return False
-
-
-def node_send(signal_, protocol, gzip_, count, run, pipeline):
-    cmd = ["node", os.path.join(ROOT, "tests", "clients", "send.mjs"), "--signal", signal_,
-           "--protocol", protocol, "--count", str(count), "--run", run, "--pipeline", pipeline,
-           "--http", f"http://127.0.0.1:{HTTP_PORT}", "--grpc", f"http://127.0.0.1:{GRPC_PORT}"]
-    if gzip_:
-        cmd.append("--gzip")
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    return p.returncode == 0, (p.stdout + p.stderr).strip()[-400:]
-
+from harness import *  # noqa: F401,F403 (constants, helpers and check)
+import harness
+import robustness
 
 # ---------------------------------------------------------------- set-up / tear-down
 
@@ -194,35 +64,6 @@ def stop():
         except subprocess.TimeoutExpired:
             p.kill()
     subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "stop", os.path.join(DATA, "clickhouse")])
-
-
-# ---------------------------------------------------------------- requests used by tests
-
-def logs_json(run, n=1, extra_attrs=None):
-    recs = []
-    for i in range(n):
-        attrs = [{"key": "seq", "value": {"intValue": str(i)}},
-                 {"key": "test.run", "value": {"stringValue": run}}]
-        recs.append({
-            "timeUnixNano": str(1717171717000000000 + i), "observedTimeUnixNano": "1717171718000000000",
-            "severityNumber": 17, "severityText": "ERROR", "body": {"stringValue": f"{run} #{i}"},
-            "attributes": attrs + (extra_attrs or []), "flags": 1,
-            "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331",
-            "eventName": "checkout.failed"})
-    return json.dumps({"resourceLogs": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
-        "schemaUrl": "https://opentelemetry.io/schemas/1.26.0",
-        "scopeLogs": [{"scope": {"name": "com.example", "version": "2.3.1",
-                                 "attributes": [{"key": "lib", "value": {"boolValue": True}}]},
-                       "logRecords": recs}]}]}).encode()
-
-
-def H(pipeline=None, ctype="application/json", **extra):
-    h = {"content-type": ctype}
-    if pipeline:
-        h["x-glassflow-pipeline-id"] = pipeline
-    h.update(extra)
-    return h
 
 
 # ---------------------------------------------------------------- tests
@@ -562,20 +403,8 @@ def test_js_exporters():
 
 def test_python_grpc():
     print("Python gRPC client (grpcio)")
-    gen = os.path.join(DATA, "gen")
-    os.makedirs(gen, exist_ok=True)
-    protos = ["opentelemetry/proto/common/v1/common.proto", "opentelemetry/proto/resource/v1/resource.proto",
-              "opentelemetry/proto/logs/v1/logs.proto", "opentelemetry/proto/trace/v1/trace.proto",
-              "opentelemetry/proto/metrics/v1/metrics.proto",
-              "opentelemetry/proto/collector/logs/v1/logs_service.proto",
-              "opentelemetry/proto/collector/trace/v1/trace_service.proto",
-              "opentelemetry/proto/collector/metrics/v1/metrics_service.proto"]
-    subprocess.run(["protoc", "-I/usr/include", f"--python_out={gen}"] + protos, check=True)
-    sys.path.insert(0, gen)
     import grpc
-    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as ls
-    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as ts
-    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as ms
+    ls, ts, ms = otlp_pb()
 
     channel = grpc.insecure_channel(f"127.0.0.1:{GRPC_PORT}")
 
@@ -1001,38 +830,36 @@ def main():
     if not os.path.exists(SLUICE):
         print(f"{SLUICE} is missing: run make build")
         return 1
+    # `e2e.py robustness` (or any group names) runs only those groups, for development.
+    only = set(sys.argv[1:])
+    groups = [
+        ("core", lambda: (test_exact_log_row(), test_exact_trace_row(), test_exact_metric_rows(),
+                          test_status_codes(), test_encodings(), test_curl(), test_reload(),
+                          test_js_exporters())),
+        ("clients", lambda: (test_loadgen(), test_overload(test_python_grpc()))),
+        ("faults", lambda: (test_clickhouse_restart(), test_dead_letters(), test_kill9(),
+                            test_kill9_cycles(), test_clickhouse_outage())),
+        ("robustness", robustness.run_all),
+    ]
     try:
         start()
-        test_exact_log_row()
-        test_exact_trace_row()
-        test_exact_metric_rows()
-        test_status_codes()
-        test_encodings()
-        test_curl()
-        test_reload()
-        test_js_exporters()
-        parts = test_python_grpc()
-        test_loadgen()
-        test_overload(parts)
-        test_clickhouse_restart()
-        test_dead_letters()
-        test_kill9()
-        test_kill9_cycles()
-        test_clickhouse_outage()
+        for name, run in groups:
+            if not only or name in only:
+                run()
     except Exception as e:  # a crash is a failure, reported with the rest
         import traceback
         traceback.print_exc()
         check("e2e run completed", False, repr(e))
     finally:
         stop()
-        if failed:
+        if harness.Counts.failed:
             print("---- sluice.log (tail)")
             try:
                 print("".join(open(os.path.join(DATA, "sluice.log")).readlines()[-40:]))
             except OSError:
                 pass
-    print(f"e2e: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    print(f"e2e: {harness.Counts.passed} passed, {harness.Counts.failed} failed")
+    return 0 if harness.Counts.failed == 0 else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,284 @@
+"""Shared pieces of the end-to-end tests: assertions and counters, ClickHouse queries,
+HTTP posts, a minimal protobuf reader for status bodies, request builders, the OTLP
+protobuf classes (generated from Debian's protos), and Sluice instances of their own.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import http.client
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.path.join(ROOT, ".data", "e2e")
+CH_HTTP, CH_TCP = 18123, 19000
+HTTP_PORT, GRPC_PORT = 14318, 14317
+PROXY_PORT = 18124  # the recording proxy in front of ClickHouse
+MAX_REQUEST = 1 << 20
+SLUICE = os.environ.get("SLUICE_BIN", os.path.join(ROOT, "build", "release", "sluice"))
+
+
+class Counts:
+    passed = 0
+    failed = 0
+
+
+def check(name, cond, detail=""):
+    if cond:
+        Counts.passed += 1
+        print(f"  ok   {name}")
+    else:
+        Counts.failed += 1
+        print(f"  FAIL {name} {detail}")
+    return cond
+
+# ---------------------------------------------------------------- helpers
+
+def ch(sql):
+    req = urllib.parse.quote(sql)
+    conn = http.client.HTTPConnection("127.0.0.1", CH_HTTP, timeout=30)
+    conn.request("POST", "/?query=" + req, body=b"")
+    r = conn.getresponse()
+    body = r.read().decode()
+    if r.status != 200:
+        raise RuntimeError(f"ClickHouse {r.status}: {body}")
+    return body
+
+
+def post(path, body, headers, chunked=False, method="POST", conn=None, port=None):
+    own = conn is None
+    if own:
+        conn = http.client.HTTPConnection("127.0.0.1", port or HTTP_PORT, timeout=30)
+    if chunked:
+        conn.putrequest(method, path)
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        for i in range(0, len(body), 7):
+            part = body[i:i + 7]
+            conn.send(b"%x\r\n%s\r\n" % (len(part), part))
+        conn.send(b"0\r\n\r\n")
+    else:
+        conn.request(method, path, body=body, headers=headers)
+    r = conn.getresponse()
+    data = r.read()
+    out = (r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    if own:
+        conn.close()
+    return out
+
+
+def varint(buf, i):
+    v, shift = 0, 0
+    while True:
+        b = buf[i]
+        i += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, i
+
+
+def decode_fields(buf):
+    """Minimal protobuf reader: {field: [values]} (varints as int, LEN as bytes)."""
+    out, i = {}, 0
+    while i < len(buf):
+        tag, i = varint(buf, i)
+        f, wt = tag >> 3, tag & 7
+        if wt == 0:
+            v, i = varint(buf, i)
+        elif wt == 2:
+            n, i = varint(buf, i)
+            v, i = buf[i:i + n], i + n
+        elif wt == 1:
+            v, i = buf[i:i + 8], i + 8
+        elif wt == 5:
+            v, i = buf[i:i + 4], i + 4
+        else:
+            raise ValueError("bad wire type")
+        out.setdefault(f, []).append(v)
+    return out
+
+
+def rpc_status(body):
+    f = decode_fields(body)
+    details = [decode_fields(d) for d in f.get(3, [])]
+    return f.get(1, [0])[0], f.get(2, [b""])[0].decode(), details
+
+
+def post_until(path, body, headers, want, method="POST", tries=100, port=None):
+    """Sends the request every 0.1 s until it is answered `want` (a server starting, a
+    pipeline being added or removed); returns the last status (None: no answer)."""
+    st = None
+    for _ in range(tries):
+        try:
+            st = post(path, body, headers, method=method, port=port)[0]
+        except OSError:
+            st = None
+        if st == want:
+            break
+        time.sleep(0.1)
+    return st
+
+
+def wait_rows(sql, want, timeout=15):
+    deadline = time.time() + timeout
+    got = None
+    while time.time() < deadline:
+        got = ch(sql).strip()
+        if got == str(want):
+            return True
+        time.sleep(0.2)
+    print(f"       waited for {sql!r} = {want}, last {got!r}")
+    return False
+
+
+def node_send(signal_, protocol, gzip_, count, run, pipeline):
+    cmd = ["node", os.path.join(ROOT, "tests", "clients", "send.mjs"), "--signal", signal_,
+           "--protocol", protocol, "--count", str(count), "--run", run, "--pipeline", pipeline,
+           "--http", f"http://127.0.0.1:{HTTP_PORT}", "--grpc", f"http://127.0.0.1:{GRPC_PORT}"]
+    if gzip_:
+        cmd.append("--gzip")
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    return p.returncode == 0, (p.stdout + p.stderr).strip()[-400:]
+
+
+# ---------------------------------------------------------------- requests used by tests
+
+def logs_json(run, n=1, extra_attrs=None):
+    recs = []
+    for i in range(n):
+        attrs = [{"key": "seq", "value": {"intValue": str(i)}},
+                 {"key": "test.run", "value": {"stringValue": run}}]
+        recs.append({
+            "timeUnixNano": str(1717171717000000000 + i), "observedTimeUnixNano": "1717171718000000000",
+            "severityNumber": 17, "severityText": "ERROR", "body": {"stringValue": f"{run} #{i}"},
+            "attributes": attrs + (extra_attrs or []), "flags": 1,
+            "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331",
+            "eventName": "checkout.failed"})
+    return json.dumps({"resourceLogs": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
+        "schemaUrl": "https://opentelemetry.io/schemas/1.26.0",
+        "scopeLogs": [{"scope": {"name": "com.example", "version": "2.3.1",
+                                 "attributes": [{"key": "lib", "value": {"boolValue": True}}]},
+                       "logRecords": recs}]}]}).encode()
+
+
+def H(pipeline=None, ctype="application/json", **extra):
+    h = {"content-type": ctype}
+    if pipeline:
+        h["x-glassflow-pipeline-id"] = pipeline
+    h.update(extra)
+    return h
+
+
+
+
+def otlp_pb():
+    """The OTLP protobuf modules (logs, trace, metrics services), generated once from
+    Debian's protos with protoc."""
+    gen = os.path.join(DATA, "gen")
+    if not os.path.exists(os.path.join(gen, "opentelemetry")):
+        os.makedirs(gen, exist_ok=True)
+        protos = ["opentelemetry/proto/common/v1/common.proto", "opentelemetry/proto/resource/v1/resource.proto",
+                  "opentelemetry/proto/logs/v1/logs.proto", "opentelemetry/proto/trace/v1/trace.proto",
+                  "opentelemetry/proto/metrics/v1/metrics.proto",
+                  "opentelemetry/proto/collector/logs/v1/logs_service.proto",
+                  "opentelemetry/proto/collector/trace/v1/trace_service.proto",
+                  "opentelemetry/proto/collector/metrics/v1/metrics_service.proto"]
+        subprocess.run(["protoc", "-I/usr/include", f"--python_out={gen}"] + protos, check=True)
+    if gen not in sys.path:
+        sys.path.insert(0, gen)
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as ls
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as ts
+    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as ms
+    return ls, ts, ms
+
+
+def logs_pipeline(pipeline_id, ch_http_port=None, **sink):
+    """The example logs pipeline (otel.otel_logs) under another id."""
+    doc = json.load(open(os.path.join(ROOT, "examples", "pipelines", "otel-logs.json")))
+    doc["pipeline_id"] = pipeline_id
+    doc["sink"]["connection_params"]["http_port"] = str(ch_http_port or CH_HTTP)
+    doc["sink"]["max_delay_time"] = "200ms"
+    doc["sink"].update(sink)
+    return doc
+
+
+class Sluice:
+    """A `sluice serve` of its own for one test: its own ports, data directory,
+    pipelines and server config, under DATA/<name>."""
+
+    def __init__(self, name, pipelines, config=None, http_port=15318, grpc_port=15317,
+                 fresh=True, prefix=()):
+        self.name, self.http_port, self.grpc_port = name, http_port, grpc_port
+        self.dir = os.path.join(DATA, name)
+        self.data_dir = os.path.join(self.dir, "data")
+        self.prefix = list(prefix)  # e.g. ["prlimit", "--nofile=256:4096"]
+        if fresh:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(os.path.join(self.dir, "pipelines"), exist_ok=True)
+        for doc in pipelines:
+            self.put_pipeline(doc)
+        cfg = {"http": {"address": "127.0.0.1", "port": http_port},
+               "grpc": {"address": "127.0.0.1", "port": grpc_port},
+               "pipelines_dir": os.path.join(self.dir, "pipelines"), "data_dir": self.data_dir}
+        for k, v in (config or {}).items():
+            if isinstance(v, dict):
+                cfg.setdefault(k, {}).update(v)
+            else:
+                cfg[k] = v
+        self.config_path = os.path.join(self.dir, "config.json")
+        json.dump(cfg, open(self.config_path, "w"))
+        self.proc = None
+
+    def put_pipeline(self, doc):
+        json.dump(doc, open(os.path.join(self.dir, "pipelines", doc["pipeline_id"] + ".json"), "w"))
+
+    def start(self, wait_pipeline=None, env=None):
+        log = open(os.path.join(self.dir, "sluice.log"), "a")
+        self.proc = subprocess.Popen(self.prefix + [SLUICE, "serve", "--config", self.config_path],
+                                     stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
+        post_until("/readyz", b"", {}, 200, method="GET", port=self.http_port, tries=200)
+        if wait_pipeline:  # pipelines read their table schemas asynchronously
+            post_until("/v1/logs", b"", H(wait_pipeline, "application/x-protobuf"), 200, port=self.http_port,
+                       tries=200)
+        return self
+
+    def post(self, path, body, headers, **kw):
+        return post(path, body, headers, port=self.http_port, **kw)
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        """Sends `sig` and waits; returns (exit code, seconds it took), code None if it
+        had to be killed."""
+        if not self.proc or self.proc.poll() is not None:
+            return (self.proc.returncode if self.proc else None), 0.0
+        t0 = time.time()
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = None
+        return rc, time.time() - t0
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log(self):
+        try:
+            return open(os.path.join(self.dir, "sluice.log")).read()
+        except OSError:
+            return ""
+
+    def dlq(self, pipeline_id):
+        r = subprocess.run([SLUICE, "dlq", "--pipeline", pipeline_id, "--data-dir", self.data_dir],
+                           capture_output=True, text=True)
+        return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
