@@ -106,8 +106,10 @@ void Pipeline::Fail(const Status& s) {
 
 Status Pipeline::Submit(std::string_view request, uint64_t records) {
   State st = state_.load();
+  // The reason (often ClickHouse's own error text) goes to the server log, not to clients.
   if (st == State::kFailed)
-    return absl::UnavailableError(Cat("pipeline '", config_.id, "' has failed: ", error()));
+    return absl::UnavailableError(
+        Cat("pipeline '", config_.id, "' has failed; its reason is in the server log"));
   if (st == State::kStopped)
     return absl::UnavailableError(Cat("pipeline '", config_.id, "' is stopped"));
   {

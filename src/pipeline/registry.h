@@ -4,6 +4,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,10 @@ class Registry {
   Status Replace(PipelineConfig config);
 
   std::shared_ptr<Pipeline> Find(std::string_view id) const;
+  // Whether the configured pipelines have been loaded (set once at start): until then an
+  // unknown id may be one not loaded yet, which clients must retry, not drop.
+  bool loaded() const { return loaded_.load(); }
+  void set_loaded() { loaded_ = true; }
   std::vector<std::shared_ptr<Pipeline>> List() const;
   void StopAll();
 
@@ -43,6 +48,7 @@ class Registry {
   StatusOr<std::shared_ptr<buffer::LocalLog>> KeepOpen(const buffer::LogOptions& o);
 
   const Limits limits_;
+  std::atomic<bool> loaded_{false};
   mutable std::mutex mu_;  // guards snapshot_ pointer swaps
   std::mutex control_mu_;  // serializes changes
   std::shared_ptr<const Map> snapshot_ = std::make_shared<Map>();

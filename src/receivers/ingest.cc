@@ -14,7 +14,11 @@ IngestResult Ingest(pipeline::Registry& registry, Signal signal,
   }
   auto p = registry.Find(*pipeline_id);
   if (!p) {
-    res.status = absl::NotFoundError(Cat("unknown pipeline '", *pipeline_id, "'"));
+    // While the server starts, an id may belong to a pipeline not loaded yet: 404 is
+    // permanent (exporters drop the batch), so answer "retry" until loading is done.
+    res.status = registry.loaded()
+                     ? absl::NotFoundError(Cat("unknown pipeline '", *pipeline_id, "'"))
+                     : absl::UnavailableError("pipelines are still loading; retry");
     return res;
   }
   if (p->config().signal != signal) {

@@ -202,6 +202,7 @@ int Serve(const std::vector<std::string>& args) {
     return 1;
   }
   (void)server::SyncPipelineDir(cfg->pipelines_dir, registry);
+  registry.set_loaded();
   http.set_ready(true);
   grpc.set_serving(true);
   SLOG(INFO) << "sluice serving OTLP/gRPC on " << cfg->grpc.address << ":" << grpc.port()

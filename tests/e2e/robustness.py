@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import struct
+import threading
 import time
 
 from harness import (CH_HTTP, Sluice, ch, check, logs_json, logs_pipeline, wait_rows, H)
@@ -193,8 +194,65 @@ def test_cpu_budget():
         s.stop()
 
 
+# ---------------------------------------------------------------- 3. start-up, 10. failures
+
+def test_no_404_while_starting():
+    print("while the server starts, a configured pipeline is never answered 404")
+    docs = [logs_pipeline(f"many-{i:03d}") for i in range(120)]
+    s = Sluice("starting", docs)
+    statuses, stop = {}, threading.Event()
+
+    def hammer():  # as an exporter retrying at full speed would
+        body = logs_json("starting-1", 1)
+        while not stop.is_set():
+            try:
+                st = s.post("/v1/logs", body, H("many-119"))[0]
+            except OSError:
+                st = "refused"
+            statuses[st] = statuses.get(st, 0) + 1
+            if st == 200:
+                stop.set()
+
+    try:
+        for _ in range(2):  # a cold start, then a restart with everything on disk
+            stop.clear()
+            threads = [threading.Thread(target=hammer) for _ in range(4)]
+            for t in threads:
+                t.start()  # before the server listens: refused, then answered
+            s.start()
+            for t in threads:
+                t.join(timeout=60)
+            s.stop()
+        check("no 404 for a configured pipeline during start-up (503 + Retry-After instead)",
+              404 not in statuses and statuses.get(200, 0) >= 2, str(statuses))
+    finally:
+        stop.set()
+        s.stop()
+
+
+def test_failure_reason_stays_inside():
+    print("a pipeline that failed (wrong ClickHouse password): clients get a short reason, the log the detail")
+    doc = logs_pipeline("badpass-logs")
+    doc["sink"]["connection_params"]["password"] = "not-the-password"
+    s = Sluice("badpass", [doc]).start()
+    try:
+        deadline, st, body = time.time() + 30, None, b""
+        while time.time() < deadline:
+            st, hd, body = s.post("/v1/logs", logs_json("badpass", 1), H("badpass-logs"))
+            if st == 503 and b"failed" in body:
+                break
+            time.sleep(0.1)
+        check("503 + Retry-After for a failed pipeline", st == 503 and hd.get("retry-after") == "5", f"{st} {body!r}")
+        check("the answer names the pipeline and leaks nothing of ClickHouse's error",
+              b"badpass-logs" in body and b"Code" not in body and b"password" not in body.lower(), repr(body))
+        check("the server log has ClickHouse's error", "Wrong password" in s.log() or "193" in s.log())
+    finally:
+        s.stop()
+
+
 def run_all():
-    for t in (test_huge_attribute_lists, test_quarantine_after_crashes, test_cpu_budget):
+    for t in (test_huge_attribute_lists, test_quarantine_after_crashes, test_cpu_budget,
+              test_no_404_while_starting, test_failure_reason_stays_inside):
         try:
             t()
         except Exception as e:  # a crash is a failure, reported with the rest
