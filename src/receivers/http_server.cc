@@ -146,10 +146,57 @@ struct Handler {
   }
 };
 
+// The answer to a request that cannot be parsed (then the connection closes): 431 for
+// oversized headers, 400 for the rest; 0 when the client went away or timed out (nothing
+// to answer).
+int MalformedStatus(const beast::error_code& ec) {
+  if (ec == http::error::header_limit) return 431;
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+      ec == beast::error::timeout || ec == net::error::eof || ec == net::error::connection_reset ||
+      ec == net::error::operation_aborted || ec == net::error::broken_pipe)
+    return 0;
+  // Beast's parse errors (bad method, target, version, field, length, chunk, ...).
+  if (ec.category() == beast::error_code(http::error::bad_method).category()) return 400;
+  return 0;
+}
+
+// Why a parsed header cannot be served, as a status and reason (0: fine). The parser takes
+// a Transfer-Encoding whose last coding is chunked as chunked; other codings would be
+// silently ignored, so they are refused. Very many header fields are refused like long ones.
+std::pair<int, std::string> CheckHead(const http::request_parser<http::string_body>& parser) {
+  const auto& head = parser.get();
+  size_t fields = 0;
+  for (auto it = head.begin(); it != head.end(); ++it)
+    if (++fields > 256) return {431, "too many header fields (more than 256)"};
+  auto te = head.find(http::field::transfer_encoding);
+  if (te != head.end()) {
+    std::string_view v(te->value().data(), te->value().size());
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    if (!beast::iequals(beast::string_view(v.data(), v.size()), "chunked"))
+      return {501, Cat("Transfer-Encoding '", v,
+                       "' is not supported: send the body chunked or sized, and compress it with "
+                       "Content-Encoding")};
+    if (head.find(http::field::content_length) != head.end())
+      return {400, "both Content-Length and Transfer-Encoding"};
+  }
+  return {0, ""};
+}
+
 net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<int>& in_flight) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   beast::error_code ec;
+  // Answers a request that cannot be served and closes: the client learns why instead of
+  // seeing a reset.
+  auto refuse = [&](int status, std::string_view reason) -> net::awaitable<void> {
+    Response res = Plain(status, reason, 11);
+    res.keep_alive(false);
+    beast::error_code wec;
+    stream.expires_after(std::chrono::seconds(5));
+    co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, wec));
+    stream.socket().shutdown(tcp::socket::shutdown_send, wec);
+  };
   while (true) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
@@ -159,7 +206,18 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
                                      net::redirect_error(net::use_awaitable, ec));
     // A declared Content-Length over the limit fails while reading the header.
     const bool declared_too_large = ec == http::error::body_limit;
-    if (ec && !declared_too_large) break;
+    if (ec && !declared_too_large) {
+      if (int status = MalformedStatus(ec))
+        co_await refuse(status, Cat("malformed HTTP request: ", ec.message()));
+      break;
+    }
+    if (!declared_too_large) {
+      auto [status, reason] = CheckHead(parser);
+      if (status != 0) {
+        co_await refuse(status, reason);
+        break;
+      }
+    }
     in_flight++;
     auto& head = parser.get();
     if (!declared_too_large && beast::iequals(head[http::field::expect], "100-continue")) {
@@ -187,6 +245,8 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
       keep_alive = false;  // the rest of the body is not read
     } else if (ec) {
       in_flight--;
+      if (int status = MalformedStatus(ec))
+        co_await refuse(status, Cat("malformed HTTP request body: ", ec.message()));
       break;
     } else {
       Request req = parser.release();

@@ -6,11 +6,12 @@ import base64
 import os
 import re
 import signal
+import socket
 import struct
 import threading
 import time
 
-from harness import (CH_HTTP, Sluice, ch, check, logs_json, logs_pipeline, wait_rows, H)
+from harness import (CH_HTTP, HTTP_PORT, Sluice, ch, check, logs_json, logs_pipeline, post, wait_rows, H)
 
 
 # ---------------------------------------------------------------- protobuf by hand
@@ -250,9 +251,57 @@ def test_failure_reason_stays_inside():
         s.stop()
 
 
+# ---------------------------------------------------------------- 8. malformed HTTP
+
+def raw_exchange(data, port=None, timeout=10):
+    """Sends raw bytes and returns the status code of the answer (None: closed without one)."""
+    sock = socket.create_connection(("127.0.0.1", port or HTTP_PORT), timeout=timeout)
+    try:
+        try:
+            sock.sendall(data)
+        except OSError:
+            pass  # the server may answer and close before taking it all
+        got = b""
+        while b"\r\n" not in got:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        line = got.split(b"\r\n", 1)[0]
+        return int(line.split()[1]) if line.startswith(b"HTTP/1.1 ") else None
+    except (OSError, ValueError):
+        return None
+    finally:
+        sock.close()
+
+
+def test_malformed_http():
+    print("malformed HTTP is answered (400 / 431 / 501) before the connection closes")
+    body = logs_json("malformed", 1)
+    head = b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-glassflow-pipeline-id: otel-logs\r\n"
+    cases = [
+        ("negative Content-Length", head + b"Content-Length: -5\r\n\r\n", 400),
+        ("two different Content-Lengths", head + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef", 400),
+        ("Content-Length with Transfer-Encoding", head + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        ("a chunk size that is not hex", head + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400),
+        ("a chunk without its CRLF", head + b"Transfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n", 400),
+        ("a 1 MB header line", head + b"X-Big: " + b"a" * (1 << 20) + b"\r\n\r\n", 431),
+        ("10,000 header fields", head + b"".join(b"X-H%d: v\r\n" % i for i in range(10000)) + b"\r\n", 431),
+        ("2,000 tiny header fields (under the size limit)", head + b"".join(b"a%d:\r\n" % i for i in range(2000)) + b"\r\n", 431),
+        ("a garbage request line", b"\x16\x03\x01 hello there\r\n\r\n", 400),
+        ("Transfer-Encoding: gzip, chunked", head + b"Transfer-Encoding: gzip, chunked\r\n\r\n" +
+         b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body), 501),
+    ]
+    for name, data, want in cases:
+        got = raw_exchange(data)
+        check(f"{name} -> {want}", got == want, f"got {got}")
+    st, _, _ = post("/v1/logs", body, H("otel-logs"))
+    check("the server still serves after all of them", st == 200, str(st))
+
+
 def run_all():
     for t in (test_huge_attribute_lists, test_quarantine_after_crashes, test_cpu_budget,
-              test_no_404_while_starting, test_failure_reason_stays_inside):
+              test_no_404_while_starting, test_failure_reason_stays_inside, test_malformed_http):
         try:
             t()
         except Exception as e:  # a crash is a failure, reported with the rest
