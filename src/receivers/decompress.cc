@@ -145,9 +145,9 @@ StatusOr<std::string> SnappyFramed(std::string_view in, size_t limit) {
       chunk.remove_prefix(4);
       if (type == 0x00) {
         size_t n;
-        if (!snappy::GetUncompressedLength(chunk.data(), chunk.size(), &n) ||
-            out.size() + n > limit + 1)
-          return n > limit ? TooLarge(limit) : absl::InvalidArgumentError("corrupt snappy frame");
+        if (!snappy::GetUncompressedLength(chunk.data(), chunk.size(), &n))
+          return absl::InvalidArgumentError("corrupt snappy frame");
+        if (out.size() + n > limit) return TooLarge(limit);
         std::string part;
         if (!snappy::Uncompress(chunk.data(), chunk.size(), &part))
           return absl::InvalidArgumentError("corrupt snappy frame");

@@ -58,6 +58,35 @@ TEST(Decompress, LimitsAfterDecompression) {
   EXPECT_TRUE(Decompress("gzip", Deflate(kText, 31), kText.size()).ok());  // exactly at the limit
 }
 
+// The snappy framing format: a stream identifier, then chunks of at most 64 KiB of input,
+// each compressed (type 0) or stored (type 1) after a CRC (not checked here).
+std::string SnappyFramed(const std::string& in) {
+  std::string out("\xff\x06\x00\x00sNaPpY", 10);
+  for (size_t at = 0; at < in.size(); at += 65536) {
+    std::string c;
+    snappy::Compress(in.data() + at, std::min<size_t>(65536, in.size() - at), &c);
+    const size_t len = c.size() + 4;
+    out += std::string{'\0', static_cast<char>(len & 0xff), static_cast<char>((len >> 8) & 0xff),
+                       static_cast<char>(len >> 16)};
+    out += std::string(4, '\0') + c;  // CRC placeholder
+  }
+  return out;
+}
+
+TEST(Decompress, SnappyFramedAcrossChunksAndItsLimit) {
+  std::string big;
+  for (int i = 0; big.size() < 300000; ++i) big += std::to_string(i * 7919) + ",";
+  const std::string framed = SnappyFramed(big);
+  EXPECT_EQ(*Decompress("x-snappy-framed", framed, 1 << 20), big);
+  EXPECT_TRUE(Decompress("x-snappy-framed", framed, big.size()).ok());  // exactly at the limit
+  // Past the limit in a later chunk: too large, not corrupt.
+  EXPECT_EQ(Decompress("x-snappy-framed", framed, big.size() - 1).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(
+      Decompress("x-snappy-framed", framed.substr(0, framed.size() - 3), 1 << 20).status().code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
 TEST(Decompress, CorruptAndUnknown) {
   std::string gz = Deflate(kText, 31);
   EXPECT_EQ(Decompress("gzip", gz.substr(0, gz.size() / 2), 1 << 20).status().code(),

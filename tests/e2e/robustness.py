@@ -3,15 +3,17 @@ overload. Each test runs a Sluice of its own (harness.Sluice) against the suite'
 ClickHouse, counts what was acknowledged and what landed, and asserts exact outcomes.
 """
 import base64
+import json
 import os
 import re
 import signal
 import socket
 import struct
+import subprocess
 import threading
 import time
 
-from harness import (CH_HTTP, HTTP_PORT, Sluice, ch, check, logs_json, logs_pipeline, post, wait_rows, H)
+from harness import (CH_HTTP, GRPC_PORT, HTTP_PORT, ROOT, Sluice, ch, check, logs_json, logs_pipeline, post, wait_rows, H)
 
 
 # ---------------------------------------------------------------- protobuf by hand
@@ -299,9 +301,42 @@ def test_malformed_http():
     check("the server still serves after all of them", st == 200, str(st))
 
 
+# ---------------------------------------------------------------- 7. gRPC zstd and snappy
+
+OTLPGRPC = os.path.join(ROOT, ".deps", "bin", "otlpgrpc")
+
+
+def otlpgrpc(*args, port=None):
+    """Runs the grpc-go client (tests/clients/otlpgrpc); returns its JSON report."""
+    r = subprocess.run([OTLPGRPC, "-addr", f"127.0.0.1:{port or GRPC_PORT}"] + list(args),
+                       capture_output=True, text=True, timeout=300)
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return {"codes": {}, "error": (r.stdout + r.stderr)[-500:]}
+
+
+def test_grpc_compressors():
+    print("gRPC from grpc-go with the Collector's compressors: none, gzip, zstd, snappy")
+    for comp in ("none", "gzip", "zstd", "snappy"):
+        run = f"grpc-comp-{comp}"
+        rep = otlpgrpc("-pipeline", "otel-logs", "-compression", comp, "-run", run, "-records", "3")
+        check(f"{comp}: OK", rep.get("codes") == {"OK": 1}, str(rep))
+        check(f"{comp}: the 3 records land", wait_rows(
+            f"SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, '{run}')", 3))
+    # A zstd or snappy message that inflates past the request limit (1 MiB here) is refused
+    # as too large, as gzip is, not read as protobuf.
+    for comp in ("zstd", "snappy"):
+        rep = otlpgrpc("-pipeline", "otel-logs", "-compression", comp, "-run", f"grpc-big-{comp}",
+                       "-records", "20000")
+        check(f"{comp} past the limit after decompression -> RESOURCE_EXHAUSTED",
+              rep.get("codes") == {"ResourceExhausted": 1}, str(rep)[:300])
+
+
 def run_all():
     for t in (test_huge_attribute_lists, test_quarantine_after_crashes, test_cpu_budget,
-              test_no_404_while_starting, test_failure_reason_stays_inside, test_malformed_http):
+              test_no_404_while_starting, test_failure_reason_stays_inside, test_malformed_http,
+              test_grpc_compressors):
         try:
             t()
         except Exception as e:  # a crash is a failure, reported with the rest
