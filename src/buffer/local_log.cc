@@ -8,7 +8,8 @@
 #include "core/thread_name.h"
 
 namespace sluice::buffer {
-LocalLog::LocalLog(Filesystem* fs, LogOptions options) : fs_(fs), opts_(std::move(options)) {}
+LocalLog::LocalLog(Filesystem* fs, LogOptions options)
+    : fs_(fs), opts_(std::move(options)), segment_bytes_(opts_.segment_bytes) {}
 
 LocalLog::~LocalLog() {
   {
@@ -119,6 +120,13 @@ Status LocalLog::RecoverSegment(Segment* seg, bool last) {
 Status LocalLog::Recover() {
   Status s = fs_->CreateDirs(opts_.dir);
   if (!s.ok()) return s;
+  // On a small filesystem, smaller segments: a draining backlog frees space segment by
+  // segment, and a bookkeeping log's reserve (three segments) stays a small share.
+  if (auto space = fs_->SpaceOf(opts_.dir); space.ok()) {
+    const uint64_t share = opts_.reserve ? space->total / 256 : space->total / 16;
+    const uint64_t floor = opts_.reserve ? (64u << 10) : (1u << 20);
+    segment_bytes_ = std::min(segment_bytes_, std::max(floor, share));
+  }
   (void)fs_->Remove(opts_.dir + "/checkpoint.tmp");
   // Spare files of an earlier run are not reused: only this run's sequence numbers are
   // known to be above every entry they hold.
@@ -131,17 +139,20 @@ Status LocalLog::Recover() {
 
   checkpoint_ = firsts.empty() ? 1 : firsts.front();
   const std::string cp_path = opts_.dir + "/checkpoint";
+  std::string cp_bytes;
   if (fs_->Exists(cp_path)) {
     auto cp = fs_->ReadFile(cp_path);
     std::optional<uint64_t> v = cp.ok() ? ParseCheckpoint(*cp) : std::nullopt;
     if (v) {
       checkpoint_ = std::max(checkpoint_, *v);
+      cp_bytes = std::move(*cp);
     } else {
       recovery_.checkpoint_corrupt = true;
       SLOG(ERROR) << "log " << opts_.dir
                   << ": corrupt checkpoint; re-delivering from the oldest entry";
     }
   }
+  PrepareCheckpointFile(cp_bytes);
 
   for (size_t i = 0; i < firsts.size(); ++i) {
     Segment seg;
@@ -167,7 +178,90 @@ Status LocalLog::Recover() {
     if (!w.ok()) return w.status();
     active_ = std::move(*w);
   }
+  if (opts_.reserve) FillReserve();
   return absl::OkStatus();
+}
+
+void LocalLog::PrepareCheckpointFile(const std::string& existing) {
+  const std::string path = opts_.dir + "/checkpoint";
+  if (existing.size() == 2 * kCheckpointSlot) {
+    if (auto f = fs_->OpenAt(path, 0); f.ok()) {
+      checkpoint_file_ = std::move(*f);
+      checkpoint_slot_ = static_cast<size_t>(std::max(0, NewestCheckpointSlot(existing)));
+      return;  // the next update writes the other slot
+    }
+  }
+  Status s = fs_->WriteFileAtomic(path, CheckpointFileBytes(checkpoint_));
+  if (s.ok()) {
+    auto f = fs_->OpenAt(path, 0);
+    if (f.ok()) checkpoint_file_ = std::move(*f);
+    checkpoint_slot_ = 0;
+  }
+  if (!checkpoint_file_)
+    SLOG(WARN) << "log " << opts_.dir << ": cannot create the checkpoint file yet (" << s.message()
+               << "); it is created at the first acknowledgement";
+}
+
+void LocalLog::FillReserve() {
+  while (true) {
+    std::string spare;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (spares_.size() >= kSpares) break;
+      spare = Cat(opts_.dir, "/", kSparePrefix, ++spare_counter_);
+    }
+    Status s = fs_->Allocate(spare, segment_bytes_, /*keep_size=*/false);
+    if (!s.ok()) {
+      (void)fs_->Remove(spare);
+      SLOG(WARN) << "log " << opts_.dir << ": cannot reserve a spare segment: " << s.message();
+      break;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    spares_.push_back(std::move(spare));
+  }
+}
+
+bool LocalLog::KeepSpares() {
+  if (opts_.reserve) return true;  // the reserve itself
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (disk_full_) return false;
+  }
+  // Kept only while the disk has room to spare: otherwise deleted, to free space.
+  auto space = fs_->SpaceOf(opts_.dir);
+  return !space.ok() || space->available >= 4 * segment_bytes_;
+}
+
+void LocalLog::RollDrainedSegment() {
+  Segment old;
+  uint64_t next;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!disk_full_ || leader_active_ || !writers_.empty() || checkpoint_ != next_seq_ ||
+        segments_.empty() || segments_.back().end_seq == segments_.back().first_seq)
+      return;
+    leader_active_ = true;  // appends wait while the active segment changes
+    old = segments_.back();
+    segments_.pop_back();
+    next = next_seq_;
+  }
+  if (old.path == read_path_) {
+    read_file_.reset();
+    read_path_.clear();
+  }
+  active_.reset();
+  // Deleted first, for the space: a crash before the new segment exists leaves no segment,
+  // and recovery starts one at the checkpoint, which is next_seq.
+  (void)fs_->Remove(old.path);
+  Status s = StartSegment(next);
+  std::lock_guard<std::mutex> lock(mu_);
+  leader_active_ = false;
+  if (s.ok()) disk_full_ = false;
+  cv_.notify_all();
+  if (s.ok())
+    SLOG(INFO) << "log " << opts_.dir << ": full disk: freed its drained segment " << old.path;
+  else
+    SLOG(WARN) << "log " << opts_.dir << ": cannot start a segment yet: " << s.message();
 }
 
 Status LocalLog::StartSegment(uint64_t first_seq) {
@@ -200,8 +294,14 @@ Status LocalLog::StartSegment(uint64_t first_seq) {
   }
   seg.bytes = kSegmentHeader;
   active_ = std::move(*w);
-  std::lock_guard<std::mutex> lock(mu_);
-  segments_.push_back(std::move(seg));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    segments_.push_back(std::move(seg));
+  }
+  if (opts_.reserve) {
+    if (spare.empty()) (void)fs_->Allocate(SegmentPath(first_seq), segment_bytes_, true);
+    FillReserve();  // the spare just used is replaced while there is room
+  }
   return absl::OkStatus();
 }
 
@@ -261,6 +361,10 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
   size_t i = 0;
   Status result;
   while (i < group.size()) {
+    if (!active_) {  // a drained segment was deleted and its successor could not start
+      result = StartSegment(seq);
+      if (!result.ok()) break;
+    }
     // One chunk: the entries that fit in the active segment.
     const uint64_t start_size = active_->Size();
     const uint64_t chunk_first = seq;
@@ -269,8 +373,8 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
     uint64_t chunk_records = 0, chunk_bytes = 0;  // for the unacknowledged totals
     while (j < group.size()) {
       const size_t size = kEntryHeader + group[j]->payload.size();
-      if (j > i && start_size + chunk_bytes + size > opts_.segment_bytes) break;
-      if (j == i && start_size > kSegmentHeader && start_size + size > opts_.segment_bytes) break;
+      if (j > i && start_size + chunk_bytes + size > segment_bytes_) break;
+      if (j == i && start_size > kSegmentHeader && start_size + size > segment_bytes_) break;
       AppendEntryHeader(seq, now, group[j]->records, group[j]->signal, group[j]->payload, &headers);
       chunk_records += group[j]->records;
       chunk_bytes += size;
@@ -326,6 +430,17 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
   }
   for (; i < group.size(); ++i)
     group[i]->status = result.ok() ? absl::UnavailableError("not written") : result;
+  if (IsOverload(result) && !opts_.reserve) {
+    // The disk is full: spares go, to free their space; the drained active segment goes
+    // too once everything in it is acknowledged (RollDrainedSegment).
+    std::vector<std::string> spares;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      disk_full_ = true;
+      spares.swap(spares_);
+    }
+    for (const std::string& p : spares) (void)fs_->Remove(p);
+  }
   return result;
 }
 
@@ -440,6 +555,7 @@ Status LocalLog::Ack(uint64_t next_seq) {
       segments_.pop_front();
     }
   }
+  const bool keep = !doomed.empty() && KeepSpares();
   for (const std::string& p : doomed) {
     if (p == read_path_) {
       read_file_.reset();
@@ -448,7 +564,8 @@ Status LocalLog::Ack(uint64_t next_seq) {
     std::string spare;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (spares_.size() < kSpares) spare = Cat(opts_.dir, "/", kSparePrefix, ++spare_counter_);
+      if (keep && spares_.size() < kSpares)
+        spare = Cat(opts_.dir, "/", kSparePrefix, ++spare_counter_);
     }
     if (!spare.empty() && fs_->Rename(p, spare).ok()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -457,6 +574,7 @@ Status LocalLog::Ack(uint64_t next_seq) {
     }
     (void)fs_->Remove(p);
   }
+  RollDrainedSegment();
   return absl::OkStatus();
 }
 

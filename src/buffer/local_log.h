@@ -31,7 +31,14 @@ struct LogOptions {
   std::string dir;
   FsyncPolicy fsync = FsyncPolicy::kAlways;
   std::chrono::milliseconds sync_interval{100};  // for kInterval
+  // At most; a small filesystem gets segments of a sixteenth of its size (at least 1 MiB;
+  // a 256th, at least 64 KiB, for a reserved log), so that a drained backlog frees space
+  // segment by segment.
   uint64_t segment_bytes = 64u << 20;
+  // A bookkeeping log (the dead-letter queue, the cut journal): its active segment and its
+  // spares are allocated in advance, so that on a full disk appends and rotations still
+  // find their blocks (until the reserve is used up).
+  bool reserve = false;
   // Limits (0: none). Beyond them Append returns Overloaded. max_bytes bounds the bytes of
   // unacknowledged entries (a full disk is caught separately, as ENOSPC).
   uint64_t max_bytes = 0;
@@ -103,9 +110,21 @@ class LocalLog {
   std::string SegmentPath(uint64_t first_seq) const;
   void SyncLoop();
   Status WriteCheckpoint(uint64_t next_seq);  // consumer thread
+  // Creates the checkpoint file (both slots) or opens the existing one for updates in place,
+  // so that moving the checkpoint never needs a free block. Open only.
+  void PrepareCheckpointFile(const std::string& existing);
+  // Allocates the reserve of a bookkeeping log: spares up to kSpares, and the active
+  // segment's blocks. Best effort (a full disk leaves less reserve).
+  void FillReserve();
+  // Everything is acknowledged and the disk is full: the active segment goes (deleted) and
+  // a fresh one starts, so the space its entries took is freed. Consumer thread.
+  void RollDrainedSegment();
+  // Whether an acknowledged segment may be kept for reuse instead of deleted. mu_ not held.
+  bool KeepSpares();
 
   Filesystem* const fs_;
   const LogOptions opts_;
+  uint64_t segment_bytes_;  // opts_.segment_bytes, smaller on a small filesystem
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -127,6 +146,9 @@ class LocalLog {
   std::unique_ptr<WritableFile> checkpoint_file_;  // consumer thread; null until first written
   size_t checkpoint_slot_ = 0;                     // consumer thread; the slot written last
   bool failed_ = false;  // guarded by mu_; a failed rollback: no more appends
+  // An append found the disk full (spares were deleted then); cleared once a drained
+  // segment is rolled. Guarded by mu_.
+  bool disk_full_ = false;
 
   std::unique_ptr<WritableFile> active_;  // used by the leader only
 

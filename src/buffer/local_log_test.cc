@@ -248,11 +248,13 @@ TEST(LocalLog, CheckpointUpdatesInPlaceAndATornSlotFallsBackToThePreviousValue) 
   FaultFs fs;
   {
     auto log = OpenLog(fs);
+    // Created whole (both slots 1) when the log opens, so that no update needs a new block.
+    EXPECT_EQ(fs.FileSize("/log/checkpoint"), 2 * kCheckpointSlot);
     for (uint64_t i = 1; i <= 6; ++i) ASSERT_TRUE(log->Append(Signal::kLogs, 1, Payload(i)).ok());
     ReadAll(*log);
-    ASSERT_TRUE(log->Ack(2).ok());  // the file, whole: both slots 2
-    ASSERT_TRUE(log->Ack(4).ok());  // slot 1
-    ASSERT_TRUE(log->Ack(5).ok());  // slot 0
+    ASSERT_TRUE(log->Ack(2).ok());  // slot 1
+    ASSERT_TRUE(log->Ack(4).ok());  // slot 0
+    ASSERT_TRUE(log->Ack(5).ok());  // slot 1
   }
   EXPECT_EQ(fs.FileSize("/log/checkpoint"), 2 * kCheckpointSlot);
   EXPECT_FALSE(fs.Exists("/log/checkpoint.tmp"));
@@ -261,9 +263,9 @@ TEST(LocalLog, CheckpointUpdatesInPlaceAndATornSlotFallsBackToThePreviousValue) 
     EXPECT_EQ(log->checkpoint(), 5u);
     EXPECT_FALSE(log->stats().checkpoint_corrupt);
   }
-  // The last update torn (slot 0 spoiled): the other slot's earlier value, 4, which can
+  // The last update torn (slot 1 spoiled): the other slot's earlier value, 4, which can
   // only deliver an entry again, never skip one.
-  fs.FlipByte("/log/checkpoint", 2);
+  fs.FlipByte("/log/checkpoint", kCheckpointSlot + 2);
   auto log = OpenLog(fs);
   EXPECT_EQ(log->checkpoint(), 4u);
   EXPECT_FALSE(log->stats().checkpoint_corrupt);
@@ -454,6 +456,70 @@ TEST(LocalLog, ModelBasedRandomized) {
     for (const Entry& e : rest) ASSERT_EQ(e.seq, expect++);
     ASSERT_EQ(expect, acked_appends.empty() ? expect : acked_appends.rbegin()->first + 1);
   }
+}
+
+// The disk fills while nothing is acknowledged (ClickHouse down); then everything is: the
+// checkpoint is written (in place, no new block), every segment's space is freed, appends
+// succeed again, and a restart delivers nothing twice.
+TEST(LocalLog, RecoversFromAFullDiskOnceDrained) {
+  FaultFs fs;
+  fs.faults().disk_bytes = 8 << 20;
+  const std::string entry(64 << 10, 'e');
+  uint64_t acked = 0;
+  {
+    auto log = OpenLog(fs);
+    Status full;
+    while (true) {
+      auto seq = log->Append(Signal::kLogs, 1, entry);
+      if (!seq.ok()) {
+        full = seq.status();
+        break;
+      }
+      acked = *seq;
+    }
+    EXPECT_TRUE(IsOverload(full)) << full;  // 429 / UNAVAILABLE to clients
+    EXPECT_GT(acked, 100u);
+    EXPECT_GT(fs.used_bytes(), (8u << 20) - (256u << 10));
+    EXPECT_EQ(ReadAll(*log).size(), acked);
+    ASSERT_TRUE(log->Ack(acked + 1).ok()) << "the checkpoint needs no free block";
+    EXPECT_LT(fs.used_bytes(), 64u << 10) << "every drained segment's space is freed";
+    auto again = log->Append(Signal::kLogs, 1, entry);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(*again, acked + 1);
+  }
+  auto log = OpenLog(fs);
+  EXPECT_EQ(log->checkpoint(), acked + 1);
+  auto got = ReadAll(*log);
+  ASSERT_EQ(got.size(), 1u) << "nothing acknowledged is delivered again";
+  EXPECT_EQ(got[0].seq, acked + 1);
+}
+
+// A bookkeeping log (dead letters, cut journal) sharing the disk with a buffer that fills
+// it still appends and rotates into its reserve.
+TEST(LocalLog, BookkeepingLogsWriteIntoTheirReserveOnAFullDisk) {
+  FaultFs fs;
+  fs.faults().disk_bytes = 16 << 20;
+  LogOptions bo = Opts(1 << 20);
+  bo.dir = "/dlq";
+  bo.reserve = true;
+  auto book = OpenLog(fs, bo);
+  auto data = OpenLog(fs);
+  const std::string big(64 << 10, 'd');
+  while (data->Append(Signal::kLogs, 1, big).ok()) {
+  }
+  while (data->Append(Signal::kLogs, 1, "x").ok()) {
+  }
+  ASSERT_LT((16u << 20) - fs.used_bytes(), 64u) << "the disk is full";
+  // On a 16 MiB disk the reserve is three segments of 64 KiB: 15 dead letters of 10 KiB go
+  // past the active segment into both reserved spares.
+  const std::string letter(10 << 10, 'l');
+  for (int i = 0; i < 15; ++i) {
+    auto s = book->Append(Signal::kLogs, 1, letter);
+    ASSERT_TRUE(s.ok()) << i << ": " << s.status();
+  }
+  book.reset();
+  book = OpenLog(fs, bo);
+  EXPECT_EQ(ReadAll(*book).size(), 15u);
 }
 
 }  // namespace

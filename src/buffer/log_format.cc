@@ -142,6 +142,14 @@ std::optional<uint64_t> ParseCheckpoint(std::string_view bytes) {
   return a ? a : b;
 }
 
+int NewestCheckpointSlot(std::string_view bytes) {
+  if (bytes.size() < kCheckpointSlot + 12) return -1;
+  std::optional<uint64_t> a = ParseSlot(bytes.substr(0, 12));
+  std::optional<uint64_t> b = ParseSlot(bytes.substr(kCheckpointSlot, 12));
+  if (a && (!b || *a >= *b)) return 0;
+  return b ? 1 : -1;
+}
+
 Status ScanLog(Filesystem* fs, const std::string& dir,
                const std::function<void(const Entry&)>& fn) {
   auto firsts = ListSegments(fs, dir);

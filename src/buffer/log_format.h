@@ -71,6 +71,8 @@ std::string CheckpointFileBytes(uint64_t next_seq);
 // The checkpoint a file holds: the larger valid slot (or a lone 12-byte slot); nullopt
 // when no slot is valid.
 std::optional<uint64_t> ParseCheckpoint(std::string_view bytes);
+// The slot (0 or 1) of a two-slot file holding its checkpoint; -1 when none is valid.
+int NewestCheckpointSlot(std::string_view bytes);
 
 // Reads, without changing anything, the entries of the log in `dir` from its checkpoint
 // on (for tools that inspect a log a running server owns, such as `sluice dlq`).

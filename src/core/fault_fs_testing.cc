@@ -17,17 +17,16 @@ class FaultWritable : public WritableFile {
     auto& f = fs_->faults_;
     if (f.short_writes > 0) {
       --f.short_writes;
-      Write(data.substr(0, data.size() / 2));
+      (void)Write(data.substr(0, data.size() / 2));
       return absl::UnavailableError("injected short write");
     }
     if (f.space_left >= 0 && static_cast<uint64_t>(f.space_left) < data.size()) {
-      Write(data.substr(0, static_cast<size_t>(f.space_left)));
+      (void)Write(data.substr(0, static_cast<size_t>(f.space_left)));
       f.space_left = 0;
       return Overloaded("injected ENOSPC");
     }
     if (f.space_left >= 0) f.space_left -= static_cast<int64_t>(data.size());
-    Write(data);
-    return absl::OkStatus();
+    return Write(data);
   }
   Status AppendParts(std::span<const std::string_view> parts) override {
     std::string all;
@@ -38,9 +37,9 @@ class FaultWritable : public WritableFile {
     std::lock_guard<std::mutex> lock(fs_->mu_);
     const uint64_t pos = pos_;
     pos_ = offset;
-    Write(data);
+    Status s = Write(data);
     pos_ = pos;
-    return absl::OkStatus();
+    return s;
   }
   Status Sync() override {
     int delay;
@@ -64,6 +63,7 @@ class FaultWritable : public WritableFile {
       if (fs_->faults_.space_left >= 0) fs_->faults_.space_left += d_->bytes.size() - size;
       d_->bytes.resize(size);
     }
+    d_->allocated = std::min<uint64_t>(d_->allocated, size);  // blocks past the end go too
     pos_ = size;
     return absl::OkStatus();
   }
@@ -73,10 +73,23 @@ class FaultWritable : public WritableFile {
   }
 
  private:
-  void Write(std::string_view data) {  // mu_ held
+  Status Write(std::string_view data) {  // mu_ held
+    const int64_t disk = fs_->faults_.disk_bytes;
+    Status s;
+    if (disk >= 0) {
+      const uint64_t end = pos_ + data.size(), have = d_->footprint();
+      const uint64_t growth = end > have ? end - have : 0;
+      const uint64_t used = fs_->Used();
+      const uint64_t room = static_cast<uint64_t>(disk) > used ? disk - used : 0;
+      if (growth > room) {
+        data = data.substr(0, static_cast<size_t>(have + room > pos_ ? have + room - pos_ : 0));
+        s = Overloaded("injected ENOSPC (disk full)");
+      }
+    }
     if (d_->bytes.size() < pos_ + data.size()) d_->bytes.resize(pos_ + data.size());
     d_->bytes.replace(pos_, data.size(), data);
     pos_ += data.size();
+    return s;
   }
   FaultFs* fs_;
   std::shared_ptr<FaultFs::Data> d_;
@@ -191,6 +204,36 @@ Status FaultFs::SyncDir(const std::string&) {
     return absl::UnavailableError("injected directory fsync failure");
   }
   return absl::OkStatus();
+}
+
+uint64_t FaultFs::Used() const {
+  uint64_t used = 0;
+  for (const auto& [path, d] : files_) used += d->footprint();
+  return used;
+}
+
+uint64_t FaultFs::used_bytes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Used();
+}
+
+Status FaultFs::Allocate(const std::string& path, uint64_t bytes, bool keep_size) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& d = files_[path];
+  if (!d) d = std::make_shared<Data>();
+  const uint64_t growth = bytes > d->footprint() ? bytes - d->footprint() : 0;
+  if (faults_.disk_bytes >= 0 && Used() + growth > static_cast<uint64_t>(faults_.disk_bytes))
+    return Overloaded(Cat("injected ENOSPC allocating ", path));
+  d->allocated = std::max(d->allocated, bytes);
+  if (!keep_size && d->bytes.size() < bytes) d->bytes.resize(bytes);
+  return absl::OkStatus();
+}
+
+StatusOr<Filesystem::Space> FaultFs::SpaceOf(const std::string&) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (faults_.disk_bytes < 0) return Space{uint64_t{1} << 40, uint64_t{1} << 40};
+  const uint64_t used = Used(), disk = static_cast<uint64_t>(faults_.disk_bytes);
+  return Space{disk, disk > used ? disk - used : 0};
 }
 
 bool FaultFs::Exists(const std::string& path) {

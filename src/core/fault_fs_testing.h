@@ -4,6 +4,7 @@
 // as a power cut would. Thread-safe (one mutex).
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,10 +18,13 @@ namespace sluice::testing {
 class FaultFs : public Filesystem {
  public:
   struct Faults {
-    int64_t space_left = -1;  // bytes that may still be written (-1: unlimited) -> ENOSPC
-    int fail_syncs = 0;       // the next N syncs fail
-    int short_writes = 0;     // the next N appends write half, then fail
-    int sync_delay_us = 0;    // how long a sync takes (a real disk is not instant)
+    int64_t space_left = -1;  // bytes that may still be appended (-1: unlimited) -> ENOSPC
+    // The disk's size (-1: unlimited): the files' bytes (allocated or written) may not pass
+    // it, so writing over existing bytes needs no space and removing a file frees its own.
+    int64_t disk_bytes = -1;
+    int fail_syncs = 0;     // the next N syncs fail
+    int short_writes = 0;   // the next N appends write half, then fail
+    int sync_delay_us = 0;  // how long a sync takes (a real disk is not instant)
   };
 
   explicit FaultFs(uint64_t seed = 1) : rng_(seed) {}
@@ -43,16 +47,22 @@ class FaultFs : public Filesystem {
   Status Rename(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   bool Exists(const std::string& path) override;
+  Status Allocate(const std::string& path, uint64_t bytes, bool keep_size) override;
+  StatusOr<Space> SpaceOf(const std::string& dir) override;
+  uint64_t used_bytes();
 
   struct Data {
     std::string bytes;
-    std::string durable;  // the contents at the last sync
+    std::string durable;     // the contents at the last sync
+    uint64_t allocated = 0;  // disk reserved for it (by Allocate), past its size or not
+    uint64_t footprint() const { return std::max<uint64_t>(bytes.size(), allocated); }
   };
 
  private:
   // Creates the file when missing; writes start at `offset` (the end when none).
   std::unique_ptr<WritableFile> OpenWritable(const std::string& path,
                                              std::optional<uint64_t> offset);
+  uint64_t Used() const;  // mu_ held
   friend class FaultWritable;
   friend class FaultReadable;
   std::mutex mu_;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -173,6 +174,29 @@ class Posix : public Filesystem {
     return absl::OkStatus();
   }
   bool Exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+  Status Allocate(const std::string& path, uint64_t bytes, bool keep_size) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("open", path, errno);
+    int rc = ::fallocate(fd, keep_size ? FALLOC_FL_KEEP_SIZE : 0, 0, static_cast<off_t>(bytes));
+    int err = errno;
+    if (rc != 0 && (err == EOPNOTSUPP || err == ENOSYS) && !keep_size) {
+      rc = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));  // writes zeros instead
+      err = rc;
+    }
+    ::close(fd);
+    if (rc != 0) {
+      // A filesystem that cannot preallocate: fine, the blocks come at write time.
+      if (err == EOPNOTSUPP || err == ENOSYS) return absl::OkStatus();
+      return Errno("fallocate", path, err);
+    }
+    return absl::OkStatus();
+  }
+  StatusOr<Space> SpaceOf(const std::string& dir) override {
+    struct statvfs st;
+    if (::statvfs(dir.c_str(), &st) != 0) return Errno("statvfs", dir, errno);
+    return Space{static_cast<uint64_t>(st.f_blocks) * st.f_frsize,
+                 static_cast<uint64_t>(st.f_bavail) * st.f_frsize};
+  }
 
  private:
   // Writes go through pwrite at the file's own position (no O_APPEND, which would ignore it).

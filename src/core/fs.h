@@ -59,6 +59,15 @@ class Filesystem {
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status SyncDir(const std::string& dir) = 0;
   virtual bool Exists(const std::string& path) = 0;
+  // Allocates `bytes` of disk for the file (creating it), so that writes within them never
+  // need a free block; keep_size leaves the file's size alone (the blocks lie past its end).
+  // Overloaded when the disk is full.
+  virtual Status Allocate(const std::string& path, uint64_t bytes, bool keep_size) = 0;
+  struct Space {
+    uint64_t total = 0;      // the filesystem's size
+    uint64_t available = 0;  // what an unprivileged writer may still use
+  };
+  virtual StatusOr<Space> SpaceOf(const std::string& dir) = 0;
 
   // Reads a whole (small) file.
   StatusOr<std::string> ReadFile(const std::string& path);

@@ -47,9 +47,13 @@ StatusOr<std::shared_ptr<Pipeline>> Registry::Make(PipelineConfig config) {
   lo.max_records = config.buffer.max_records;
   auto log = KeepOpen(lo);
   if (!log.ok()) return log.status();
+  // The dead-letter queue and the cut journal keep a reserve of disk (their segments are
+  // allocated ahead), so that on a full disk rows can still be dead-lettered and batches
+  // journaled: the pipeline drains, and the drain frees the disk.
   buffer::LogOptions dq;
   dq.dir = base + "/dlq";
-  dq.segment_bytes = 16u << 20;
+  dq.segment_bytes = 2u << 20;
+  dq.reserve = true;
   auto dlq = KeepOpen(dq);
   if (!dlq.ok()) return dlq.status();
   buffer::LogOptions co;  // one small entry per batch, durable like the buffer
@@ -57,6 +61,7 @@ StatusOr<std::shared_ptr<Pipeline>> Registry::Make(PipelineConfig config) {
   co.fsync = limits_.fsync;
   co.sync_interval = limits_.sync_interval;
   co.segment_bytes = 1u << 20;
+  co.reserve = true;
   auto cuts = KeepOpen(co);
   if (!cuts.ok()) return cuts.status();
   return std::make_shared<Pipeline>(std::move(config), limits_,

@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 
+import harness
 from harness import (CH_HTTP, GRPC_PORT, HTTP_PORT, ROOT, Sluice, ch, check, logs_json, logs_pipeline, post, wait_rows, H)
 
 
@@ -333,10 +334,74 @@ def test_grpc_compressors():
               rep.get("codes") == {"ResourceExhausted": 1}, str(rep)[:300])
 
 
+# ---------------------------------------------------------------- 2. a full disk
+
+def disk_used(path):
+    st = os.statvfs(path)
+    return (st.f_blocks - st.f_bfree) * st.f_frsize
+
+
+def test_full_disk():
+    print("a full disk (64 MiB tmpfs) while ClickHouse is down: 429, then full recovery once it drains")
+    s = Sluice("fulldisk", [logs_pipeline("disk-logs")], {"limits": {"queue_bytes": 1 << 30}})
+    os.makedirs(s.data_dir, exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", s.data_dir]).returncode != 0:
+        check("a 64 MiB tmpfs can be mounted for the test (needs root)", False)
+        return
+    ch_dir = os.path.join(harness.DATA, "clickhouse")
+    try:
+        s.start("disk-logs")
+        subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "stop", ch_dir], check=True)
+        acked, statuses, i = 0, {}, 0
+        pad = [{"key": "pad", "value": {"stringValue": "z" * 2000}}]
+        full_in_a_row = 0
+        while full_in_a_row < 20 and i < 5000:
+            st, _, _ = s.post("/v1/logs", logs_json(f"disk-{i:05d}", 50, pad), H("disk-logs"))
+            statuses[st] = statuses.get(st, 0) + 1
+            if st == 200:
+                acked += 50
+                full_in_a_row = 0
+            else:
+                full_in_a_row += 1
+            i += 1
+        used_full = disk_used(s.data_dir)
+        check("with the disk full, clients get 429 (retry later), not 5xx",
+              statuses.get(429, 0) >= 20 and set(statuses) <= {200, 429}, str(statuses))
+        subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, str(CH_HTTP),
+                        str(harness.CH_TCP)], check=True)
+        sql = "SELECT count() FROM otel.otel_logs WHERE startsWith(Body, 'disk-')"
+        check(f"once ClickHouse is back, every acknowledged record lands ({acked})", wait_rows(sql, acked, 180))
+        # The drained log frees its space and takes requests again.
+        deadline, st = time.time() + 60, None
+        while time.time() < deadline:
+            st = s.post("/v1/logs", logs_json("disk-after", 5), H("disk-logs"))[0]
+            if st == 200:
+                break
+            time.sleep(0.5)
+        check("clients are accepted again", st == 200, str(st))
+        used_after = disk_used(s.data_dir)
+        check("disk usage is back down (under 16 MiB of 64)", used_after < (16 << 20),
+              f"{used_full >> 20} MiB full, {used_after >> 20} MiB after")
+        check("the records sent after recovery land",
+              wait_rows("SELECT count() FROM otel.otel_logs WHERE Body LIKE 'disk-after%'", 5, 60))
+        rc, _ = s.stop()
+        s.start("disk-logs")
+        time.sleep(3)
+        check("a restart delivers nothing again (the checkpoint was written on the full disk)",
+              ch(sql).strip() == str(acked + 5), f"{ch(sql).strip()} rows for {acked + 5} records")
+        print(f"       {acked} records acknowledged before the disk filled; {statuses}; "
+              f"disk {used_full >> 20} MiB full, {used_after >> 20} MiB after the drain")
+    finally:
+        s.stop()
+        subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, str(CH_HTTP),
+                        str(harness.CH_TCP)])
+        subprocess.run(["umount", "-l", s.data_dir])
+
+
 def run_all():
     for t in (test_huge_attribute_lists, test_quarantine_after_crashes, test_cpu_budget,
               test_no_404_while_starting, test_failure_reason_stays_inside, test_malformed_http,
-              test_grpc_compressors):
+              test_grpc_compressors, test_full_disk):
         try:
             t()
         except Exception as e:  # a crash is a failure, reported with the rest
