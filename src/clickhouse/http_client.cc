@@ -1,25 +1,22 @@
 #include "clickhouse/http_client.h"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include "clickhouse/errors.h"
 #include "core/cat.h"
+#include "core/tcp_stream.h"
 
 namespace sluice::clickhouse {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
 
+// One blocking connection with deadlines: a socket and poll(2), no event loop, so a client
+// costs one descriptor and a failed system call is an error, never an exception.
 struct HttpClient::Conn {
-  net::io_context ioc;
-  beast::tcp_stream stream{ioc};
+  TcpStream stream;
   beast::flat_buffer buffer;
-  bool open = false;
 };
 
 HttpClient::HttpClient(Endpoint ep, std::chrono::milliseconds timeout)
@@ -51,18 +48,15 @@ StatusOr<HttpResult> HttpClient::Post(std::string_view params, std::string_view 
 StatusOr<HttpResult> HttpClient::Send(const std::string& target, const Headers& headers,
                                       std::string_view body) {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    beast::error_code ec;
-    if (!conn_->open) {
-      tcp::resolver resolver(conn_->ioc);
-      auto results = resolver.resolve(ep_.host, std::to_string(ep_.port), ec);
-      if (ec) return absl::UnavailableError(Cat("resolve ", ep_.host, ": ", ec.message()));
-      conn_->stream.expires_after(timeout_);
-      conn_->stream.connect(results, ec);
-      if (ec)
+    const auto deadline = TcpStream::Clock::now() + timeout_;
+    const bool reused = conn_->stream.is_open();
+    if (!reused) {
+      if (auto ec = conn_->stream.Connect(ep_.host, ep_.port, deadline))
         return absl::UnavailableError(Cat("connect ", ep_.host, ":", ep_.port, ": ", ec.message()));
-      conn_->open = true;
       conn_->buffer.clear();
     }
+    conn_->stream.set_deadline(deadline);
+    conn_->stream.set_cancel(cancel_);
     // The body is sent from the caller's bytes (a batch can be tens of MiB: no copy).
     http::request<http::span_body<const char>> req{http::verb::post, target, 11};
     req.set(http::field::host, ep_.host);
@@ -70,7 +64,7 @@ StatusOr<HttpResult> HttpClient::Send(const std::string& target, const Headers& 
     req.keep_alive(true);
     req.body() = beast::span<const char>(body.data(), body.size());
     req.prepare_payload();
-    conn_->stream.expires_after(timeout_);
+    beast::error_code ec;
     http::write(conn_->stream, req, ec);
     // The server may answer (an error) before reading the whole body: still read.
     http::response_parser<http::string_body> parser;
@@ -78,20 +72,19 @@ StatusOr<HttpResult> HttpClient::Send(const std::string& target, const Headers& 
     beast::error_code rec;
     http::read(conn_->stream, conn_->buffer, parser, rec);
     if (rec) {
-      conn_->stream.socket().close(ec);
-      conn_->open = false;
-      // A reused keep-alive connection may have been closed by the server: retry once.
-      if (attempt == 0) continue;
+      conn_->stream.Close();
+      // A reused keep-alive connection may have been closed by the server: retry once (not
+      // after a timeout or a cancel, which would only double the wait).
+      const bool timed_out =
+          rec == boost::system::errc::timed_out || rec == boost::system::errc::operation_canceled;
+      if (attempt == 0 && reused && !timed_out) continue;
       return absl::UnavailableError(
           Cat("HTTP exchange with ", ep_.host, ":", ep_.port, " failed: ", rec.message()));
     }
     HttpResult res;
     res.status = static_cast<int>(parser.get().result_int());
     res.body = std::move(parser.get().body());
-    if (!parser.get().keep_alive()) {
-      conn_->stream.socket().close(ec);
-      conn_->open = false;
-    }
+    if (!parser.get().keep_alive()) conn_->stream.Close();
     return res;
   }
   return absl::UnavailableError(Cat("HTTP exchange with ", ep_.host, ":", ep_.port, " failed"));

@@ -1,9 +1,11 @@
-// A minimal blocking HTTP/1.1 client for ClickHouse's HTTP interface, on Boost.Beast.
-// One connection, reused (keep-alive) and re-opened on failure. The transport (Send) also
-// serves other HTTP endpoints: the load generator posts OTLP with it.
-// Not thread-safe: each inserter thread owns its client.
+// A minimal blocking HTTP/1.1 client for ClickHouse's HTTP interface: Beast's parser and
+// serializer over one TcpStream (a socket with deadlines, no event loop). One connection,
+// reused (keep-alive) and re-opened on failure; each exchange ends by the timeout. The transport
+// (Send) also serves other HTTP endpoints: the load generator posts OTLP with it. Not thread-safe:
+// each inserter thread owns its client.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -51,12 +53,15 @@ class HttpClient {
   StatusOr<std::string> Query(std::string_view sql);
 
   const Endpoint& endpoint() const { return ep_; }
+  // An exchange in progress gives up (Unavailable) soon after *cancel becomes true.
+  void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
 
  private:
   struct Conn;
   Endpoint ep_;
   std::chrono::milliseconds timeout_;
   std::unique_ptr<Conn> conn_;
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 // Percent-encodes a URL query parameter value.

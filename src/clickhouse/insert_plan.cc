@@ -27,15 +27,20 @@ std::string UnescapeTsv(std::string_view s) {
 
 }  // namespace
 
-std::string QuoteIdent(std::string_view name) {
-  std::string out = "`";
-  for (char c : name) {
-    if (c == '`' || c == '\\') out.push_back('\\');
+namespace {
+std::string Quote(std::string_view s, char q) {
+  std::string out(1, q);
+  for (char c : s) {
+    if (c == q || c == '\\') out.push_back('\\');
     out.push_back(c);
   }
-  out.push_back('`');
+  out.push_back(q);
   return out;
 }
+}  // namespace
+
+std::string QuoteIdent(std::string_view name) { return Quote(name, '`'); }
+std::string QuoteString(std::string_view s) { return Quote(s, '\''); }
 
 StatusOr<std::vector<TableColumn>> ParseDescribe(const std::string& tsv) {
   std::vector<TableColumn> cols;

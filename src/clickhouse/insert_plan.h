@@ -40,5 +40,7 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
 
 // Backtick-quotes an identifier.
 std::string QuoteIdent(std::string_view name);
+// A string literal: 'text' with quotes and backslashes escaped.
+std::string QuoteString(std::string_view s);
 
 }  // namespace sluice::clickhouse

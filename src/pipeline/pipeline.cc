@@ -13,6 +13,7 @@
 namespace sluice::pipeline {
 
 using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 
 namespace {
 constexpr size_t kReadEntries = 64;
@@ -20,33 +21,112 @@ constexpr size_t kReadEntries = 64;
 constexpr size_t kReadBytes = 1u << 20;
 // A quarantined request is kept in the dead-letter queue (base64) up to this size.
 constexpr size_t kQuarantineMaxBytes = 40u << 20;
+// ClickHouse forms blocks of at most max_insert_block_size (1,048,576) rows from an
+// INSERT's data, and a block is written atomically: batches stay within one block, so a
+// rejected INSERT wrote nothing (views aside) and a split re-sends nothing twice.
+constexpr size_t kMaxBatchRows = 1u << 20;
+
+// Where an open batch stood before an entry, to take the entry's rows back out.
+struct BatchMark {
+  size_t rows_bytes, refs, sources;
+  uint64_t row_count, source_bytes;
+  Position first, last;
+  bool replayed;
+};
+
+// Row buffers of inserted batches, kept for the next batches of any pipeline (a fresh
+// multi-megabyte buffer is page-faulted in, and zeroed by the kernel, page by page).
+// Server-wide and bounded, so that hundreds of pipelines do not each keep their own.
+class SparePool {
+ public:
+  static SparePool& Get() {
+    static SparePool* pool = new SparePool();
+    return *pool;
+  }
+  void Put(std::string&& rows, std::vector<RowRef>&& refs) {
+    if (rows.capacity() > kMaxBytes) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (spares_.size() >= kCount) return;
+    rows.clear();
+    refs.clear();
+    spares_.push_back({std::move(rows), std::move(refs)});
+  }
+  bool Take(std::string* rows, std::vector<RowRef>* refs) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (spares_.empty()) return false;
+    *rows = std::move(spares_.back().rows);
+    *refs = std::move(spares_.back().refs);
+    spares_.pop_back();
+    return true;
+  }
+
+ private:
+  static constexpr size_t kCount = 4;
+  static constexpr size_t kMaxBytes = 32u << 20;
+  struct Spare {
+    std::string rows;
+    std::vector<RowRef> refs;
+  };
+  std::mutex mu_;
+  std::vector<Spare> spares_;
+};
+
+// Errors that are the table's, not the rows': the table or database is gone, a column is
+// gone, the user may not write. Permanent for the rows, but the pipeline waits them out.
+bool IsTableLevelCode(int code) {
+  switch (code) {
+    case 8:    // THERE_IS_NO_COLUMN
+    case 16:   // NO_SUCH_COLUMN_IN_TABLE
+    case 47:   // UNKNOWN_IDENTIFIER
+    case 60:   // UNKNOWN_TABLE
+    case 81:   // UNKNOWN_DATABASE
+    case 164:  // READONLY
+    case 192:  // UNKNOWN_USER
+    case 193:  // WRONG_PASSWORD
+    case 194:  // REQUIRED_PASSWORD
+    case 195:  // IP_ADDRESS_NOT_ALLOWED
+    case 291:  // DATABASE_ACCESS_DENIED
+    case 497:  // ACCESS_DENIED
+    case 516:  // AUTHENTICATION_FAILED
+      return true;
+    default: return false;
+  }
+}
+
+// ClickHouse says it is overwhelmed by parts or by concurrent queries: fewer, larger
+// INSERTs help.
+bool IsPressureCode(int code) { return code == 252 || code == 202 || code == 203; }
+
 }  // namespace
 
-Pipeline::Pipeline(PipelineConfig config, Limits limits, Storage storage)
+Pipeline::Pipeline(PipelineConfig config, Limits limits, StorageOpener storage,
+                   std::shared_ptr<MemoryBudget> budget)
     : config_(std::move(config)),
       limits_(std::move(limits)),
-      log_(std::move(storage.buffer)),
-      dlq_(std::move(storage.dlq)),
-      cuts_(std::move(storage.cuts)) {}
+      open_storage_(std::move(storage)),
+      budget_(budget ? std::move(budget) : std::make_shared<MemoryBudget>(limits_.batch_memory)),
+      scheduler_(InsertScheduler::ForEndpoint(config_.sink.endpoint, limits_.endpoint_inserts)),
+      queue_(scheduler_->AddQueue(limits_.inserts_in_flight)) {}
 
 Pipeline::~Pipeline() { Stop(); }
 
 void Pipeline::Start(bool consume) {
   consume_ = consume;
-  worker_ = std::thread([this] {
+  auto run = [this] {
     NameThisThread("sluice-worker");
     LowerThisThreadPriority(5);
     WorkerLoop();
     std::lock_guard<std::mutex> lock(mu_);
     worker_exited_ = true;
     stop_cv_.notify_all();
-  });
-  for (size_t i = 0; i < std::max<size_t>(1, limits_.inserts_in_flight); ++i)
-    inserters_.emplace_back([this] {
-      NameThisThread("sluice-insert");
-      LowerThisThreadPriority(5);
-      InserterLoop();
-    });
+  };
+  try {
+    worker_ = std::thread(run);
+  } catch (const std::system_error& e) {  // out of threads: not a reason to abort
+    SetState(State::kFailed, absl::UnavailableError(Cat("cannot start its worker: ", e.what())));
+    std::lock_guard<std::mutex> lock(mu_);
+    worker_exited_ = true;
+  }
 }
 
 void Pipeline::StartConsuming() {
@@ -77,15 +157,16 @@ void Pipeline::Stop() {
     }
     if (worker_.joinable()) worker_.join();
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      workers_done_ = true;
+      // INSERTs still running at the deadline give up; their rows stay in the buffer.
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!inflight_cv_.wait_until(lock, stop_deadline_, [&] { return inflight_ == 0; })) {
+        cancel_inserts_ = true;
+        inflight_cv_.wait(lock, [&] { return inflight_ == 0; });
+      }
     }
-    inflight_cv_.notify_all();
-    for (auto& t : inserters_)
-      if (t.joinable()) t.join();
     // The worker is gone: this thread is now the log's consumer and writes the final
     // checkpoint past everything ClickHouse confirmed.
-    if (next_unread_ > 0) AckSettled();
+    if (storage_ready_ && next_unread_ > 0) AckSettled();
     if (state_ != State::kFailed) state_ = State::kStopped;
   });
 }
@@ -95,13 +176,13 @@ std::string Pipeline::error() const {
   return error_;
 }
 
-void Pipeline::Fail(const Status& s) {
+void Pipeline::SetState(State s, const Status& why) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    error_ = std::string(s.message());
+    error_ = why.ok() ? std::string() : std::string(why.message());
   }
-  state_ = State::kFailed;
-  SLOG(ERROR) << "pipeline " << config_.id << " failed: " << s.message();
+  if (state_.exchange(s) != s && s == State::kFailed)
+    SLOG(ERROR) << "pipeline " << config_.id << " failed: " << why.message();
 }
 
 Status Pipeline::Submit(std::string_view request, uint64_t records) {
@@ -112,6 +193,8 @@ Status Pipeline::Submit(std::string_view request, uint64_t records) {
         Cat("pipeline '", config_.id, "' has failed; its reason is in the server log"));
   if (st == State::kStopped)
     return absl::UnavailableError(Cat("pipeline '", config_.id, "' is stopped"));
+  if (!storage_ready_)
+    return absl::UnavailableError(Cat("pipeline '", config_.id, "' is starting"));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError(Cat("pipeline '", config_.id, "' is stopping"));
@@ -126,6 +209,24 @@ Status Pipeline::Submit(std::string_view request, uint64_t records) {
   stats_.records_accepted += records;
   work_cv_.notify_one();
   return absl::OkStatus();
+}
+
+bool Pipeline::OpenStorage() {
+  auto backoff = milliseconds(200);
+  while (true) {
+    auto st = open_storage_();
+    if (st.ok()) {
+      log_ = std::move(st->buffer);
+      dlq_ = std::make_unique<DeadLetters>(std::move(st->dlq));
+      cuts_ = std::make_unique<CutJournal>(std::move(st->cuts));
+      storage_ready_ = true;
+      return true;
+    }
+    SLOG(ERROR) << "pipeline " << config_.id << ": cannot open its buffer (retrying in "
+                << backoff.count() << " ms): " << st.status().message();
+    if (!SleepUnlessStopping(backoff)) return false;
+    backoff = std::min(backoff * 2, milliseconds(10000));
+  }
 }
 
 Status Pipeline::BuildPlan() {
@@ -143,6 +244,8 @@ Status Pipeline::BuildPlan() {
     return v.status();
   }
   Routes routes;
+  std::vector<std::string> describes;
+  std::vector<bool> null_engine;
   std::vector<bool> bound(config_.sink.mapping.size(), false);
   for (auto& [kind, table] : tables) {
     auto desc = client.Query(Cat("DESCRIBE TABLE ", clickhouse::QuoteIdent(db), ".",
@@ -155,9 +258,16 @@ Status Pipeline::BuildPlan() {
                                       routed ? &used : nullptr);
     if (!plan.ok())
       return absl::Status(plan.status().code(), Cat(table, ": ", plan.status().message()));
+    // A Null table stores nothing (only its views do), which decides how a batch that a
+    // view rejected is handled (Deliver).
+    auto engine = client.Query(
+        Cat("SELECT engine FROM system.tables WHERE database = ", clickhouse::QuoteString(db),
+            " AND name = ", clickhouse::QuoteString(table), " FORMAT TabSeparated"));
+    null_engine.push_back(engine.ok() && *engine == "Null\n");
     for (size_t i = 0; i < used.size(); ++i) bound[i] = bound[i] || used[i];
     routes.tables.push_back(table);
     routes.plans.push_back(std::move(*plan));
+    describes.push_back(std::move(*desc));
   }
   if (routed) {
     for (size_t i = 0; i < bound.size(); ++i)
@@ -174,86 +284,45 @@ Status Pipeline::BuildPlan() {
     }
   }
   routes_ = std::move(routes);
+  describes_ = std::move(describes);
+  null_engine_ = std::move(null_engine);
   return absl::OkStatus();
 }
 
-void Pipeline::Flush(Batch* batch) {
-  if (batch->row_count == 0) return;
-  if (!batch->replayed) {
-    // Durable before the INSERT is sent: a restart must rebuild this exact batch.
-    Status s =
-        cuts_.Record({routes_.tables[batch->route], batch->first, batch->last, batch->row_count});
-    if (!s.ok())
-      SLOG(WARN) << "pipeline " << config_.id << ": cannot journal a batch cut (a restart may "
-                 << "re-cut it, so a replay might not be deduplicated): " << s.message();
+bool Pipeline::PlanRetrying() {
+  auto backoff = milliseconds(200);
+  while (true) {
+    Status s = BuildPlan();
+    if (s.ok()) {
+      SetState(State::kRunning, absl::OkStatus());
+      SLOG(INFO) << "pipeline " << config_.id << " running: " << SourceTypeOf(config_.signal)
+                 << " -> " << config_.sink.endpoint.database << "." << routes_.tables[0]
+                 << (routes_.tables.size() > 1 ? " and more" : "") << " ("
+                 << routes_.plans[0].columns.size() << " columns)";
+      return true;
+    }
+    // Unreachable: starting. Anything else (no such table, a column that does not fit, a
+    // wrong password) fails the pipeline until fixed: checked again and again, so fixing
+    // the table (or the password) brings it back without a restart.
+    if (IsRetryable(s)) {
+      SLOG(WARN) << "pipeline " << config_.id << ": cannot read the table schema yet (retrying in "
+                 << backoff.count() << " ms): " << s.message();
+      if (state_ != State::kFailed) SetState(State::kStarting, s);
+    } else {
+      SetState(State::kFailed, s);
+      SLOG(WARN) << "pipeline " << config_.id << ": checking the table again in " << backoff.count()
+                 << " ms";
+    }
+    if (!SleepUnlessStopping(backoff)) return false;
+    backoff = std::min(backoff * 2, milliseconds(state_ == State::kFailed ? 30000 : 5000));
   }
-  std::unique_lock<std::mutex> lock(mu_);
-  // Bounded in-flight batches: the worker waits, the buffer fills, clients are throttled.
-  // Meanwhile confirmed batches move the checkpoint, so a crash replays only what is in
-  // flight.
-  auto full = [&] {
-    const size_t n = batches_.size() + inserting_;
-    return n >= limits_.inserts_in_flight * 2 ||
-           (n > 0 && inflight_bytes_ + batch->bytes() > limits_.inflight_bytes);
-  };
-  // Waiting on ClickHouse is not the entry's doing: its guard pauses meanwhile.
-  const uint64_t entry = guard_ ? guard_->current() : 0;
-  if (entry != 0 && full()) guard_->Pause();
-  while (full()) {
-    inflight_cv_.wait(lock);
-    lock.unlock();
-    AckSettled();
-    lock.lock();
-  }
-  if (entry != 0) guard_->Begin(entry);
-  pending_min_.insert(batch->first.seq);
-  inflight_bytes_ += batch->bytes();
-  const size_t rows_bytes = batch->rows.size(), rows = batch->refs.size();
-  batches_.push_back(std::move(*batch));
-  inflight_cv_.notify_all();
-  batch->Clear();
-  if (!spare_rows_.empty()) {
-    batch->rows = std::move(spare_rows_.back().rows);
-    batch->refs = std::move(spare_rows_.back().refs);
-    spare_rows_.pop_back();
-  }
-  lock.unlock();
-  // The next batch is likely as big: allocate it once rather than grow it by doubling
-  // (each doubling copies the rows encoded so far).
-  batch->rows.reserve(rows_bytes);
-  batch->refs.reserve(rows);
 }
 
-void Pipeline::AckSettled() {
-  // Every entry below the first one still held by an open or unconfirmed batch is settled.
-  uint64_t low = next_unread_;
-  for (const Batch& b : open_)
-    if (b.row_count > 0) low = std::min(low, b.first.seq);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!pending_min_.empty()) low = std::min(low, *pending_min_.begin());
-  }
-  if (low <= acked_) return;
-  Status s = log_->Ack(low);
-  if (!s.ok()) {
-    SLOG(ERROR) << "pipeline " << config_.id
-                << ": cannot write the buffer checkpoint: " << s.message();
-    return;  // retried at the next acknowledgement; at worst entries are delivered again
-  }
-  acked_ = low;
-  cuts_.Trim(low);
+size_t Pipeline::MaxBatchRows() const {
+  return std::min<size_t>(config_.sink.max_batch_size * scheduler_->pressure(), kMaxBatchRows);
 }
 
-namespace {
-// Where an open batch stood before an entry, to take the entry's rows back out.
-struct BatchMark {
-  size_t rows_bytes, refs, sources;
-  uint64_t row_count, source_bytes;
-  Position first, last;
-  bool replayed;
-};
-}  // namespace
-
+milliseconds Pipeline::MaxDelay() const { return config_.sink.max_delay * scheduler_->pressure(); }
 bool Pipeline::SleepUnlessStopping(std::chrono::milliseconds d) {
   std::unique_lock<std::mutex> lock(mu_);
   return !stop_cv_.wait_for(lock, d, [&] { return stopping_; });
@@ -262,11 +331,17 @@ bool Pipeline::SleepUnlessStopping(std::chrono::milliseconds d) {
 bool Pipeline::WriteDeadLetter(std::string_view component, std::string_view reason,
                                std::string_view error, std::string_view message) {
   auto backoff = std::chrono::milliseconds(100);
+  std::string shortened;
   while (true) {
-    Status d = dlq_.Write(component, reason, error, message);
+    Status d = dlq_->Write(component, reason, error, shortened.empty() ? message : shortened);
     if (d.ok()) {
       stats_.rows_dead_lettered++;
       return true;
+    }
+    if (!IsRetryable(d) && shortened.empty()) {
+      // Too large for an entry: keep the start of the record rather than wedge on it.
+      shortened = Cat(message.substr(0, 1u << 20), "... [cut: ", message.size(), " bytes]");
+      continue;
     }
     SLOG(ERROR) << "pipeline " << config_.id << ": cannot write the dead-letter queue ("
                 << d.message() << "); retrying in " << backoff.count() << " ms";
@@ -292,8 +367,8 @@ bool Pipeline::Quarantine(uint64_t seq, std::string_view request, std::string_vi
   return true;
 }
 
-bool Pipeline::ProcessEntry(buffer::Entry& e, std::vector<Batch>& batches,
-                            const std::function<void(Batch*)>& flush) {
+bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>& flush) {
+  std::vector<Batch>& batches = open_;
   if (guard_ && e.seq == guard_->quarantined()) {
     if (!Quarantine(e.seq, e.payload,
                     Cat("the server stopped ", guard_->attempts(),
@@ -313,7 +388,7 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, std::vector<Batch>& batches,
   flushed_routes_ = 0;
   if (guard_) guard_->Begin(e.seq);
   EncodeStats es = EncodeRequest(
-      config_.signal, routes_, *source, config_.sink.max_batch_size, batches, flush, e.seq, source,
+      config_.signal, routes_, *source, MaxBatchRows(), batches, flush, e.seq, source,
       [&](const otlp::RecordCtx& ctx, const Status& why) {
         std::string json;
         otlp::AppendRecordJson(config_.signal, ctx, &json);
@@ -369,42 +444,82 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, std::vector<Batch>& batches,
   return true;
 }
 
-void Pipeline::WorkerLoop() {
-  // Read the table schema; retry while ClickHouse is unreachable.
-  auto backoff = std::chrono::milliseconds(200);
-  while (true) {
-    Status s = BuildPlan();
-    if (s.ok()) break;
-    if (!IsRetryable(s)) {
-      Fail(s);
-      return;
-    }
-    SLOG(WARN) << "pipeline " << config_.id << ": cannot read table schema yet: " << s.message();
-    std::unique_lock<std::mutex> lock(mu_);
-    if (work_cv_.wait_for(lock, backoff, [&] { return stopping_; })) return;
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+void Pipeline::Flush(Batch* batch) {
+  if (batch->row_count == 0) return;
+  if (!batch->replayed) {
+    // Durable before the INSERT is sent: a restart must rebuild this exact batch.
+    Status s =
+        cuts_->Record({routes_.tables[batch->route], batch->first, batch->last, batch->row_count});
+    if (!s.ok())
+      SLOG(WARN) << "pipeline " << config_.id << ": cannot journal a batch cut (a restart may "
+                 << "re-cut it, so a replay might not be deduplicated): " << s.message();
   }
-  state_ = State::kRunning;
-  SLOG(INFO) << "pipeline " << config_.id << " running: " << SourceTypeOf(config_.signal) << " -> "
-             << config_.sink.endpoint.database << "." << routes_.tables[0]
-             << (routes_.tables.size() > 1 ? " and more" : "") << " ("
-             << routes_.plans[0].columns.size() << " columns)";
+  // Room: at most 2 x inserts_in_flight batches and inflight_bytes per pipeline, and the
+  // server-wide batch memory. Meanwhile the worker waits, the buffer fills and clients
+  // are throttled, and confirmed batches move the checkpoint, so a crash replays only what
+  // is in flight. Waiting on ClickHouse is not the entry's doing: its guard pauses.
+  const uint64_t bytes = batch->bytes();
+  const uint64_t entry = guard_ ? guard_->current() : 0;
+  bool paused = false;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    const bool room = inflight_ < limits_.inserts_in_flight * 2 &&
+                      (inflight_ == 0 || inflight_bytes_ + bytes <= limits_.inflight_bytes);
+    if (room && budget_->TryAcquire(bytes)) break;
+    if (entry != 0 && !paused) {
+      guard_->Pause();
+      paused = true;
+    }
+    // The server-wide budget frees when other pipelines' inserts end: looked at again soon.
+    inflight_cv_.wait_for(lock, milliseconds(room ? 10 : 200));
+    lock.unlock();
+    AckSettled();
+    lock.lock();
+  }
+  if (paused) guard_->Begin(entry);
+  ++inflight_;
+  inflight_bytes_ += bytes;
+  pending_min_.insert(batch->first.seq);
+  lock.unlock();
+  auto sent = std::make_shared<Batch>(std::move(*batch));
+  scheduler_->Submit(queue_, [this, sent](clickhouse::HttpClient& c) { RunInsert(c, sent); });
+  const size_t rows_bytes = sent->rows.size(), rows = sent->refs.size();
+  batch->Clear();
+  SparePool::Get().Take(&batch->rows, &batch->refs);
+  // The next batch is likely as big: allocate it once rather than grow it by doubling
+  // (each doubling copies the rows encoded so far).
+  batch->rows.reserve(rows_bytes);
+  batch->refs.reserve(rows);
+}
+
+void Pipeline::AckSettled() {
+  // Every entry below the first one still held by an open or unconfirmed batch is settled.
+  uint64_t low = next_unread_;
+  for (const Batch& b : open_)
+    if (b.row_count > 0) low = std::min(low, b.first.seq);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pending_min_.empty()) low = std::min(low, *pending_min_.begin());
+  }
+  if (low <= acked_) return;
+  Status s = log_->Ack(low);
+  if (!s.ok()) {
+    SLOG(ERROR) << "pipeline " << config_.id
+                << ": cannot write the buffer checkpoint: " << s.message();
+    return;  // retried at the next acknowledgement; at worst entries are delivered again
+  }
+  acked_ = low;
+  cuts_->Trim(low);
+}
+
+void Pipeline::WorkerLoop() {
+  if (!OpenStorage()) return;
+  if (!PlanRetrying()) return;
   {
     std::unique_lock<std::mutex> lock(mu_);
     work_cv_.wait(lock, [&] { return consume_ || stopping_; });
     if (!consume_) return;
   }
-  // Take over the log from its checkpoint: what a previous consumer read but did not
-  // confirm is delivered again.
-  log_->Rewind();
-  acked_ = next_unread_ = log_->checkpoint();
-  if (auto cuts = cuts_.Load(); cuts.ok()) {
-    replay_ = ReplayPlan(*cuts, routes_.tables, acked_);
-  } else {
-    SLOG(WARN) << "pipeline " << config_.id << ": cannot read the cut journal (replayed batches "
-               << "are re-cut): " << cuts.status().message();
-  }
-
   // Which entry is being processed survives a crash: an entry that ended runs again and
   // again is quarantined, and one that overruns its CPU budget is stopped by the watchdog.
   if (auto g = EntryGuard::Open(Cat(limits_.data_dir, "/pipelines/", config_.id, "/worker.guard"),
@@ -423,10 +538,33 @@ void Pipeline::WorkerLoop() {
   const int watch =
       Watchdog::Get().Add({pthread_self(), [g = guard_.get()] { return g ? g->current() : 0; },
                            &abort_, limits_.entry_cpu_budget});
+  while (true) {
+    Status failure = Consume();
+    if (failure.ok()) break;  // stopping
+    // A table-level failure (dropped, changed, not writable): wait for the table to be
+    // fixed, then take over the log again from the oldest row ClickHouse did not confirm.
+    stats_.sink_failures++;
+    SetState(State::kFailed, failure);
+    SettleAfterFailure();
+    if (!PlanRetrying()) break;
+  }
+  Watchdog::Get().Remove(watch);
+}
 
+Status Pipeline::Consume() {
+  // Take over the log from its checkpoint: what a previous consumer read but did not
+  // confirm is delivered again.
+  log_->Rewind();
+  acked_ = next_unread_ = log_->checkpoint();
+  if (auto cuts = cuts_->Load(); cuts.ok()) {
+    replay_ = ReplayPlan(*cuts, routes_.tables, acked_);
+  } else {
+    SLOG(WARN) << "pipeline " << config_.id << ": cannot read the cut journal (replayed batches "
+               << "are re-cut): " << cuts.status().message();
+  }
   Clock::time_point deadline = Clock::time_point::max();
   std::vector<Batch>& batches = open_;
-  batches.resize(routes_.tables.size());
+  batches.assign(routes_.tables.size(), Batch());
   for (size_t r = 0; r < batches.size(); ++r) batches[r].route = r;
   auto pending = [&] {
     for (const Batch& b : batches)
@@ -444,8 +582,13 @@ void Pipeline::WorkerLoop() {
     for (Batch& b : batches)
       if (!replay_.Holds(b.route)) flush(&b);
   };
-  bool abandoned = false;
-  while (!abandoned) {
+  auto sink_failure = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sink_failure_;
+  };
+  Clock::time_point idle_since = Clock::now();
+  while (true) {
+    if (Status f = sink_failure(); !f.ok()) return f;
     auto entries = log_->Read(kReadEntries, kReadBytes);
     if (!entries.ok()) {
       SLOG(ERROR) << "pipeline " << config_.id
@@ -453,17 +596,13 @@ void Pipeline::WorkerLoop() {
     }
     const bool got = entries.ok() && !entries->empty();
     if (got) {
+      idle_since = Clock::now();
       for (buffer::Entry& e : *entries) {
-        if (!ProcessEntry(e, batches, flush)) {
-          abandoned = true;
-          break;
-        }
-        if (pending() && deadline == Clock::time_point::max())
-          deadline = Clock::now() + config_.sink.max_delay;
+        if (!ProcessEntry(e, flush)) return absl::OkStatus();  // abandoned at shutdown
+        if (pending() && deadline == Clock::time_point::max()) deadline = Clock::now() + MaxDelay();
       }
       if (!pending()) deadline = Clock::time_point::max();
     }
-    if (abandoned) break;
     if (!got && !replay_.empty()) {
       // Caught up: planned rows that never came are gone (a corrupt entry was skipped), so
       // batches still open under the plan become ordinary ones, journaled when cut.
@@ -473,19 +612,65 @@ void Pipeline::WorkerLoop() {
     if (pending() && Clock::now() >= deadline) flush_all();
     AckSettled();
     if (got) continue;  // more may be waiting
+    if (!pending() && Clock::now() - idle_since > std::chrono::seconds(5)) {
+      // Idle: the open batches' buffers go (a pipeline that was busy once keeps nothing).
+      for (Batch& b : batches) {
+        std::string().swap(b.rows);
+        std::vector<RowRef>().swap(b.refs);
+      }
+      idle_since = Clock::time_point::max() - std::chrono::hours(1);
+    }
     // Nothing new: leave when stopping (everything durable has been read), else wait.
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) break;
-    work_cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
+    work_cv_.wait_until(lock, std::min(deadline, Clock::now() + milliseconds(200)));
   }
-  Watchdog::Get().Remove(watch);
   for (Batch& b : batches) Flush(&b);  // shutdown: everything read goes out
+  return absl::OkStatus();
+}
+
+void Pipeline::SettleAfterFailure() {
+  // The rows of the open batches were never sent: their entries are read again.
+  for (const Batch& b : open_)
+    if (b.row_count > 0) next_unread_ = std::min(next_unread_, b.first.seq);
+  {
+    // Batches in flight end quickly (an INSERT after the failure is not attempted).
+    std::unique_lock<std::mutex> lock(mu_);
+    inflight_cv_.wait(lock, [&] { return inflight_ == 0; });
+  }
+  open_.clear();
+  AckSettled();  // up to the oldest row not confirmed: the failed batches stay pending
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_min_.clear();  // what they held is read again from the checkpoint
+  sink_failure_ = absl::OkStatus();
+}
+
+void Pipeline::RunInsert(clickhouse::HttpClient& client, const std::shared_ptr<Batch>& batch) {
+  client.set_cancel(&cancel_inserts_);
+  bool complete = true;  // every row inserted or dead-lettered: the checkpoint may pass it
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!sink_failure_.ok()) complete = false;  // the table failed: read again later
+  }
+  if (complete) Deliver(client, *batch, 0, batch->row_count, &complete);
+  client.set_cancel(nullptr);
+  const uint64_t bytes = batch->bytes();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --inflight_;
+    inflight_bytes_ -= bytes;
+    if (complete) pending_min_.erase(pending_min_.find(batch->first.seq));
+  }
+  budget_->Release(bytes);
+  SparePool::Get().Put(std::move(batch->rows), std::move(batch->refs));
+  inflight_cv_.notify_all();
+  work_cv_.notify_all();
 }
 
 Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::string& params,
                                 std::string_view rows) {
   thread_local std::mt19937_64 rng(std::random_device{}());
-  auto backoff = std::chrono::milliseconds(100);
+  auto backoff = milliseconds(100);
   Clock::time_point give_up = Clock::time_point::max();
   while (true) {
     auto r = client.Post(params, rows);
@@ -493,25 +678,39 @@ Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::strin
                                           : clickhouse::StatusFromResponse(r->status, r->body))
                       : r.status();
     if (s.ok() || !IsRetryable(s)) return s;
+    if (IsPressureCode(clickhouse::ParseErrorCode(std::string(s.message()))))
+      scheduler_->ReportPressure();
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) give_up = stop_deadline_;
     }
-    if (Clock::now() >= give_up)
+    if (Clock::now() >= give_up || cancel_inserts_)
       return absl::UnavailableError(Cat("gave up at shutdown: ", s.message()));
     stats_.insert_retries++;
     SLOG(WARN) << "pipeline " << config_.id << ": insert failed, retrying in " << backoff.count()
                << " ms: " << s.message();
     std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
     std::unique_lock<std::mutex> lock(mu_);
-    inflight_cv_.wait_for(lock, backoff + std::chrono::milliseconds(jitter(rng)),
-                          [&] { return stopping_ && give_up == Clock::time_point::max(); });
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+    stop_cv_.wait_for(lock, backoff + milliseconds(jitter(rng)),
+                      [&] { return stopping_ && give_up == Clock::time_point::max(); });
+    backoff = std::min(backoff * 2, milliseconds(30000));
   }
 }
 
-void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params,
-                       const Batch& batch, size_t a, size_t b, bool* complete) {
+bool Pipeline::IsTableLevel(clickhouse::HttpClient& client, const Batch& batch, const Status& s) {
+  if (IsTableLevelCode(clickhouse::ParseErrorCode(std::string(s.message())))) return true;
+  // Rows that cannot be parsed may also mean the table changed under us (a column retyped,
+  // dropped or added): then the whole plan is stale, not the rows.
+  auto desc = client.Query(
+      Cat("DESCRIBE TABLE ", clickhouse::QuoteIdent(config_.sink.endpoint.database), ".",
+          clickhouse::QuoteIdent(routes_.tables[batch.route]), " FORMAT TabSeparated"));
+  if (!desc.ok())
+    return IsTableLevelCode(clickhouse::ParseErrorCode(std::string(desc.status().message())));
+  return *desc != describes_[batch.route];
+}
+
+void Pipeline::Deliver(clickhouse::HttpClient& client, const Batch& batch, size_t a, size_t b,
+                       bool* complete) {
   const bool whole = a == 0 && b == batch.row_count;
   std::string_view rows(batch.rows);
   if (!whole) {
@@ -519,16 +718,18 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
     const size_t to = b < batch.refs.size() ? batch.refs[b].offset : batch.rows.size();
     rows = rows.substr(from, to - from);
   }
-  std::string with_token;
+  std::string params =
+      Cat("database=", clickhouse::UrlEncode(config_.sink.endpoint.database),
+          "&query=", clickhouse::UrlEncode(routes_.plans[batch.route].insert_query));
   if (dedup_token_) {
     // The same rows from the same log positions get the same token, so a retried or
-    // replayed insert is dropped by servers that deduplicate (Replicated tables, or
-    // non_replicated_deduplication_window > 0).
-    with_token = Cat(
-        params, "&insert_deduplication_token=",
+    // replayed insert, split ranges included, is dropped by servers that deduplicate
+    // (Replicated tables, or non_replicated_deduplication_window > 0).
+    params += Cat(
+        "&insert_deduplication_token=",
         clickhouse::UrlEncode(DedupToken(config_.id, routes_.tables[batch.route], batch, a, b)));
   }
-  Status s = InsertRetrying(client, dedup_token_ ? with_token : params, rows);
+  Status s = InsertRetrying(client, params, rows);
   if (s.ok()) {
     stats_.rows_inserted += b - a;
     stats_.batches_inserted++;
@@ -538,6 +739,41 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
     *complete = false;
     SLOG(WARN) << "pipeline " << config_.id << ": " << (b - a)
                << " rows not inserted at shutdown; they stay in the buffer";
+    return;
+  }
+  if (whole && IsTableLevel(client, batch, s)) {
+    // Not the rows' fault: the pipeline fails (its rows stay in the buffer) until the table
+    // is fixed.
+    *complete = false;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sink_failure_.ok())
+      sink_failure_ = absl::FailedPreconditionError(
+          Cat("table ", config_.sink.endpoint.database, ".", routes_.tables[batch.route],
+              " rejects the pipeline's INSERTs: ", s.message()));
+    work_cv_.notify_all();
+    return;
+  }
+  const std::string why(s.message());
+  const int code = clickhouse::ParseErrorCode(why);
+  if (why.find("while pushing to view") != std::string::npos && !null_engine_[batch.route]) {
+    // A materialized view rejected the INSERT after the table had been written (ClickHouse
+    // writes the table first): the rows are in the table. Inserting them again to find the
+    // rows the view refuses would duplicate them there, so the range is dead-lettered as
+    // it is, marked as stored. (Into a Null table nothing is stored: split as usual.)
+    stats_.rows_inserted += b - a;
+    for (size_t i = a; i < b; ++i) {
+      const RowRef& ref = batch.refs[i];
+      if (!WriteDeadLetter("sink", Cat("view_rejected_", code),
+                           Cat(why, " (the row is in table ", routes_.tables[batch.route],
+                               "; a view rejected the INSERT it was part of)"),
+                           RecordJson(config_.signal, *batch.sources[ref.source], ref.record))) {
+        *complete = false;
+        return;
+      }
+    }
+    SLOG(WARN) << "pipeline " << config_.id << ": a view rejected an INSERT of " << (b - a)
+               << " rows into " << routes_.tables[batch.route]
+               << " (the rows are in the table; dead-lettered as view_rejected): " << why;
     return;
   }
   if (batch.refs.size() != batch.row_count) {  // untracked rows: cannot single them out
@@ -551,54 +787,15 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
       SLOG(WARN) << "pipeline " << config_.id << ": ClickHouse rejected a batch of " << (b - a)
                  << " rows; splitting it to find the rejected rows: " << s.message();
     const size_t mid = a + (b - a) / 2;
-    Deliver(client, params, batch, a, mid, complete);
-    Deliver(client, params, batch, mid, b, complete);
+    Deliver(client, batch, a, mid, complete);
+    Deliver(client, batch, mid, b, complete);
     return;
   }
   const RowRef& ref = batch.refs[a];
-  const std::string why(s.message());
-  const int code = clickhouse::ParseErrorCode(why);
   if (!WriteDeadLetter("sink",
                        code >= 0 ? Cat("sink_rejection_", code) : std::string("sink_rejection"),
                        why, RecordJson(config_.signal, *batch.sources[ref.source], ref.record)))
     *complete = false;  // stopping: keep it in the buffer rather than lose it
-}
-
-void Pipeline::InserterLoop() {
-  std::unique_ptr<clickhouse::HttpClient> client;
-  while (true) {
-    Batch batch;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      inflight_cv_.wait(lock, [&] { return !batches_.empty() || workers_done_; });
-      if (batches_.empty()) return;
-      batch = std::move(batches_.front());
-      batches_.pop_front();
-      ++inserting_;
-      inflight_cv_.notify_all();
-    }
-    if (!client) client = std::make_unique<clickhouse::HttpClient>(config_.sink.endpoint);
-    const std::string params =
-        Cat("database=", clickhouse::UrlEncode(config_.sink.endpoint.database),
-            "&query=", clickhouse::UrlEncode(routes_.plans[batch.route].insert_query));
-    bool complete = true;  // every row inserted or dead-lettered: the checkpoint may pass it
-    Deliver(*client, params, batch, 0, batch.row_count, &complete);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      --inserting_;
-      inflight_bytes_ -= batch.bytes();
-      if (complete) pending_min_.erase(pending_min_.find(batch.first.seq));
-      // The rows' memory goes back to the worker: a fresh multi-megabyte buffer would be
-      // page-faulted in (and zeroed by the kernel) page by page for every batch.
-      if (spare_rows_.size() < kSpareRows && batch.rows.capacity() <= kSpareRowsMaxBytes) {
-        batch.rows.clear();
-        batch.refs.clear();
-        spare_rows_.push_back({std::move(batch.rows), std::move(batch.refs)});
-      }
-    }
-    inflight_cv_.notify_all();
-    work_cv_.notify_all();
-  }
 }
 
 }  // namespace sluice::pipeline

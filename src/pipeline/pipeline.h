@@ -1,10 +1,16 @@
 // One running pipeline: accepted OTLP requests are appended to the pipeline's durable log
 // (the client is answered once the append is durable); one worker thread reads the log,
 // turns requests into RowBinary batches (cut at max_batch_size rows or max_delay_time),
-// journals each batch's cut, and a few inserter threads send batches to ClickHouse, retrying
-// retryable failures with backoff. The log's checkpoint advances only past entries whose rows
-// ClickHouse confirmed, so a crash at any point re-delivers instead of losing; the journaled cuts
-// make a restart rebuild unconfirmed batches with the same rows (same deduplication token).
+// journals each batch's cut and hands the batch to the ClickHouse endpoint's shared
+// InsertScheduler, which retries retryable failures with backoff. The log's checkpoint
+// advances only past entries whose rows ClickHouse confirmed, so a crash at any point
+// re-delivers instead of losing; the journaled cuts make a restart rebuild unconfirmed
+// batches with the same rows (same deduplication token).
+//
+// The worker never gives up: storage that cannot be opened (out of descriptors), a table
+// that cannot be read or is dropped, a wrong password are retried with backoff (the
+// pipeline answers 503 meanwhile) and the pipeline resumes from its checkpoint once they
+// are fixed. An entry that crashes or wedges the worker is quarantined (EntryGuard).
 // Thread-safe: Submit from any receiver thread; Start/StartConsuming/Stop from the control
 // thread.
 #pragma once
@@ -30,6 +36,8 @@
 #include "pipeline/cut_journal.h"
 #include "pipeline/dead_letters.h"
 #include "pipeline/entry_guard.h"
+#include "pipeline/insert_scheduler.h"
+#include "pipeline/memory_budget.h"
 
 namespace sluice::pipeline {
 
@@ -39,6 +47,10 @@ struct Limits {
   // Memory of batches cut but not yet confirmed, per pipeline (at least one batch goes
   // whatever its size): bounds RSS whatever max_batch_size and the backlog are.
   size_t inflight_bytes = 128u << 20;
+  // The same, for all pipelines together (see MemoryBudget).
+  size_t batch_memory = 256u << 20;
+  // Inserter threads (and connections) per ClickHouse endpoint, shared by its pipelines.
+  size_t endpoint_inserts = 4;
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(20)};
   // An entry whose processing ended this many runs (a crash, kill -9, the shutdown
   // deadline) is quarantined to the dead-letter queue instead of being tried again.
@@ -54,7 +66,7 @@ struct Limits {
 struct PipelineStats {
   std::atomic<uint64_t> requests{0}, records_accepted{0}, rows_inserted{0}, rows_rejected{0},
       rows_failed{0}, rows_unrouted{0}, rows_dead_lettered{0}, batches_inserted{0},
-      insert_retries{0}, entries_quarantined{0};
+      insert_retries{0}, entries_quarantined{0}, sink_failures{0};
 };
 
 class Pipeline {
@@ -67,13 +79,17 @@ class Pipeline {
     std::shared_ptr<buffer::LocalLog> dlq;     // dead letters
     std::shared_ptr<buffer::LocalLog> cuts;    // the cut journal
   };
-  Pipeline(PipelineConfig config, Limits limits, Storage storage);
+  // Opens the storage; called by the worker, again after a failure (out of descriptors).
+  using StorageOpener = std::function<StatusOr<Storage>()>;
+
+  Pipeline(PipelineConfig config, Limits limits, StorageOpener storage,
+           std::shared_ptr<MemoryBudget> budget);
   ~Pipeline();  // stops
 
-  // Starts the threads. The worker first reads the table's columns and builds the insert
-  // plan; a permanent error moves the pipeline to kFailed (see error()). With
-  // consume=false the worker does not read the log until StartConsuming (used when this
-  // pipeline replaces another that still drains the same log).
+  // Starts the worker. It opens the storage, reads the table's columns and builds the
+  // insert plan, retrying each until it works (kFailed meanwhile for permanent errors).
+  // With consume=false the worker does not read the log until StartConsuming (used when
+  // this pipeline replaces another that still drains the same log).
   void Start(bool consume = true);
   void StartConsuming();
   // Stops accepting, flushes what was read, finishes in-flight inserts within the shutdown
@@ -82,7 +98,7 @@ class Pipeline {
 
   // Appends a validated request (protobuf bytes) with its record count to the log and
   // returns once it is durable. Overloaded when the buffer is full; Unavailable when the
-  // pipeline failed or stopped or the write failed.
+  // pipeline is starting, failed or stopped, or the write failed.
   Status Submit(std::string_view request, uint64_t records);
 
   const PipelineConfig& config() const { return config_; }
@@ -92,12 +108,22 @@ class Pipeline {
 
  private:
   void WorkerLoop();
-  void InserterLoop();
+  // Opens the storage, retrying while it fails. False: stopping.
+  bool OpenStorage();
+  // Builds the insert plan, retrying (kStarting while ClickHouse is unreachable, kFailed
+  // for permanent errors) until it works. False: stopping.
+  bool PlanRetrying();
+  Status BuildPlan();
+  // Reads the log from its checkpoint until stopping (OK) or until an insert meets a
+  // table-level failure (returned).
+  Status Consume();
+  // After a table-level failure: lets the batches in flight settle, moves the checkpoint
+  // to the oldest row not confirmed and drops the open batches (their rows are read again).
+  void SettleAfterFailure();
   // Encodes one entry into the open batches. False: abandoned at shutdown (it stays in the
   // log, unacknowledged). A quarantined entry, or one that overruns its CPU budget, goes to
   // the dead-letter queue whole.
-  bool ProcessEntry(buffer::Entry& e, std::vector<Batch>& batches,
-                    const std::function<void(Batch*)>& flush);
+  bool ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>& flush);
   // Writes the whole request of entry `seq` to the dead-letter queue. False: stopping.
   bool Quarantine(uint64_t seq, std::string_view request, std::string_view why);
   // Writes a dead letter, retrying while the queue cannot be written (a full disk) until
@@ -106,67 +132,79 @@ class Pipeline {
                        std::string_view message);
   // Sleeps `d` unless the pipeline stops first; false when stopping.
   bool SleepUnlessStopping(std::chrono::milliseconds d);
-  Status BuildPlan();
-  // Journals the batch's cut (unless replayed) and queues it for an inserter.
+  // Journals the batch's cut (unless replayed), waits for room (per pipeline and server
+  // wide) and hands the batch to the scheduler. Worker thread.
   void Flush(Batch* batch);
-  void Fail(const Status& s);
+  void SetState(State s, const Status& why);
   // Moves the log's checkpoint past every settled entry: everything read whose rows are
-  // neither in an open batch nor in an unconfirmed one. Consumer thread only.
+  // neither in an open batch nor in an unconfirmed one. Worker thread (or Stop, after it).
   void AckSettled();
+  // Runs on an inserter thread: delivers the batch and settles it.
+  void RunInsert(clickhouse::HttpClient& client, const std::shared_ptr<Batch>& batch);
   // Inserts rows [a, b) of the batch; a permanent rejection splits the range until the
   // rejected rows are found and written to the dead-letter queue. Clears *complete when
-  // rows could not be settled (shutdown, or the DLQ failed): they stay in the buffer.
-  void Deliver(clickhouse::HttpClient& client, const std::string& params, const Batch& batch,
-               size_t a, size_t b, bool* complete);
+  // rows could not be settled (shutdown, a table-level failure, or the DLQ failed): they
+  // stay in the buffer.
+  void Deliver(clickhouse::HttpClient& client, const Batch& batch, size_t a, size_t b,
+               bool* complete);
   // One INSERT, retried while the failure is retryable. Unavailable: gave up (shutdown).
   Status InsertRetrying(clickhouse::HttpClient& client, const std::string& params,
                         std::string_view rows);
+  // Whether a permanent INSERT failure is the table's (dropped, changed, not allowed)
+  // rather than the rows': the error code says so, or the table's columns changed.
+  bool IsTableLevel(clickhouse::HttpClient& client, const Batch& batch, const Status& s);
+  size_t MaxBatchRows() const;
+  std::chrono::milliseconds MaxDelay() const;
 
   const PipelineConfig config_;
   const Limits limits_;
-  const std::shared_ptr<buffer::LocalLog> log_;
-  DeadLetters dlq_;
+  const StorageOpener open_storage_;
+  const std::shared_ptr<MemoryBudget> budget_;
+  const std::shared_ptr<InsertScheduler> scheduler_;
+  const std::shared_ptr<InsertScheduler::Queue> queue_;
+
+  // Set by the worker before storage_ready_ turns true, then unchanged.
+  std::shared_ptr<buffer::LocalLog> log_;
+  std::unique_ptr<DeadLetters> dlq_;
+  std::unique_ptr<CutJournal> cuts_;  // worker thread
+  std::atomic<bool> storage_ready_{false};
+
   std::unique_ptr<EntryGuard> guard_;  // worker thread; null when its file cannot be kept
   // The worker abandons the entry it encodes when this holds the entry's seq (the watchdog:
   // CPU budget spent) or kAbortAny (shutdown deadline passed).
   std::atomic<uint64_t> abort_{0};
   uint32_t flushed_routes_ = 0;  // worker: routes whose batch was flushed during this entry
-  CutJournal cuts_;              // consumer thread only
-  ReplayPlan replay_;            // worker thread only
-  Routes routes_;                // written by the worker before kRunning, then read-only
-  bool dedup_token_ = false;     // the server takes insert_deduplication_token (22.2+)
+
+  ReplayPlan replay_;  // worker thread only
+  // Written by the worker while no insert runs (before consuming, or after settling a
+  // failure), read by inserts.
+  Routes routes_;
+  std::vector<std::string> describes_;  // per route: DESCRIBE output the plan was built on
+  std::vector<bool> null_engine_;       // per route: the table's engine is Null
+  bool dedup_token_ = false;            // the server takes insert_deduplication_token (22.2+)
   std::atomic<State> state_{State::kStarting};
   PipelineStats stats_;
+  std::atomic<bool> cancel_inserts_{false};  // INSERTs in progress give up (stop deadline)
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;      // worker: new entries, finished inserts, stop
-  std::condition_variable inflight_cv_;  // inserters wait for batches; worker waits for room
+  std::condition_variable work_cv_;      // worker: new entries, stop
+  std::condition_variable inflight_cv_;  // worker waits for room; Stop waits for inserts
   std::condition_variable stop_cv_;      // sleepers, and Stop waiting for the worker
-  std::deque<Batch> batches_;            // guarded by mu_; flushed, waiting for an inserter
-  size_t inserting_ = 0;                 // guarded by mu_
-  uint64_t inflight_bytes_ = 0;          // guarded by mu_; bytes() of queued + inserting
-  // Row buffers of inserted batches, kept for the next batches (capacity reused).
-  struct SpareRows {
-    std::string rows;
-    std::vector<RowRef> refs;
-  };
-  static constexpr size_t kSpareRows = 2;
-  static constexpr size_t kSpareRowsMaxBytes = 32u << 20;
-  std::vector<SpareRows> spare_rows_;    // guarded by mu_
+  size_t inflight_ = 0;                  // guarded by mu_; batches handed to the scheduler
+  uint64_t inflight_bytes_ = 0;          // guarded by mu_; their bytes()
+  Status sink_failure_;                  // guarded by mu_; a table-level INSERT failure
   std::multiset<uint64_t> pending_min_;  // guarded by mu_; first seq of each unconfirmed batch
   bool consume_ = false;                 // guarded by mu_
   bool stopping_ = false;                // guarded by mu_
-  bool workers_done_ = false;            // guarded by mu_
   bool worker_exited_ = false;           // guarded by mu_
   std::chrono::steady_clock::time_point stop_deadline_;  // guarded by mu_; set by Stop
   std::string error_;                                    // guarded by mu_
 
-  std::vector<Batch> open_;   // consumer: the batches being filled, one per route
-  uint64_t next_unread_ = 0;  // consumer: the seq after the last entry encoded
-  uint64_t acked_ = 0;        // consumer: the last checkpoint written
+  std::vector<Batch> open_;   // worker: the batches being filled, one per route
+  uint64_t next_unread_ = 0;  // worker: the seq after the last entry encoded
+  uint64_t acked_ = 0;        // worker: the last checkpoint written
 
   std::thread worker_;
-  std::vector<std::thread> inserters_;
   std::once_flag stop_once_;
 };
 

@@ -27,6 +27,7 @@ std::vector<std::shared_ptr<Pipeline>> Registry::List() const {
 }
 
 StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::KeepOpen(const buffer::LogOptions& o) {
+  std::lock_guard<std::mutex> lock(logs_mu_);
   auto it = logs_.find(o.dir);
   if (it != logs_.end()) return it->second;
   auto log = buffer::LocalLog::Open(PosixFilesystem(), o);
@@ -36,17 +37,19 @@ StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::KeepOpen(const buffer::Log
   return shared;
 }
 
-StatusOr<std::shared_ptr<Pipeline>> Registry::Make(PipelineConfig config) {
-  const std::string base = Cat(limits_.data_dir, "/pipelines/", config.id);
+StatusOr<Pipeline::Storage> Registry::OpenStorage(const std::string& id, const BufferLimits& buf) {
+  const std::string base = Cat(limits_.data_dir, "/pipelines/", id);
+  Pipeline::Storage st;
   buffer::LogOptions lo;
   lo.dir = base + "/log";
   lo.fsync = limits_.fsync;
   lo.sync_interval = limits_.sync_interval;
-  lo.max_bytes = config.buffer.max_bytes > 0 ? config.buffer.max_bytes : limits_.queue_bytes;
-  lo.max_age = config.buffer.max_age;
-  lo.max_records = config.buffer.max_records;
+  lo.max_bytes = buf.max_bytes > 0 ? buf.max_bytes : limits_.queue_bytes;
+  lo.max_age = buf.max_age;
+  lo.max_records = buf.max_records;
   auto log = KeepOpen(lo);
   if (!log.ok()) return log.status();
+  st.buffer = *log;
   // The dead-letter queue and the cut journal keep a reserve of disk (their segments are
   // allocated ahead), so that on a full disk rows can still be dead-lettered and batches
   // journaled: the pipeline drains, and the drain frees the disk.
@@ -56,6 +59,7 @@ StatusOr<std::shared_ptr<Pipeline>> Registry::Make(PipelineConfig config) {
   dq.reserve = true;
   auto dlq = KeepOpen(dq);
   if (!dlq.ok()) return dlq.status();
+  st.dlq = *dlq;
   buffer::LogOptions co;  // one small entry per batch, durable like the buffer
   co.dir = base + "/cuts";
   co.fsync = limits_.fsync;
@@ -64,8 +68,15 @@ StatusOr<std::shared_ptr<Pipeline>> Registry::Make(PipelineConfig config) {
   co.reserve = true;
   auto cuts = KeepOpen(co);
   if (!cuts.ok()) return cuts.status();
-  return std::make_shared<Pipeline>(std::move(config), limits_,
-                                    Pipeline::Storage{*log, *dlq, *cuts});
+  st.cuts = *cuts;
+  return st;
+}
+
+std::shared_ptr<Pipeline> Registry::Make(PipelineConfig config) {
+  // The buffer's limits are fixed when it is first opened (as GlassFlow's stream's).
+  return std::make_shared<Pipeline>(
+      config, limits_, [this, id = config.id, buf = config.buffer] { return OpenStorage(id, buf); },
+      budget_);
 }
 
 Status Registry::Add(PipelineConfig config) {
@@ -73,9 +84,7 @@ Status Registry::Add(PipelineConfig config) {
   auto snap = Snapshot();
   if (snap->count(config.id))
     return absl::AlreadyExistsError(Cat("pipeline '", config.id, "' already exists"));
-  auto made = Make(std::move(config));
-  if (!made.ok()) return made.status();
-  std::shared_ptr<Pipeline> p = std::move(*made);
+  std::shared_ptr<Pipeline> p = Make(std::move(config));
   p->Start();
   auto next = std::make_shared<Map>(*snap);
   (*next)[p->config().id] = p;
@@ -104,9 +113,7 @@ Status Registry::Replace(PipelineConfig config) {
   // clients see 503 (starting, retryable) at worst, never 404 (which exporters drop). Both
   // append to the same log; the new one starts reading it once the old one has stopped.
   std::lock_guard<std::mutex> control(control_mu_);
-  auto made = Make(std::move(config));
-  if (!made.ok()) return made.status();
-  std::shared_ptr<Pipeline> p = std::move(*made);
+  std::shared_ptr<Pipeline> p = Make(std::move(config));
   auto snap = Snapshot();
   p->Start(/*consume=*/false);
   auto next = std::make_shared<Map>(*snap);

@@ -19,7 +19,8 @@ namespace sluice::pipeline {
 
 class Registry {
  public:
-  explicit Registry(Limits limits) : limits_(limits) {}
+  explicit Registry(Limits limits)
+      : limits_(limits), budget_(std::make_shared<MemoryBudget>(limits.batch_memory)) {}
   ~Registry() { StopAll(); }
 
   // Adds and starts a pipeline. AlreadyExists when the id is taken.
@@ -41,18 +42,22 @@ class Registry {
   using Map = std::map<std::string, std::shared_ptr<Pipeline>, std::less<>>;
   std::shared_ptr<const Map> Snapshot() const;
   void Publish(std::shared_ptr<const Map> next);
-  // A pipeline with its durable log, dead-letter queue and cut journal. Logs are opened (and
-  // recovered) on first use and kept open for the life of the registry, so that a replaced
-  // or re-added pipeline continues them. control_mu_ held.
-  StatusOr<std::shared_ptr<Pipeline>> Make(PipelineConfig config);
+  // A pipeline whose worker opens its durable log, dead-letter queue and cut journal
+  // (retrying while that fails: out of descriptors, say). Logs are opened (and recovered)
+  // on first use and kept open for the life of the registry, so that a replaced or
+  // re-added pipeline continues them.
+  std::shared_ptr<Pipeline> Make(PipelineConfig config);
+  StatusOr<Pipeline::Storage> OpenStorage(const std::string& id, const BufferLimits& buf);
   StatusOr<std::shared_ptr<buffer::LocalLog>> KeepOpen(const buffer::LogOptions& o);
 
   const Limits limits_;
+  const std::shared_ptr<MemoryBudget> budget_;  // batches in flight, all pipelines
   std::atomic<bool> loaded_{false};
   mutable std::mutex mu_;  // guards snapshot_ pointer swaps
   std::mutex control_mu_;  // serializes changes
   std::shared_ptr<const Map> snapshot_ = std::make_shared<Map>();
-  // Open logs by directory. Guarded by control_mu_.
+  // Open logs by directory. Guarded by logs_mu_ (workers open them).
+  std::mutex logs_mu_;
   std::map<std::string, std::shared_ptr<buffer::LocalLog>> logs_;
 };
 

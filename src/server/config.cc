@@ -50,6 +50,8 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
       Read(limits, "queue_bytes", &c.limits.queue_bytes);
       Read(limits, "inserts_in_flight", &c.limits.inserts_in_flight);
       Read(limits, "inflight_bytes", &c.limits.inflight_bytes);
+      Read(limits, "batch_memory", &c.limits.batch_memory);
+      Read(limits, "endpoint_inserts", &c.limits.endpoint_inserts);
       Status s = ReadDuration(limits, "shutdown_timeout", &c.limits.shutdown_timeout);
       if (!s.ok()) return s;
       Read(limits, "entry_attempts", &c.limits.entry_attempts);

@@ -1,0 +1,86 @@
+// A blocking TCP connection with deadlines, for clients that own a thread (the ClickHouse
+// inserters): one file descriptor and poll(2), no event loop (an asio io_context costs an
+// epoll, an eventfd and a timerfd per client, and throws when descriptors run out).
+// Satisfies Beast's SyncReadStream and SyncWriteStream, so Beast's HTTP parser and
+// serializer run over it. Every failure is an error code, never an exception.
+// Not thread-safe: one owner thread.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <atomic>
+#include <boost/asio/buffer.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace sluice {
+
+class TcpStream {
+ public:
+  using Clock = std::chrono::steady_clock;
+  TcpStream() = default;
+  ~TcpStream() { Close(); }
+  TcpStream(const TcpStream&) = delete;
+  TcpStream& operator=(const TcpStream&) = delete;
+
+  // Resolves and connects (each address in turn) before `deadline`.
+  boost::system::error_code Connect(const std::string& host, int port, Clock::time_point deadline);
+  void Close();
+  bool is_open() const { return fd_ >= 0; }
+
+  // Reads and writes fail with timed_out past this point, or with operation_canceled once
+  // *cancel is set (checked at least every 100 ms while waiting).
+  void set_deadline(Clock::time_point d) { deadline_ = d; }
+  void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+
+  // SyncReadStream / SyncWriteStream.
+  template <class MutableBuffers>
+  size_t read_some(const MutableBuffers& buffers, boost::system::error_code& ec) {
+    return Transfer(Iov(buffers), /*write=*/false, ec);
+  }
+  template <class MutableBuffers>
+  size_t read_some(const MutableBuffers& buffers) {
+    boost::system::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);  // the concept needs it; never called
+    return n;
+  }
+  template <class ConstBuffers>
+  size_t write_some(const ConstBuffers& buffers, boost::system::error_code& ec) {
+    return Transfer(Iov(buffers), /*write=*/true, ec);
+  }
+  template <class ConstBuffers>
+  size_t write_some(const ConstBuffers& buffers) {
+    boost::system::error_code ec;
+    size_t n = write_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+ private:
+  template <class Buffers>
+  std::vector<iovec>& Iov(const Buffers& buffers) {
+    iov_.clear();
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers) && iov_.size() < 64; ++it) {
+      auto b = boost::asio::buffer(*it);
+      if (b.size() > 0)
+        iov_.push_back({const_cast<void*>(static_cast<const void*>(b.data())), b.size()});
+    }
+    return iov_;
+  }
+  size_t Transfer(std::vector<iovec>& iov, bool write, boost::system::error_code& ec);
+  // Waits until the socket is ready for `events`; an error past the deadline or on cancel.
+  boost::system::error_code Wait(short events);
+
+  int fd_ = -1;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  const std::atomic<bool>* cancel_ = nullptr;
+  std::vector<iovec> iov_;
+};
+
+}  // namespace sluice
