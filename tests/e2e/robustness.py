@@ -398,10 +398,122 @@ def test_full_disk():
         subprocess.run(["umount", "-l", s.data_dir])
 
 
+# ---------------------------------------------------------------- 6. INSERT failures
+
+def small_pipeline(pipeline_id, table, database="robust"):
+    """A logs pipeline writing body and severity_text to database.table (Body, Sev)."""
+    doc = logs_pipeline(pipeline_id)
+    doc["sink"]["connection_params"]["database"] = database
+    doc["sink"]["table"] = table
+    doc["sink"]["mapping"] = [{"name": "body", "column_name": "Body", "column_type": "String"},
+                              {"name": "severity_text", "column_name": "Sev", "column_type": "String"}]
+    return doc
+
+
+def sev_logs(run, n, sev="INFO"):
+    """n log records with bodies '<run> #i' and severity `sev` (a list: one per record)."""
+    sevs = sev if isinstance(sev, list) else [sev] * n
+    recs = [{"timeUnixNano": str(1717171717000000000 + i), "severityText": sevs[i],
+             "body": {"stringValue": f"{run} #{i}"}} for i in range(n)]
+    return json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": recs}]}]}).encode()
+
+
+def wait_state(s, pipeline_id, want, timeout=30):
+    """Polls with a one-record request (body 'probe') until the pipeline answers `want`
+    (200, or 503 when failed)."""
+    deadline, st = time.time() + timeout, None
+    while time.time() < deadline:
+        st = s.post("/v1/logs", sev_logs("probe", 1), H(pipeline_id))[0]
+        if st == want:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_table_changes_fail_the_pipeline_until_fixed():
+    print("a table dropped or changed under a running pipeline: it fails, keeps its rows, heals when fixed")
+    ch("CREATE DATABASE IF NOT EXISTS robust")
+    ch("DROP TABLE IF EXISTS robust.t6")
+    ch("CREATE TABLE robust.t6 (Body String, Sev String) ENGINE = MergeTree ORDER BY Body")
+    s = Sluice("tablefail", [small_pipeline("t6-logs", "t6")]).start("t6-logs")
+    try:
+        st = s.post("/v1/logs", sev_logs("t6-a", 5), H("t6-logs"))[0]
+        check("rows land while the table is as planned", st == 200 and wait_rows(
+            "SELECT count() FROM robust.t6 WHERE Body LIKE 't6-a%'", 5))
+        ch("ALTER TABLE robust.t6 DROP COLUMN Sev")
+        acked = 0
+        for i in range(6):
+            st = s.post("/v1/logs", sev_logs(f"t6-b{i}", 10), H("t6-logs"))[0]
+            acked += 10 if st == 200 else 0
+        check("the INSERT fails on the dropped column: the pipeline fails (503), nothing dead-lettered",
+              wait_state(s, "t6-logs", 503) and s.dlq("t6-logs") == [], str(s.dlq("t6-logs"))[:300])
+        check("its clients are told to retry later (503 + Retry-After)",
+              s.post("/v1/logs", sev_logs("t6-c", 1), H("t6-logs"))[0] == 503)
+        ch("ALTER TABLE robust.t6 ADD COLUMN Sev String")
+        check("the column is back: the pipeline runs again by itself", wait_state(s, "t6-logs", 200, 60))
+        check(f"every record acknowledged before and while it failed lands ({acked})", acked > 0 and wait_rows(
+            "SELECT count() FROM robust.t6 WHERE Body LIKE 't6-b%'", acked, 30))
+        ch("DROP TABLE robust.t6")
+        st = s.post("/v1/logs", sev_logs("t6-d", 7), H("t6-logs"))[0]
+        check("the table dropped: the pipeline fails", st == 200 and wait_state(s, "t6-logs", 503))
+        ch("CREATE TABLE robust.t6 (Body String, Sev String) ENGINE = MergeTree ORDER BY Body")
+        check("re-created: it runs again and the rows kept in its buffer land", wait_state(
+            s, "t6-logs", 200, 60) and wait_rows("SELECT count() FROM robust.t6 WHERE Body LIKE 't6-d%'", 7, 30))
+        check("no row was dead-lettered on the way", s.dlq("t6-logs") == [])
+        log = s.log()
+        check("the failure and its cause are logged", "failed: table robust.t6 rejects" in log, log[-500:])
+    finally:
+        s.stop()
+
+
+def test_views_that_reject_rows():
+    print("a materialized view that throws on some rows: no row is inserted twice")
+    ch("CREATE DATABASE IF NOT EXISTS robust")
+    for t in ("mv6", "mvnull6", "src6", "srcnull6", "dst6", "dstnull6"):
+        ch(f"DROP TABLE IF EXISTS robust.{t}")
+    ch("CREATE TABLE robust.src6 (Body String, Sev String) ENGINE = MergeTree ORDER BY Body")
+    ch("CREATE TABLE robust.srcnull6 (Body String, Sev String) ENGINE = Null")
+    for src, dst, mv in (("src6", "dst6", "mv6"), ("srcnull6", "dstnull6", "mvnull6")):
+        ch(f"CREATE TABLE robust.{dst} (Body String) ENGINE = MergeTree ORDER BY Body")
+        ch(f"CREATE MATERIALIZED VIEW robust.{mv} TO robust.{dst} AS "
+           f"SELECT concat(Body, toString(throwIf(Sev = 'BAD'))) AS Body FROM robust.{src}")
+    sevs = ["BAD" if i in (3, 11) else "INFO" for i in range(20)]
+    s = Sluice("views", [small_pipeline("v6-logs", "src6"), small_pipeline("vnull6-logs", "srcnull6")]).start()
+    try:
+        wait_state(s, "v6-logs", 200)
+        wait_state(s, "vnull6-logs", 200)
+        st1 = s.post("/v1/logs", sev_logs("v6", 20, sevs), H("v6-logs"))[0]
+        st2 = s.post("/v1/logs", sev_logs("vn6", 20, sevs), H("vnull6-logs"))[0]
+        check("both requests are acknowledged", st1 == 200 and st2 == 200, f"{st1} {st2}")
+        # MergeTree source: the failed INSERT had written all 20 rows; none is written again.
+        check("the table under the view holds each of the 20 rows exactly once",
+              wait_rows("SELECT count() FROM robust.src6", 20) and
+              ch("SELECT uniqExact(Body) FROM robust.src6").strip() == "20")
+        time.sleep(1)
+        check("... and no more later", ch("SELECT count() FROM robust.src6").strip() == "20")
+        dead = s.dlq("v6-logs")
+        check("its 20 rows are dead-lettered as view_rejected, each saying it is in the table",
+              len(dead) == 20 and all(d["reason"] == "view_rejected_395" and "is in table src6" in d["error"]
+                                      for d in dead), str([(d["reason"], d["error"][:80]) for d in dead[:2]]))
+        # Null source: nothing is stored by the failed INSERT, so the batch is split and the
+        # good rows reach the view exactly once; the two bad rows are dead-lettered.
+        check("into a Null table the good rows reach the view once each (18)",
+              wait_rows("SELECT count() FROM robust.dstnull6", 18) and
+              ch("SELECT uniqExact(Body) FROM robust.dstnull6").strip() == "18")
+        dead = s.dlq("vnull6-logs")
+        bodies = sorted(json.loads(d["original_message"])["body"] for d in dead)
+        check("exactly the rows the view refused are dead-lettered",
+              bodies == ["vn6 #11", "vn6 #3"] and all(d["reason"] == "sink_rejection_395" for d in dead),
+              str(bodies))
+    finally:
+        s.stop()
+
+
 def run_all():
     for t in (test_huge_attribute_lists, test_quarantine_after_crashes, test_cpu_budget,
               test_no_404_while_starting, test_failure_reason_stays_inside, test_malformed_http,
-              test_grpc_compressors, test_full_disk):
+              test_grpc_compressors, test_full_disk, test_table_changes_fail_the_pipeline_until_fixed,
+              test_views_that_reject_rows):
         try:
             t()
         except Exception as e:  # a crash is a failure, reported with the rest
