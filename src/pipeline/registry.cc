@@ -1,6 +1,7 @@
 #include "pipeline/registry.h"
 
 #include "core/cat.h"
+#include "core/descriptors.h"
 
 namespace sluice::pipeline {
 
@@ -27,7 +28,6 @@ std::vector<std::shared_ptr<Pipeline>> Registry::List() const {
 }
 
 StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::KeepOpen(const buffer::LogOptions& o) {
-  std::lock_guard<std::mutex> lock(logs_mu_);
   auto it = logs_.find(o.dir);
   if (it != logs_.end()) return it->second;
   auto log = buffer::LocalLog::Open(PosixFilesystem(), o);
@@ -39,6 +39,13 @@ StatusOr<std::shared_ptr<buffer::LocalLog>> Registry::KeepOpen(const buffer::Log
 
 StatusOr<Pipeline::Storage> Registry::OpenStorage(const std::string& id, const BufferLimits& buf) {
   const std::string base = Cat(limits_.data_dir, "/pipelines/", id);
+  // A pipeline holds about eight descriptors (logs, checkpoints, its guard); opened only
+  // while enough stay free for connections, so a short limit leaves some pipelines waiting
+  // (503) instead of a server that cannot accept.
+  // One pipeline at a time, so that the check holds until its files are open.
+  std::lock_guard<std::mutex> lock(logs_mu_);
+  if (!logs_.count(base + "/log") || !logs_.count(base + "/cuts"))
+    if (Status s = CheckDescriptorBudget(12); !s.ok()) return s;
   Pipeline::Storage st;
   buffer::LogOptions lo;
   lo.dir = base + "/log";

@@ -48,7 +48,7 @@ class Registry {
   // re-added pipeline continues them.
   std::shared_ptr<Pipeline> Make(PipelineConfig config);
   StatusOr<Pipeline::Storage> OpenStorage(const std::string& id, const BufferLimits& buf);
-  StatusOr<std::shared_ptr<buffer::LocalLog>> KeepOpen(const buffer::LogOptions& o);
+  StatusOr<std::shared_ptr<buffer::LocalLog>> KeepOpen(const buffer::LogOptions& o);  // logs_mu_
 
   const Limits limits_;
   const std::shared_ptr<MemoryBudget> budget_;  // batches in flight, all pipelines

@@ -1,11 +1,16 @@
 #include "receivers/http_server.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -68,6 +73,7 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
   std::atomic<int> in_flight{0};
+  std::atomic<int> connections{0};
   bool stopped = false;
 };
 
@@ -276,19 +282,68 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-net::awaitable<void> Listen(tcp::acceptor& acceptor, Handler handler, std::atomic<int>& in_flight) {
+// Answers a connection that cannot be served (out of descriptors, or over the connection
+// limit) with 503 and closes it once the client is done sending (closing with its request
+// unread would reset the connection before it reads the answer); at most 2 s.
+net::awaitable<void> Refuse503(tcp::socket socket, std::string why) {
+  const std::string answer =
+      Cat("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
+          "Connection: close\r\nContent-Length: ",
+          why.size() + 1, "\r\n\r\n", why, "\n");
+  beast::tcp_stream stream(std::move(socket));
+  beast::error_code ec;
+  stream.expires_after(std::chrono::seconds(2));
+  co_await net::async_write(stream, net::buffer(answer),
+                            net::redirect_error(net::use_awaitable, ec));
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  char sink[4096];
+  while (!ec)
+    co_await stream.async_read_some(net::buffer(sink), net::redirect_error(net::use_awaitable, ec));
+}
+
+net::awaitable<void> Listen(tcp::acceptor& acceptor, Handler handler, std::atomic<int>& in_flight,
+                            std::atomic<int>& connections) {
   auto executor = co_await net::this_coro::executor;
+  // A descriptor held in reserve: when accept fails for want of descriptors, it is given
+  // up for a moment to take the waiting connection and tell it 503 (instead of leaving it
+  // hanging, or spinning on accept).
+  int reserve = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  net::steady_timer pause(executor);
   while (true) {
+    if (reserve < 0) reserve = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     beast::error_code ec;
     tcp::socket socket =
         co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
     if (ec) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) break;
+      if (ec == net::error::no_descriptors ||
+          ec == boost::system::errc::too_many_files_open_in_system) {
+        SLOG(WARN) << "out of file descriptors: answering 503";
+        if (reserve >= 0) {
+          ::close(reserve);
+          reserve = -1;
+          tcp::socket s = acceptor.accept(ec);
+          if (!ec)
+            net::co_spawn(executor,
+                          Refuse503(std::move(s), "the server is out of file descriptors; retry"),
+                          net::detached);
+        }
+        pause.expires_after(std::chrono::milliseconds(50));
+        co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
+      }
+      continue;
+    }
+    if (connections.load() >= handler.opts.max_connections) {
+      net::co_spawn(executor, Refuse503(std::move(socket), "too many connections; retry"),
+                    net::detached);
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    net::co_spawn(executor, Session(std::move(socket), handler, in_flight), net::detached);
+    connections++;
+    net::co_spawn(executor, Session(std::move(socket), handler, in_flight),
+                  [&connections](std::exception_ptr) { connections--; });
   }
+  if (reserve >= 0) ::close(reserve);
 }
 
 }  // namespace
@@ -308,7 +363,8 @@ Status HttpServer::Start() {
         Cat("cannot listen on ", opts_.address, ":", opts_.port, ": ", ec.message()));
   bound_port_ = a.local_endpoint().port();
   Handler handler{opts_, registry_, ready_};
-  net::co_spawn(impl_->ioc, Listen(a, handler, impl_->in_flight), net::detached);
+  net::co_spawn(impl_->ioc, Listen(a, handler, impl_->in_flight, impl_->connections),
+                net::detached);
   for (int i = 0; i < std::max(1, opts_.io_threads); ++i)
     impl_->threads.emplace_back([this] {
       NameThisThread("sluice-http");

@@ -23,6 +23,8 @@ struct HttpOptions {
   int io_threads = 2;
   size_t max_body_bytes = 20u << 20;  // after decompression; also caps the raw body
   std::chrono::seconds idle_timeout{60};
+  // Connections served at once; more are answered 503 and closed (each costs a descriptor).
+  int max_connections = 4096;
 };
 
 class HttpServer {

@@ -42,6 +42,7 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
       Read(http, "address", &c.http.address);
       Read(http, "port", &c.http.port);
       Read(http, "io_threads", &c.http.io_threads);
+      Read(http, "max_connections", &c.http.max_connections);
       Read(grpc, "address", &c.grpc.address);
       Read(grpc, "port", &c.grpc.port);
       size_t max_request = c.http.max_body_bytes;

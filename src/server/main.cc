@@ -8,7 +8,9 @@
 //                                           for the pipeline's mapping against the table
 //                                           columns in C (DESCRIBE TABLE TabSeparated)
 // The only place that exits the process.
+#include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <fstream>
@@ -185,6 +187,22 @@ int Serve(const std::vector<std::string>& args) {
     SLOG(ERROR) << cfg.status().message();
     return 1;
   }
+  // Descriptors: the soft limit is often 1024 while the hard one is far higher; take all
+  // that is allowed, and keep half of it for connections (the rest: buffers, ClickHouse).
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    if (lim.rlim_cur < lim.rlim_max) {
+      rlimit raised = lim;
+      raised.rlim_cur = lim.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+    }
+    const auto half = static_cast<int>(std::min<rlim_t>(lim.rlim_cur / 2, 1 << 20));
+    cfg->http.max_connections = std::max(16, std::min(cfg->http.max_connections, half));
+    SLOG(INFO) << "file descriptors: " << lim.rlim_cur << " (HTTP connections up to "
+               << cfg->http.max_connections << ")";
+  }
+  // Fewer malloc arenas: each thread that allocates otherwise may get one of its own, and
+  // freed memory stays in it.
+  mallopt(M_ARENA_MAX, 4);
   if (cfg->log_level == "debug")
     SetLogLevel(LogLevel::kDebug);
   else if (cfg->log_level == "warn")

@@ -14,7 +14,8 @@ import threading
 import time
 
 import harness
-from harness import (CH_HTTP, GRPC_PORT, HTTP_PORT, ROOT, Sluice, ch, check, logs_json, logs_pipeline, post, wait_rows, H)
+from harness import (CH_HTTP, GRPC_PORT, HTTP_PORT, ROOT, Sluice, ch, check, logs_json, logs_pipeline, post,
+                     post_until, wait_rows, H)
 
 
 # ---------------------------------------------------------------- protobuf by hand
@@ -509,11 +510,127 @@ def test_views_that_reject_rows():
         s.stop()
 
 
+# ---------------------------------------------------------------- 11, 12. many pipelines, descriptors
+
+def proc_status(pid, key):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return -1
+
+
+def soft_nofile(pid):
+    for line in open(f"/proc/{pid}/limits"):
+        if line.startswith("Max open files"):
+            return int(line.split()[3])
+    return -1
+
+
+def test_many_pipelines(n=300, seconds=20):
+    print(f"{n} busy pipelines under a 1024 soft descriptor limit: one insert scheduler, bounded memory")
+    docs = [logs_pipeline(f"mp-{i:03d}", max_delay_time="1s") for i in range(n)]
+    s = Sluice("many", docs, prefix=["prlimit", "--nofile=1024:16384"]).start()
+    pid = s.proc.pid
+    try:
+        check("the soft descriptor limit was raised to the hard one", soft_nofile(pid) == 16384,
+              str(soft_nofile(pid)))
+        for i in range(n):  # every pipeline has read its table
+            post_until("/v1/logs", logs_json("many-probe", 1), H(f"mp-{i:03d}"), 200, port=s.http_port, tries=300)
+        statuses, acked, lock, stop = {}, {}, threading.Lock(), time.time() + seconds
+
+        def sender(k):
+            i = k
+            while time.time() < stop:
+                pid_ = f"mp-{i % n:03d}"
+                try:
+                    st = s.post("/v1/logs", logs_json(f"many-{pid_}", 20), H(pid_))[0]
+                except OSError:
+                    st = "error"
+                with lock:
+                    statuses[st] = statuses.get(st, 0) + 1
+                    if st == 200:
+                        acked[pid_] = acked.get(pid_, 0) + 20
+                i += 7
+        threads = [threading.Thread(target=sender, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        peak_rss = peak_threads = 0
+        while any(t.is_alive() for t in threads):
+            peak_rss = max(peak_rss, proc_status(pid, "VmRSS"))
+            peak_threads = max(peak_threads, proc_status(pid, "Threads"))
+            time.sleep(0.5)
+        total = sum(acked.values())
+        check("every request was answered 200 or a retryable 429", set(statuses) <= {200, 429}
+              and statuses.get(200, 0) > 0, str(statuses))
+        sql = "SELECT count() FROM otel.otel_logs WHERE startsWith(Body, 'many-mp-')"
+        t0 = time.time()
+        landed = wait_rows(sql, total, 300)
+        drain = time.time() - t0
+        check(f"every acknowledged record of the {n} pipelines lands ({total})", landed)
+        check("the process is alive", s.proc.poll() is None)
+        check(f"threads: a worker per pipeline and a few shared inserters ({peak_threads})",
+              peak_threads < n + 60, str(peak_threads))
+        check(f"peak RSS under load below 400 MiB ({peak_rss >> 10} MiB)", peak_rss < (400 << 10))
+        time.sleep(12)  # idle: buffers go back
+        idle = proc_status(pid, "VmRSS")
+        check(f"RSS idle after the load below 200 MiB ({idle >> 10} MiB)", idle < (200 << 10))
+        log = s.log()
+        print(f"       {total} records in {seconds} s over {n} pipelines ({statuses}); drained {drain:.1f} s "
+              f"after the senders stopped; peak RSS {peak_rss >> 10} MiB, idle {idle >> 10} MiB, "
+              f"{peak_threads} threads; 'too many parts' {log.count('Too many parts')} times, "
+              f"pressure raised {log.count('batches grow')} times")
+    finally:
+        s.stop()
+
+
+def test_descriptors_run_out():
+    print("a hard descriptor limit too low for the pipelines: 503 for those that cannot open, no crash")
+    n = 60
+    docs = [logs_pipeline(f"fd-{i:03d}") for i in range(n)]
+    s = Sluice("fds", docs, prefix=["prlimit", "--nofile=160:160"]).start()
+    try:
+        time.sleep(3)
+        statuses = {}
+        for rnd in range(3):
+            for i in range(n):
+                try:
+                    st = s.post("/v1/logs", logs_json(f"fd-{i}", 2), H(f"fd-{i:03d}"))[0]
+                except OSError:
+                    st = "refused"
+                statuses[st] = statuses.get(st, 0) + 1
+        check("the server is alive, answering every request 200 or 503 (never 404, never a reset)",
+              s.proc.poll() is None and set(statuses) <= {200, 503} and statuses.get(200, 0) > 0,
+              str(statuses))
+        conns = []
+        for _ in range(200):  # connections past what the descriptors allow
+            try:
+                conns.append(socket.create_connection(("127.0.0.1", s.http_port), timeout=5))
+            except OSError:
+                break
+        told = 0
+        for c in conns[-20:]:  # the last ones are answered 503, not left hanging
+            try:
+                c.settimeout(8)
+                told += c.recv(64).startswith(b"HTTP/1.1 503")
+            except OSError:
+                pass
+        for c in conns:
+            c.close()
+        time.sleep(2.5)
+        check("connections past what the descriptors allow are answered 503", told > 0, f"{told} of 20")
+        check("once they are gone, the server serves again",
+              raw_exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", port=s.http_port) == 200)
+        check("nothing in the server aborted", "terminate called" not in s.log() and s.proc.poll() is None)
+        print(f"       {statuses}; {len(conns)} idle connections held")
+    finally:
+        s.stop()
+
+
 def run_all():
     for t in (test_huge_attribute_lists, test_quarantine_after_crashes, test_cpu_budget,
               test_no_404_while_starting, test_failure_reason_stays_inside, test_malformed_http,
               test_grpc_compressors, test_full_disk, test_table_changes_fail_the_pipeline_until_fixed,
-              test_views_that_reject_rows):
+              test_views_that_reject_rows, test_many_pipelines, test_descriptors_run_out):
         try:
             t()
         except Exception as e:  # a crash is a failure, reported with the rest
