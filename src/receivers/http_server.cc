@@ -283,22 +283,25 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
 }
 
 // Answers a connection that cannot be served (out of descriptors, or over the connection
-// limit) with 503 and closes it once the client is done sending (closing with its request
-// unread would reset the connection before it reads the answer); at most 2 s.
-net::awaitable<void> Refuse503(tcp::socket socket, std::string why) {
+// limit) with 503 and closes it at once (it holds a scarce descriptor). What the client has
+// sent so far is read first: closing with unread input would reset the connection before
+// the client reads the answer.
+void Refuse503(tcp::socket& socket, std::string_view why) {
   const std::string answer =
       Cat("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
           "Connection: close\r\nContent-Length: ",
           why.size() + 1, "\r\n\r\n", why, "\n");
-  beast::tcp_stream stream(std::move(socket));
   beast::error_code ec;
-  stream.expires_after(std::chrono::seconds(2));
-  co_await net::async_write(stream, net::buffer(answer),
-                            net::redirect_error(net::use_awaitable, ec));
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  char sink[4096];
-  while (!ec)
-    co_await stream.async_read_some(net::buffer(sink), net::redirect_error(net::use_awaitable, ec));
+  socket.non_blocking(true, ec);
+  char sink[8192];
+  while (!ec && socket.read_some(net::buffer(sink), ec) > 0) {
+  }
+  ec = {};
+  net::write(socket, net::buffer(answer), ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  while (!ec && socket.read_some(net::buffer(sink), ec) > 0) {
+  }
+  socket.close(ec);
 }
 
 net::awaitable<void> Listen(tcp::acceptor& acceptor, Handler handler, std::atomic<int>& in_flight,
@@ -323,19 +326,16 @@ net::awaitable<void> Listen(tcp::acceptor& acceptor, Handler handler, std::atomi
           ::close(reserve);
           reserve = -1;
           tcp::socket s = acceptor.accept(ec);
-          if (!ec)
-            net::co_spawn(executor,
-                          Refuse503(std::move(s), "the server is out of file descriptors; retry"),
-                          net::detached);
+          if (!ec) Refuse503(s, "the server is out of file descriptors; retry later");
+          reserve = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         }
-        pause.expires_after(std::chrono::milliseconds(50));
+        pause.expires_after(std::chrono::milliseconds(reserve >= 0 ? 5 : 50));
         co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
       }
       continue;
     }
     if (connections.load() >= handler.opts.max_connections) {
-      net::co_spawn(executor, Refuse503(std::move(socket), "too many connections; retry"),
-                    net::detached);
+      Refuse503(socket, "too many connections; retry later");
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
