@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/cat.h"
+#include "core/executor.h"
 #include "core/log.h"
 #include "core/thread_name.h"
 
@@ -13,7 +14,9 @@ LocalLog::LocalLog(Filesystem* fs, LogOptions options)
 
 LocalLog::~LocalLog() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    // Asynchronous appends still queued are written first.
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !leader_active_ && writers_.empty(); });
     stop_ = true;
   }
   cv_.notify_all();
@@ -329,23 +332,85 @@ StatusOr<uint64_t> LocalLog::Append(Signal signal, uint32_t records, std::string
   if (!lim.ok()) return lim;
   writers_.push_back(&w);
   while (!w.done) {
-    if (!leader_active_ && writers_.front() == &w) {
+    if (!leader_active_) {
       leader_active_ = true;
-      std::vector<Writer*> group(writers_.begin(), writers_.end());
-      writers_.clear();
-      lock.unlock();
-      Status s = WriteGroup(group);
-      lock.lock();
-      if (!s.ok() && !failed_) SLOG(ERROR) << "log " << opts_.dir << ": " << s.message();
-      for (Writer* g : group) g->done = true;
-      leader_active_ = false;
-      cv_.notify_all();
+      Lead(lock);  // writes every queued entry, this one included
     } else {
       cv_.wait(lock);
     }
   }
   if (!w.status.ok()) return w.status;
   return w.seq;
+}
+
+void LocalLog::AppendAsync(Signal signal, uint32_t records, std::string payload,
+                           std::function<Status()> precheck, Done done) {
+  if (payload.size() > kMaxPayload) {
+    done(absl::ResourceExhaustedError("entry larger than the log's 64 MiB limit"));
+    return;
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  if (failed_) {
+    lock.unlock();
+    done(absl::UnavailableError(Cat("log ", opts_.dir, " failed; restart to recover")));
+    return;
+  }
+  // Refused at once (the client is answered now, not after the next commit).
+  if (Status lim = LimitCheck(records, kEntryHeader + payload.size()); !lim.ok()) {
+    lock.unlock();
+    done(lim);
+    return;
+  }
+  auto* w = new Writer{signal, records, {}};
+  w->owned = std::move(payload);
+  w->payload = w->owned;
+  w->precheck = std::move(precheck);
+  w->on_done = std::move(done);
+  writers_.push_back(w);
+  if (leader_active_) return;  // the current leader takes it in its next group
+  leader_active_ = true;
+  lock.unlock();
+  Executor::Commits().Post([this] {
+    std::unique_lock<std::mutex> l(mu_);
+    Lead(l);
+  });
+}
+
+void LocalLog::Lead(std::unique_lock<std::mutex>& lock) {
+  while (!writers_.empty()) {
+    std::vector<Writer*> group(writers_.begin(), writers_.end());
+    writers_.clear();
+    lock.unlock();
+    // Right before the write: an entry whose client gave up is not stored (its retry would
+    // be a duplicate).
+    std::vector<Writer*> live;
+    live.reserve(group.size());
+    for (Writer* g : group) {
+      if (g->precheck) {
+        if (Status p = g->precheck(); !p.ok()) {
+          g->status = p;
+          continue;
+        }
+      }
+      live.push_back(g);
+    }
+    Status s = live.empty() ? absl::OkStatus() : WriteGroup(live);
+    if (!s.ok()) SLOG(ERROR) << "log " << opts_.dir << ": " << s.message();
+    std::vector<Writer*> waiting;  // synchronous appenders, woken below
+    for (Writer* g : group) {
+      if (!g->on_done) {
+        waiting.push_back(g);
+        continue;
+      }
+      g->on_done(g->status.ok() ? StatusOr<uint64_t>(g->seq) : StatusOr<uint64_t>(g->status));
+      delete g;
+    }
+    lock.lock();
+    for (Writer* g : waiting) g->done = true;
+    cv_.notify_all();
+  }
+  leader_active_ = false;
+  cv_.notify_all();
 }
 
 Status LocalLog::WriteGroup(std::vector<Writer*>& group) {

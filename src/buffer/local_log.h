@@ -69,6 +69,16 @@ class LocalLog {
   // write or sync failed (the entry is not stored).
   StatusOr<uint64_t> Append(Signal signal, uint32_t records, std::string_view payload);
 
+  // The same without waiting: `done` gets the sequence number once the entry is durable,
+  // or the error, on a commit thread (inline when the append is refused at once: limits,
+  // a failed log). `precheck`, when given, runs just before the entry would be written; an
+  // error from it completes the append with that error and nothing is written (the client
+  // gave up while it waited). Receivers use this so that no receiver thread blocks on the
+  // disk.
+  using Done = std::function<void(StatusOr<uint64_t>)>;
+  void AppendAsync(Signal signal, uint32_t records, std::string payload,
+                   std::function<Status()> precheck, Done done);
+
   // Returns up to max_entries entries (and about max_bytes) after the last one read,
   // starting at the checkpoint after Open. Only durable entries are returned.
   StatusOr<std::vector<Entry>> Read(size_t max_entries, size_t max_bytes);
@@ -97,6 +107,10 @@ class LocalLog {
     bool done = false;
     Status status;
     uint64_t seq = 0;
+    // AppendAsync: the payload's owner, the check before writing, the completion.
+    std::string owned;
+    std::function<Status()> precheck;
+    Done on_done;
   };
 
   LocalLog(Filesystem* fs, LogOptions options);
@@ -104,7 +118,10 @@ class LocalLog {
   Status RecoverSegment(Segment* seg, bool last);
   Status OpenActive();
   Status StartSegment(uint64_t first_seq);
-  Status WriteGroup(std::vector<Writer*>& group);           // leader only, without mu_
+  Status WriteGroup(std::vector<Writer*>& group);  // leader only, without mu_
+  // Writes the queued writers, group after group, until none is left, then gives up the
+  // leadership. The caller set leader_active_; `lock` holds mu_ (released while writing).
+  void Lead(std::unique_lock<std::mutex>& lock);
   Status LimitCheck(uint32_t records, size_t bytes) const;  // mu_ held
   int64_t Now() const;
   std::string SegmentPath(uint64_t first_seq) const;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <map>
 #include <random>
 #include <thread>
@@ -520,6 +522,60 @@ TEST(LocalLog, BookkeepingLogsWriteIntoTheirReserveOnAFullDisk) {
   book.reset();
   book = OpenLog(fs, bo);
   EXPECT_EQ(ReadAll(*book).size(), 15u);
+}
+
+// Asynchronous appends complete from the commit threads in order; one whose client gave up
+// (its precheck fails) is not written and takes no number; a full buffer refuses at once.
+TEST(LocalLog, AsyncAppendsCompleteInOrderAndSkipThoseWhoseClientLeft) {
+  FaultFs fs;
+  fs.faults().sync_delay_us = 2000;  // commits take time: appends pile up into groups
+  LogOptions o = Opts();
+  o.max_bytes = 64 << 10;
+  auto log = OpenLog(fs, o);
+  std::mutex mu;
+  std::condition_variable cv;
+  const int n = 40;
+  std::vector<Status> status(n);
+  std::vector<uint64_t> seqs(n, 0);
+  int done = 0;
+  for (int i = 0; i < n; ++i) {
+    std::function<Status()> precheck;
+    if (i % 5 == 3) precheck = [] { return absl::CancelledError("the client went away"); };
+    log->AppendAsync(Signal::kLogs, 1, Payload(i), precheck, [&, i](StatusOr<uint64_t> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      status[i] = r.status();
+      if (r.ok()) seqs[i] = *r;
+      ++done;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return done == n; }));
+  }
+  uint64_t next = 1;
+  std::vector<std::string> stored;
+  for (int i = 0; i < n; ++i) {
+    if (i % 5 == 3) {
+      EXPECT_EQ(status[i].code(), absl::StatusCode::kCancelled) << i;
+      continue;
+    }
+    ASSERT_TRUE(status[i].ok()) << i << status[i];
+    EXPECT_EQ(seqs[i], next++) << "in order, without gaps";
+    stored.push_back(Payload(i));
+  }
+  auto got = ReadAll(*log);
+  ASSERT_EQ(got.size(), stored.size());
+  for (size_t k = 0; k < got.size(); ++k) EXPECT_EQ(got[k].payload, stored[k]);
+  // Past the buffer's limit: refused inline, not after a commit.
+  bool refused = false;
+  while (!refused) {
+    log->AppendAsync(Signal::kLogs, 1, std::string(8 << 10, 'x'), nullptr,
+                     [&](StatusOr<uint64_t> r) {
+                       if (!r.ok()) refused = IsOverload(r.status());
+                     });
+  }
+  log.reset();  // waits for the queued appends
 }
 
 }  // namespace

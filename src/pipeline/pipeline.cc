@@ -185,7 +185,7 @@ void Pipeline::SetState(State s, const Status& why) {
     SLOG(ERROR) << "pipeline " << config_.id << " failed: " << why.message();
 }
 
-Status Pipeline::Submit(std::string_view request, uint64_t records) {
+Status Pipeline::Admit() const {
   State st = state_.load();
   // The reason (often ClickHouse's own error text) goes to the server log, not to clients.
   if (st == State::kFailed)
@@ -195,11 +195,12 @@ Status Pipeline::Submit(std::string_view request, uint64_t records) {
     return absl::UnavailableError(Cat("pipeline '", config_.id, "' is stopped"));
   if (!storage_ready_)
     return absl::UnavailableError(Cat("pipeline '", config_.id, "' is starting"));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return absl::UnavailableError(Cat("pipeline '", config_.id, "' is stopping"));
-  }
-  auto seq = log_->Append(config_.signal, static_cast<uint32_t>(records), request);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return absl::UnavailableError(Cat("pipeline '", config_.id, "' is stopping"));
+  return absl::OkStatus();
+}
+
+Status Pipeline::Appended(const StatusOr<uint64_t>& seq, uint64_t records) {
   if (!seq.ok()) {
     if (IsOverload(seq.status()))
       return Overloaded(Cat("pipeline '", config_.id, "' is overloaded: ", seq.status().message()));
@@ -209,6 +210,24 @@ Status Pipeline::Submit(std::string_view request, uint64_t records) {
   stats_.records_accepted += records;
   work_cv_.notify_one();
   return absl::OkStatus();
+}
+
+Status Pipeline::Submit(std::string_view request, uint64_t records) {
+  if (Status s = Admit(); !s.ok()) return s;
+  return Appended(log_->Append(config_.signal, static_cast<uint32_t>(records), request), records);
+}
+
+void Pipeline::SubmitAsync(std::string request, uint64_t records, std::function<Status()> precheck,
+                           std::function<void(Status)> done) {
+  if (Status s = Admit(); !s.ok()) {
+    done(s);
+    return;
+  }
+  log_->AppendAsync(config_.signal, static_cast<uint32_t>(records), std::move(request),
+                    std::move(precheck),
+                    [this, records, done = std::move(done)](StatusOr<uint64_t> seq) {
+                      done(Appended(seq, records));
+                    });
 }
 
 bool Pipeline::OpenStorage() {

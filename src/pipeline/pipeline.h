@@ -100,6 +100,12 @@ class Pipeline {
   // returns once it is durable. Overloaded when the buffer is full; Unavailable when the
   // pipeline is starting, failed or stopped, or the write failed.
   Status Submit(std::string_view request, uint64_t records);
+  // The same without blocking: `done` gets the status (inline, or on a commit thread once
+  // the append is durable). `precheck` runs right before the write; its error is the answer
+  // and nothing is stored (the client gave up). The pipeline must outlive the call: the
+  // registry stops pipelines only after the receivers stopped.
+  void SubmitAsync(std::string request, uint64_t records, std::function<Status()> precheck,
+                   std::function<void(Status)> done);
 
   const PipelineConfig& config() const { return config_; }
   State state() const { return state_.load(); }
@@ -107,6 +113,10 @@ class Pipeline {
   const PipelineStats& stats() const { return stats_; }
 
  private:
+  // Whether a request may be appended now (state, storage, shutdown).
+  Status Admit() const;
+  // The answer for an append's outcome; counts accepted requests.
+  Status Appended(const StatusOr<uint64_t>& seq, uint64_t records);
   void WorkerLoop();
   // Opens the storage, retrying while it fails. False: stopping.
   bool OpenStorage();

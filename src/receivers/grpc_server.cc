@@ -40,15 +40,21 @@ grpc::Status ToGrpc(const Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(a.code), a.message, a.details);
 }
 
-// One unary Export call: read the request, answer once, done.
+// One unary Export call: read the request, answer once, done. The answer comes from the
+// commit thread once the request is durable: no gRPC thread waits on the disk.
 class ExportReactor : public grpc::ServerGenericBidiReactor {
  public:
   ExportReactor(grpc::GenericCallbackServerContext* ctx, pipeline::Registry& registry,
-                size_t max_bytes)
-      : ctx_(ctx), registry_(registry), max_bytes_(max_bytes) {
+                size_t max_bytes, RequestBudget& budget)
+      : ctx_(ctx), registry_(registry), max_bytes_(max_bytes), budget_(budget) {
     signal_ = SignalOfMethod(ctx->method());
     if (!signal_) {
       Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, Cat("unknown method ", ctx->method())));
+      return;
+    }
+    if (budget_.full()) {  // not read: the client retries later
+      Finish(ToGrpc(Overloaded(
+          Cat("the server holds ", budget_.used(), " bytes of requests, its limit; retry later"))));
       return;
     }
     StartRead(&request_);
@@ -71,8 +77,14 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     }
     size_t total = 0;
     for (const auto& s : slices) total += s.size();
+    // gRPC has read the message already: it counts from now on, fitting or not.
+    bool fits;
+    RequestBudget::Lease lease = budget_.TryLease(0, &fits);
+    lease.Resize(total);
     body.reserve(total);
     for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    slices.clear();
+    request_.Clear();
     if (auto coding = SniffedCoding(body); !coding.empty()) {
       auto plain = Decompress(coding, body, max_bytes_);
       if (!plain.ok()) {
@@ -80,8 +92,24 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
         return;
       }
       body = std::move(*plain);
+      lease.Resize(body.size());
     }
-    IngestResult r = Ingest(registry_, *signal_, pipeline_id, std::move(body), false);
+    // Right before the append: a call the client cancelled, or whose deadline passed, is
+    // not stored (the client retries it: storing it too would make a duplicate).
+    auto precheck = [ctx = ctx_, deadline = ctx_->deadline()]() -> Status {
+      if (ctx->IsCancelled()) return absl::CancelledError("the client cancelled the call");
+      if (std::chrono::system_clock::now() > deadline)
+        return absl::DeadlineExceededError("the call's deadline passed before it was stored");
+      return absl::OkStatus();
+    };
+    IngestAsync(registry_, *signal_, pipeline_id, std::move(body), false, std::move(lease),
+                std::move(precheck), [this](IngestResult r) { Answer(std::move(r)); });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Answer(IngestResult r) {
     if (!r.status.ok()) {
       Finish(ToGrpc(r.status));
       return;
@@ -92,27 +120,26 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
   }
 
-  void OnDone() override { delete this; }
-
- private:
   grpc::GenericCallbackServerContext* ctx_;
   pipeline::Registry& registry_;
   const size_t max_bytes_;  // after decompression
+  RequestBudget& budget_;
   std::optional<Signal> signal_;
   grpc::ByteBuffer request_, response_;
 };
 
 class ExportService : public grpc::CallbackGenericService {
  public:
-  ExportService(pipeline::Registry& registry, size_t max_bytes)
-      : registry_(registry), max_bytes_(max_bytes) {}
+  ExportService(pipeline::Registry& registry, size_t max_bytes, RequestBudget& budget)
+      : registry_(registry), max_bytes_(max_bytes), budget_(budget) {}
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
-    return new ExportReactor(ctx, registry_, max_bytes_);
+    return new ExportReactor(ctx, registry_, max_bytes_, budget_);
   }
 
  private:
   pipeline::Registry& registry_;
   const size_t max_bytes_;
+  RequestBudget& budget_;
 };
 
 }  // namespace
@@ -122,14 +149,17 @@ struct GrpcServer::Impl {
   std::unique_ptr<grpc::Server> server;
 };
 
-GrpcServer::GrpcServer(GrpcOptions opts, pipeline::Registry& registry)
-    : impl_(std::make_unique<Impl>()), opts_(std::move(opts)), registry_(registry) {}
+GrpcServer::GrpcServer(GrpcOptions opts, pipeline::Registry& registry, RequestBudget& budget)
+    : impl_(std::make_unique<Impl>()),
+      opts_(std::move(opts)),
+      registry_(registry),
+      budget_(budget) {}
 
 GrpcServer::~GrpcServer() { Stop(); }
 
 Status GrpcServer::Start() {
   grpc::EnableDefaultHealthCheckService(true);
-  impl_->service = std::make_unique<ExportService>(registry_, opts_.max_message_bytes);
+  impl_->service = std::make_unique<ExportService>(registry_, opts_.max_message_bytes, budget_);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(Cat(opts_.address, ":", opts_.port), grpc::InsecureServerCredentials(),
                            &bound_port_);

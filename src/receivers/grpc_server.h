@@ -9,6 +9,7 @@
 
 #include "core/status.h"
 #include "pipeline/registry.h"
+#include "receivers/request_budget.h"
 
 namespace sluice::receivers {
 
@@ -20,7 +21,7 @@ struct GrpcOptions {
 
 class GrpcServer {
  public:
-  GrpcServer(GrpcOptions opts, pipeline::Registry& registry);
+  GrpcServer(GrpcOptions opts, pipeline::Registry& registry, RequestBudget& budget);
   ~GrpcServer();
   Status Start();
   void Stop();  // idempotent
@@ -32,6 +33,7 @@ class GrpcServer {
   std::unique_ptr<Impl> impl_;
   GrpcOptions opts_;
   pipeline::Registry& registry_;
+  RequestBudget& budget_;
   int bound_port_ = 0;
 };
 

@@ -1,6 +1,8 @@
 #include "receivers/http_server.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -77,25 +79,59 @@ struct HttpServer::Impl {
   bool stopped = false;
 };
 
-HttpServer::HttpServer(HttpOptions opts, pipeline::Registry& registry)
-    : impl_(std::make_unique<Impl>()), opts_(std::move(opts)), registry_(registry) {}
+HttpServer::HttpServer(HttpOptions opts, pipeline::Registry& registry, RequestBudget& budget)
+    : impl_(std::make_unique<Impl>()),
+      opts_(std::move(opts)),
+      registry_(registry),
+      budget_(budget) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
 namespace {
 
+// Runs IngestAsync and resumes the calling coroutine with its result on its own executor.
+net::awaitable<IngestResult> AwaitIngest(pipeline::Registry& registry, Signal signal,
+                                         std::optional<std::string_view> pipeline_id,
+                                         std::string body, bool json, RequestBudget::Lease lease,
+                                         std::function<Status()> precheck) {
+  auto ex = co_await net::this_coro::executor;
+  co_return co_await net::async_initiate<decltype(net::use_awaitable), void(IngestResult)>(
+      [&](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        IngestAsync(registry, signal, pipeline_id, std::move(body), json, std::move(lease),
+                    std::move(precheck), [ex, h](IngestResult r) {
+                      net::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+                    });
+      },
+      net::use_awaitable);
+}
+
+// Whether the client is still there: a connection it closed (or reset) reads as end of
+// file without consuming anything. Checked right before a request is stored, so that a
+// request the client gave up on is not stored (its retry would be a duplicate).
+Status ClientStillThere(int fd) {
+  char c;
+  const ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return absl::CancelledError("the client closed the connection");
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+    return absl::CancelledError("the client's connection failed");
+  return absl::OkStatus();
+}
+
 struct Handler {
   const HttpOptions& opts;
   pipeline::Registry& registry;
   const std::atomic<bool>& ready;
+  RequestBudget& budget;
 
-  Response Handle(Request& req) {
+  // `lease` holds the body's share of the request memory; `fd` is the connection's socket.
+  net::awaitable<Response> Handle(Request& req, RequestBudget::Lease lease, int fd) {
     const unsigned v = req.version();
     std::string_view target(req.target().data(), req.target().size());
     target = target.substr(0, target.find('?'));
     if (target == "/healthz" || target == "/readyz") {
       if (req.method() != http::verb::get && req.method() != http::verb::head)
-        return Plain(405, "method not allowed", v);
+        co_return Plain(405, "method not allowed", v);
       HttpAnswer a;
       a.content_type = "application/json";
       if (target == "/healthz") {
@@ -106,7 +142,7 @@ struct Handler {
         a.status = 503;
         a.body = "{\"status\":\"not ready\"}";
       }
-      return Answer(a, v);
+      co_return Answer(a, v);
     }
     Signal signal;
     if (target == "/v1/logs")
@@ -116,11 +152,11 @@ struct Handler {
     else if (target == "/v1/traces")
       signal = Signal::kTraces;
     else
-      return Plain(404, Cat("no such path: ", target), v);
+      co_return Plain(404, Cat("no such path: ", target), v);
     if (req.method() != http::verb::post) {
       Response r = Plain(405, "method not allowed: OTLP/HTTP takes POST", v);
       r.set(http::field::allow, "POST");
-      return r;
+      co_return r;
     }
     const std::string media = MediaType(std::string_view(req[http::field::content_type].data(),
                                                          req[http::field::content_type].size()));
@@ -130,10 +166,10 @@ struct Handler {
     else if (media == "application/json")
       json = true;
     else
-      return Plain(415,
-                   Cat("unsupported Content-Type '", media,
-                       "': use application/x-protobuf or application/json"),
-                   v);
+      co_return Plain(415,
+                      Cat("unsupported Content-Type '", media,
+                          "': use application/x-protobuf or application/json"),
+                      v);
 
     std::optional<std::string_view> pipeline_id;
     auto it = req.find(std::string(kPipelineHeader));
@@ -142,13 +178,15 @@ struct Handler {
     auto enc = req[http::field::content_encoding];
     auto body =
         Decompress(std::string_view(enc.data(), enc.size()), req.body(), opts.max_body_bytes);
-    if (!body.ok()) return Answer(HttpError(body.status(), json), v);
+    if (!body.ok()) co_return Answer(HttpError(body.status(), json), v);
     req.body().clear();
     req.body().shrink_to_fit();
+    lease.Resize(body->size());  // inflated: in memory already, counted from now on
 
-    IngestResult r = Ingest(registry, signal, pipeline_id, std::move(*body), json);
-    if (!r.status.ok()) return Answer(HttpError(r.status, json), v);
-    return Answer(HttpSuccess(signal, r.rejected, r.partial_message, json), v);
+    IngestResult r = co_await AwaitIngest(registry, signal, pipeline_id, std::move(*body), json,
+                                          std::move(lease), [fd] { return ClientStillThere(fd); });
+    if (!r.status.ok()) co_return Answer(HttpError(r.status, json), v);
+    co_return Answer(HttpSuccess(signal, r.rejected, r.partial_message, json), v);
   }
 };
 
@@ -207,6 +245,17 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
     http::request_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
     parser.body_limit(handler.opts.max_body_bytes);
+    // The body's bytes count against the server's request memory before they are read: a
+    // declared length at once, chunks as they are announced.
+    RequestBudget::Lease lease;
+    bool over_budget = false;
+    auto on_chunk = [&](std::uint64_t size, beast::string_view, beast::error_code& cec) {
+      if (!lease.TryGrow(size)) {
+        over_budget = true;
+        cec = net::error::no_buffer_space;
+      }
+    };
+    parser.on_chunk_header(on_chunk);
     stream.expires_after(handler.opts.idle_timeout);
     co_await http::async_read_header(stream, buffer, parser,
                                      net::redirect_error(net::use_awaitable, ec));
@@ -226,7 +275,13 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
     }
     in_flight++;
     auto& head = parser.get();
-    if (!declared_too_large && beast::iequals(head[http::field::expect], "100-continue")) {
+    if (!declared_too_large) {
+      bool fits;
+      lease = handler.budget.TryLease(parser.content_length().value_or(0), &fits);
+      over_budget = !fits;
+    }
+    if (!declared_too_large && !over_budget &&
+        beast::iequals(head[http::field::expect], "100-continue")) {
       http::response<http::empty_body> cont{http::status::continue_, head.version()};
       co_await http::async_write(stream, cont, net::redirect_error(net::use_awaitable, ec));
       if (ec) {
@@ -234,19 +289,26 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
         break;
       }
     }
-    if (!declared_too_large)
+    if (declared_too_large)
+      ec = http::error::body_limit;
+    else if (!over_budget)
       co_await http::async_read(stream, buffer, parser,
                                 net::redirect_error(net::use_awaitable, ec));
-    else
-      ec = http::error::body_limit;
     Response res;
     bool keep_alive = true;
-    if (ec == http::error::body_limit) {
+    const bool json =
+        MediaType(std::string_view(head[http::field::content_type].data(),
+                                   head[http::field::content_type].size())) == "application/json";
+    if (over_budget) {
+      // Not read: the client retries later (429), when other requests have gone through.
+      res = Answer(HttpError(Overloaded(Cat("the server holds ", handler.budget.used(),
+                                            " bytes of requests, its limit; retry later")),
+                             json),
+                   head.version());
+      keep_alive = false;
+    } else if (ec == http::error::body_limit) {
       Status too_large = absl::ResourceExhaustedError(
           Cat("request body exceeds the limit of ", handler.opts.max_body_bytes, " bytes"));
-      bool json =
-          MediaType(std::string_view(head[http::field::content_type].data(),
-                                     head[http::field::content_type].size())) == "application/json";
       res = Answer(HttpError(too_large, json), head.version());
       keep_alive = false;  // the rest of the body is not read
     } else if (ec) {
@@ -257,14 +319,15 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
     } else {
       Request req = parser.release();
       keep_alive = req.keep_alive();
-      res = handler.Handle(req);
+      res = co_await handler.Handle(req, std::move(lease), stream.socket().native_handle());
     }
     res.keep_alive(keep_alive);
     co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
     in_flight--;
-    if (!ec && !keep_alive && res.result_int() == 413) {
-      // Let the client finish sending so it reads the 413 instead of a reset: discard
-      // up to 64 MiB for at most 2 s.
+    lease.Release();
+    if (!ec && !keep_alive && (res.result_int() == 413 || over_budget)) {
+      // Let the client finish sending so it reads the answer instead of a reset: discard
+      // up to 64 MiB for at most 2 s (into a small buffer: no memory is held).
       stream.socket().shutdown(tcp::socket::shutdown_send, ec);
       std::vector<char> sink(64 * 1024);
       size_t drained = 0;
@@ -362,7 +425,7 @@ Status HttpServer::Start() {
     return absl::UnavailableError(
         Cat("cannot listen on ", opts_.address, ":", opts_.port, ": ", ec.message()));
   bound_port_ = a.local_endpoint().port();
-  Handler handler{opts_, registry_, ready_};
+  Handler handler{opts_, registry_, ready_, budget_};
   net::co_spawn(impl_->ioc, Listen(a, handler, impl_->in_flight, impl_->connections),
                 net::detached);
   for (int i = 0; i < std::max(1, opts_.io_threads); ++i)

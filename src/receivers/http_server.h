@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "pipeline/registry.h"
+#include "receivers/request_budget.h"
 
 namespace sluice::receivers {
 
@@ -29,7 +30,7 @@ struct HttpOptions {
 
 class HttpServer {
  public:
-  HttpServer(HttpOptions opts, pipeline::Registry& registry);
+  HttpServer(HttpOptions opts, pipeline::Registry& registry, RequestBudget& budget);
   ~HttpServer();
 
   // Binds and starts serving; returns the bind error if any.
@@ -44,6 +45,7 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
   HttpOptions opts_;
   pipeline::Registry& registry_;
+  RequestBudget& budget_;
   std::atomic<bool> ready_{false};
   int bound_port_ = 0;
 };

@@ -1,45 +1,65 @@
 #include "receivers/ingest.h"
 
+#include <memory>
+
 #include "core/cat.h"
 #include "otlp/request.h"
 
 namespace sluice::receivers {
 
-IngestResult Ingest(pipeline::Registry& registry, Signal signal,
-                    std::optional<std::string_view> pipeline_id, std::string body, bool json) {
+void IngestAsync(pipeline::Registry& registry, Signal signal,
+                 std::optional<std::string_view> pipeline_id, std::string body, bool json,
+                 RequestBudget::Lease lease, std::function<Status()> precheck,
+                 std::function<void(IngestResult)> done) {
   IngestResult res;
   if (!pipeline_id || pipeline_id->empty()) {
     res.status = absl::InvalidArgumentError(Cat("missing ", kPipelineHeader, " header"));
-    return res;
+    done(std::move(res));
+    return;
   }
-  auto p = registry.Find(*pipeline_id);
+  std::shared_ptr<pipeline::Pipeline> p = registry.Find(*pipeline_id);
   if (!p) {
     // While the server starts, an id may belong to a pipeline not loaded yet: 404 is
     // permanent (exporters drop the batch), so answer "retry" until loading is done.
     res.status = registry.loaded()
                      ? absl::NotFoundError(Cat("unknown pipeline '", *pipeline_id, "'"))
                      : absl::UnavailableError("pipelines are still loading; retry");
-    return res;
+    done(std::move(res));
+    return;
   }
   if (p->config().signal != signal) {
     res.status = absl::InvalidArgumentError(
         Cat("pipeline '", *pipeline_id, "' takes ", SourceTypeOf(p->config().signal),
             " but this request carries ", SignalName(signal), " (", SourceTypeOf(signal), ")"));
-    return res;
+    done(std::move(res));
+    return;
   }
   auto decoded = otlp::DecodeRequest(signal, std::move(body), json);
   if (!decoded.ok()) {
     res.status = decoded.status();
-    return res;
+    done(std::move(res));
+    return;
   }
   const otlp::ValidateResult& v = decoded->result;
   res.rejected = v.rejected;
   if (v.rejected > 0)
     res.partial_message = Cat(v.rejected, " record(s) rejected: ", v.first_rejection);
-  if (v.records == 0) return res;  // empty request: success
-  res.status = p->Submit(decoded->proto, v.records);
-  if (res.status.ok()) res.accepted = v.records;
-  return res;
+  if (v.records == 0) {  // empty request: success
+    done(std::move(res));
+    return;
+  }
+  lease.Resize(decoded->proto.size());  // what stays in memory until the append completes
+  const uint64_t records = v.records;
+  auto held = std::make_shared<RequestBudget::Lease>(std::move(lease));
+  // The pipeline is kept alive by the callback until the append completes.
+  p->SubmitAsync(
+      std::move(decoded->proto), records, std::move(precheck),
+      [p, held, records, res = std::move(res), done = std::move(done)](Status s) mutable {
+        held->Release();
+        res.status = std::move(s);
+        if (res.status.ok()) res.accepted = records;
+        done(std::move(res));
+      });
 }
 
 }  // namespace sluice::receivers

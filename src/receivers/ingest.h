@@ -1,9 +1,10 @@
 // The request path shared by the HTTP and gRPC receivers: route by pipeline id, check the
-// signal, transcode JSON, validate, and hand the request to the pipeline.
+// signal, transcode JSON, validate, and hand the request to the pipeline's durable log.
 // Thread-safe: called concurrently from receiver threads.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "core/signal.h"
 #include "core/status.h"
 #include "pipeline/registry.h"
+#include "receivers/request_budget.h"
 
 namespace sluice::receivers {
 
@@ -23,8 +25,15 @@ struct IngestResult {
   std::string partial_message;  // for partial_success
 };
 
-// `body` is the decompressed request, protobuf or (when `json`) OTLP/JSON.
-IngestResult Ingest(pipeline::Registry& registry, Signal signal,
-                    std::optional<std::string_view> pipeline_id, std::string body, bool json);
+// `body` is the decompressed request, protobuf or (when `json`) OTLP/JSON. The request is
+// decoded on the calling thread; `done` gets the answer, inline when the request is refused
+// or empty, else on a commit thread once the append is durable (or refused). `lease` holds
+// the request's share of the memory budget until then (resized to what is kept). `precheck`
+// runs right before the append: an error there (the client gave up) is the answer and
+// nothing is stored.
+void IngestAsync(pipeline::Registry& registry, Signal signal,
+                 std::optional<std::string_view> pipeline_id, std::string body, bool json,
+                 RequestBudget::Lease lease, std::function<Status()> precheck,
+                 std::function<void(IngestResult)> done);
 
 }  // namespace sluice::receivers

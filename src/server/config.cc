@@ -52,6 +52,7 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
       Read(limits, "inserts_in_flight", &c.limits.inserts_in_flight);
       Read(limits, "inflight_bytes", &c.limits.inflight_bytes);
       Read(limits, "batch_memory", &c.limits.batch_memory);
+      Read(limits, "request_memory", &c.request_memory);
       Read(limits, "endpoint_inserts", &c.limits.endpoint_inserts);
       Status s = ReadDuration(limits, "shutdown_timeout", &c.limits.shutdown_timeout);
       if (!s.ok()) return s;

@@ -19,6 +19,8 @@ struct ServerConfig {
   std::string pipelines_dir = "pipelines";
   std::string data_dir = ".data";
   std::string log_level = "info";
+  // Bytes of request bodies held in memory at once, all connections of both receivers.
+  uint64_t request_memory = 64u << 20;
 };
 
 // Loads `path` (empty: defaults only) and applies environment overrides.

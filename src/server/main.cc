@@ -29,6 +29,7 @@
 #include "pipeline/batch_encoder.h"
 #include "pipeline/config.h"
 #include "pipeline/registry.h"
+#include "pipeline/watchdog.h"
 #include "receivers/grpc_server.h"
 #include "receivers/http_server.h"
 #include "server/config.h"
@@ -210,9 +211,13 @@ int Serve(const std::vector<std::string>& args) {
   else if (cfg->log_level == "error")
     SetLogLevel(LogLevel::kError);
 
+  pipeline::Watchdog::Get();  // also trims the heap every 10 s
   pipeline::Registry registry(cfg->limits);
-  receivers::HttpServer http(cfg->http, registry);
-  receivers::GrpcServer grpc(cfg->grpc, registry);
+  // Request bodies in memory, both receivers together; at least two of the largest.
+  receivers::RequestBudget budget(
+      std::max<uint64_t>(cfg->request_memory, 2 * cfg->http.max_body_bytes));
+  receivers::HttpServer http(cfg->http, registry, budget);
+  receivers::GrpcServer grpc(cfg->grpc, registry, budget);
   Status s = http.Start();
   if (s.ok()) s = grpc.Start();
   if (!s.ok()) {

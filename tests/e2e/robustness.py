@@ -626,11 +626,153 @@ def test_descriptors_run_out():
         s.stop()
 
 
+# ---------------------------------------------------------------- 4. clients that gave up
+
+def test_requests_whose_client_gave_up():
+    print("requests whose client gave up before they were stored are not stored (no duplicate on retry)")
+    s = Sluice("gaveup", [logs_pipeline("gu-logs")]).start("gu-logs")
+    try:
+        # HTTP: the server is paused, the client sends a whole request and closes; once the
+        # server resumes it reads the request, finds the connection closed, and drops it.
+        os.kill(s.proc.pid, signal.SIGSTOP)
+        try:
+            for i in range(5):
+                c = socket.create_connection(("127.0.0.1", s.http_port), timeout=5)
+                body = logs_json(f"gaveup-http-{i}", 2)
+                c.sendall(b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          b"x-glassflow-pipeline-id: gu-logs\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                c.close()
+        finally:
+            os.kill(s.proc.pid, signal.SIGCONT)
+        # gRPC (grpc-go): calls with a 300 ms deadline sent while the server is paused for
+        # 1 s; the client cancels them at the deadline, before the server could store them.
+        os.kill(s.proc.pid, signal.SIGSTOP)
+        try:
+            proc = subprocess.Popen([OTLPGRPC, "-addr", f"127.0.0.1:{s.grpc_port}", "-pipeline", "gu-logs",
+                                     "-run", "gaveup-grpc", "-requests", "5", "-concurrency", "5",
+                                     "-records", "2", "-timeout", "300ms"], stdout=subprocess.PIPE, text=True)
+            time.sleep(1.0)
+        finally:
+            os.kill(s.proc.pid, signal.SIGCONT)
+        rep = json.loads(proc.communicate(timeout=60)[0])
+        check("gRPC: every call ended DEADLINE_EXCEEDED at the client", rep["codes"] == {"DeadlineExceeded": 5},
+              str(rep))
+        st = s.post("/v1/logs", logs_json("gaveup-after", 3), H("gu-logs"))[0]
+        check("a request after them is served and lands", st == 200 and wait_rows(
+            "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'gaveup-after')", 3))
+        time.sleep(1)
+        http_rows = ch("SELECT count() FROM otel.otel_logs WHERE startsWith(Body, 'gaveup-http')").strip()
+        grpc_rows = ch("SELECT count() FROM otel.otel_logs WHERE startsWith(Body, 'gaveup-grpc')").strip()
+        check("HTTP: none of the requests whose connection closed was stored", http_rows == "0", http_rows)
+        check("gRPC: none of the cancelled calls was stored", grpc_rows == "0", grpc_rows)
+    finally:
+        s.stop()
+    # Under load with a 10 ms deadline (the Collector's default is 5 s; this is the worst
+    # case): every call answered OK landed; calls stored although their client gave up can
+    # only be those whose deadline passed during their own commit.
+    s = Sluice("deadline", [logs_pipeline("dl-logs")]).start("dl-logs")
+    try:
+        rep = otlpgrpc("-pipeline", "dl-logs", "-run", "deadline-load", "-requests", "600",
+                       "-concurrency", "40", "-records", "50", "-timeout", "10ms", port=s.grpc_port)
+        acked = set(rep.get("acked", []))
+        time.sleep(2)
+        landed = set(int(x) for x in ch(
+            "SELECT DISTINCT LogAttributes.value[indexOf(LogAttributes.key, 'req')] FROM otel.otel_logs "
+            "WHERE has(LogAttributes.value, 'deadline-load')").split())
+        check("every acknowledged call landed", acked <= landed, f"{len(acked - landed)} missing")
+        extra = landed - acked
+        check("few unacknowledged calls were stored (only those expiring during their commit)",
+              len(extra) <= max(5, len(acked) // 5), f"{len(extra)} stored without an answer, {len(acked)} acked")
+        print(f"       10 ms deadline, 40 calls at a time: {rep.get('codes')}; {len(acked)} acked, "
+              f"{len(extra)} stored although the client had given up")
+    finally:
+        s.stop()
+
+
+# ---------------------------------------------------------------- 5. memory
+
+def test_request_memory_is_bounded():
+    print("request bodies in memory have a global bound: slow 19 MiB uploads get 429, RSS stays flat")
+    s = Sluice("memory", [logs_pipeline("mem-logs")],
+               {"limits": {"max_request_bytes": 20 << 20, "request_memory": 64 << 20}}).start("mem-logs")
+    conns, answers = [], {}
+    try:
+        rss0 = proc_status(s.proc.pid, "VmRSS")
+        head = (b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                b"x-glassflow-pipeline-id: mem-logs\r\nContent-Length: %d\r\n\r\n" % (19 << 20))
+        for i in range(40):  # each declares 19 MiB, sends 19 MiB but the last byte, and pauses
+            c = socket.create_connection(("127.0.0.1", s.http_port), timeout=10)
+            c.sendall(head)
+            c.setblocking(False)
+            conns.append(c)
+        time.sleep(0.5)
+        chunk = b"\0" * (1 << 20)
+        for _ in range(19):
+            for c in conns:
+                try:
+                    c.send(chunk)
+                except OSError:
+                    pass
+        time.sleep(1)
+        rss = proc_status(s.proc.pid, "VmRSS")
+        for c in conns:
+            c.setblocking(True)
+            c.settimeout(2)
+            try:
+                line = c.recv(64).split(b"\r\n")[0]
+                answers[line] = answers.get(line, 0) + 1
+            except OSError:
+                answers["waiting"] = answers.get("waiting", 0) + 1
+        refused = answers.get(b"HTTP/1.1 429 Too Many Requests", 0)
+        check("uploads past the budget are answered 429 at once (3 of 19 MiB fit in 64 MiB)", refused >= 36,
+              str(answers))
+        check(f"RSS stays far below 40 x 19 MiB ({rss0 >> 10} -> {rss >> 10} MiB)", rss < (200 << 10))
+    finally:
+        for c in conns:
+            c.close()
+    # gRPC while the budget is full: UNAVAILABLE (retry), never RESOURCE_EXHAUSTED (drop).
+    time.sleep(1)  # the uploads above have let go of their share
+    conns = []
+    try:
+        for size in (20 << 20, 20 << 20, 20 << 20, 4 << 20):  # 64 MiB declared: the budget
+            c = socket.create_connection(("127.0.0.1", s.http_port), timeout=10)
+            c.sendall(b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                      b"x-glassflow-pipeline-id: mem-logs\r\nContent-Length: %d\r\n\r\n" % size)
+            conns.append(c)
+        time.sleep(0.5)
+        rep = otlpgrpc("-pipeline", "mem-logs", "-run", "mem-grpc", "-records", "2", port=s.grpc_port)
+        check("gRPC while the request memory is full: UNAVAILABLE", rep.get("codes") == {"Unavailable": 1},
+              str(rep)[:300])
+    finally:
+        for c in conns:
+            c.close()
+    time.sleep(1)
+    rep = otlpgrpc("-pipeline", "mem-logs", "-run", "mem-grpc-2", "-records", "2", port=s.grpc_port)
+    check("and OK once it is free again", rep.get("codes") == {"OK": 1}, str(rep)[:300])
+    # Memory comes back after bursts: a dozen loadgen runs, then idle.
+    loadgen = os.path.join(os.path.dirname(harness.SLUICE), "sluice-loadgen")
+    idle = []
+    try:
+        for run in range(12):
+            subprocess.run([loadgen, f"--http_port={s.http_port}", f"--grpc_port={s.grpc_port}",
+                            "--pipeline=mem-logs", "--signal=logs", "--protocol=grpc", "--records=1000",
+                            "--connections=4", "--duration=1", f"--run={0x7100 + run}"],
+                           capture_output=True, timeout=60)
+            if run in (1, 11):
+                time.sleep(12)  # idle: the heap is trimmed every 10 s
+                idle.append(proc_status(s.proc.pid, "VmRSS"))
+        check(f"RSS when idle does not creep up over a dozen bursts ({idle[0] >> 10} -> {idle[1] >> 10} MiB)",
+              idle[1] < idle[0] * 1.3 + (10 << 10), str(idle))
+    finally:
+        s.stop()
+
+
 def run_all():
     for t in (test_huge_attribute_lists, test_quarantine_after_crashes, test_cpu_budget,
               test_no_404_while_starting, test_failure_reason_stays_inside, test_malformed_http,
               test_grpc_compressors, test_full_disk, test_table_changes_fail_the_pipeline_until_fixed,
-              test_views_that_reject_rows, test_many_pipelines, test_descriptors_run_out):
+              test_views_that_reject_rows, test_many_pipelines, test_descriptors_run_out,
+              test_requests_whose_client_gave_up, test_request_memory_is_bounded):
         try:
             t()
         except Exception as e:  # a crash is a failure, reported with the rest
