@@ -20,6 +20,7 @@ import zlib
 
 from harness import *  # noqa: F401,F403 (constants, helpers and check)
 import harness
+import fault_matrix
 import robustness
 
 # ---------------------------------------------------------------- set-up / tear-down
@@ -840,6 +841,7 @@ def main():
         ("faults", lambda: (test_clickhouse_restart(), test_dead_letters(), test_kill9(),
                             test_kill9_cycles(), test_clickhouse_outage())),
         ("robustness", robustness.run_all),
+        ("matrix", fault_matrix.run_all),
     ]
     try:
         start()
