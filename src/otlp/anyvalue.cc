@@ -163,14 +163,22 @@ void AppendAnyValueJson(std::string_view anyvalue, std::string* out) {
   }
 }
 
+namespace {
+// Kept out of CollectAttributes so that the common short lists never touch the
+// thread-local (its guard and address computation cost on every call).
+[[gnu::noinline]] absl::flat_hash_map<std::string_view, uint32_t>& AttributeIndex() {
+  thread_local absl::flat_hash_map<std::string_view, uint32_t> index;
+  return index;
+}
+}  // namespace
+
 void CollectAttributes(const Repeated& attrs, std::vector<KeyValueView>* out) {
   out->clear();
   // Short lists (almost all) are de-duplicated by a scan; past kScan keys an index takes
   // over, so a record with a million attributes costs linear time, not quadratic. The
   // index holds views into the request and is emptied before returning.
   constexpr size_t kScan = 16;
-  thread_local absl::flat_hash_map<std::string_view, uint32_t> index;
-  bool indexed = false;
+  absl::flat_hash_map<std::string_view, uint32_t>* index = nullptr;
   attrs.ForEach([&](std::string_view kv_msg) {
     std::string_view key, value;
     if (!AsShortKeyValue(kv_msg, &key, &value)) {
@@ -178,8 +186,8 @@ void CollectAttributes(const Repeated& attrs, std::vector<KeyValueView>* out) {
       key = kv.key;
       value = kv.value;
     }
-    if (indexed) {
-      auto [it, added] = index.try_emplace(key, static_cast<uint32_t>(out->size()));
+    if (index) {
+      auto [it, added] = index->try_emplace(key, static_cast<uint32_t>(out->size()));
       if (added)
         out->push_back({key, value});
       else
@@ -196,12 +204,12 @@ void CollectAttributes(const Repeated& attrs, std::vector<KeyValueView>* out) {
     }
     out->push_back({key, value});
     if (out->size() > kScan) {
+      index = &AttributeIndex();
       for (size_t i = 0; i < out->size(); ++i)
-        index.emplace((*out)[i].key, static_cast<uint32_t>(i));
-      indexed = true;
+        index->emplace((*out)[i].key, static_cast<uint32_t>(i));
     }
   });
-  if (indexed) index.clear();
+  if (index) index->clear();
 }
 
 bool FindAttribute(const Repeated& attrs, std::string_view key, std::string_view* value) {

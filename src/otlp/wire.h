@@ -81,11 +81,19 @@ class WireReader {
   // Skips the current field's value according to its wire type (groups included, nested
   // up to 10,000 levels, without recursion).
   bool Skip() {
-    if (wt_ == kLen) {  // the common case, inline
-      Len();
-      return ok_;
+    switch (wt_) {  // the common cases inline; nested groups out of line
+      case kLen: Len(); return ok_;
+      case kVarint: Varint(); return ok_;
+      case kI64:
+        if (end_ - p_ < 8) return Fail();
+        p_ += 8;
+        return true;
+      case kI32:
+        if (end_ - p_ < 4) return Fail();
+        p_ += 4;
+        return true;
+      default: return SkipGroup();
     }
-    return SkipValue(field_, wt_);
   }
 
  private:
@@ -113,32 +121,23 @@ class WireReader {
     }
     return false;
   }
-  bool SkipValue(uint32_t field, uint32_t wt) {
-    switch (wt) {
-      case kVarint: Varint(); break;
-      case kI64: Fixed64(); break;
-      case kI32: Fixed32(); break;
-      case kLen: Len(); break;
-      case kSGroup: {
-        // Groups (deprecated; no OTLP sender writes them) nest: skipped with an explicit
-        // stack of open group numbers, up to Go's depth limit.
-        std::vector<uint32_t> open{field};
-        while (!open.empty()) {
-          if (!Next()) return Fail();
-          if (wt_ == kEGroup) {
-            if (field_ != open.back()) return Fail();
-            open.pop_back();
-          } else if (wt_ == kSGroup) {
-            if (open.size() >= 10000) return Fail();
-            open.push_back(field_);
-          } else if (!SkipValue(field_, wt_)) {  // a scalar or LEN: no further nesting
-            return false;
-          }
-        }
-        break;
+  // A start-group (or a stray end-group) at the current field. Groups (deprecated; no OTLP
+  // sender writes them) nest: skipped with an explicit stack of open group numbers, up to
+  // Go's depth limit.
+  [[gnu::noinline]] bool SkipGroup() {
+    if (wt_ != kSGroup) return Fail();
+    std::vector<uint32_t> open{field_};
+    while (!open.empty()) {
+      if (!Next()) return Fail();
+      if (wt_ == kEGroup) {
+        if (field_ != open.back()) return Fail();
+        open.pop_back();
+      } else if (wt_ == kSGroup) {
+        if (open.size() >= 10000) return Fail();
+        open.push_back(field_);
+      } else if (!Skip()) {
+        return false;
       }
-      default:  // a lone end-group
-        return Fail();
     }
     return ok_;
   }

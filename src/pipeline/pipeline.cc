@@ -212,11 +212,6 @@ Status Pipeline::Appended(const StatusOr<uint64_t>& seq, uint64_t records) {
   return absl::OkStatus();
 }
 
-Status Pipeline::Submit(std::string_view request, uint64_t records) {
-  if (Status s = Admit(); !s.ok()) return s;
-  return Appended(log_->Append(config_.signal, static_cast<uint32_t>(records), request), records);
-}
-
 void Pipeline::SubmitAsync(std::string request, uint64_t records, std::function<Status()> precheck,
                            std::function<void(Status)> done) {
   if (Status s = Admit(); !s.ok()) {

@@ -11,7 +11,7 @@
 // that cannot be read or is dropped, a wrong password are retried with backoff (the
 // pipeline answers 503 meanwhile) and the pipeline resumes from its checkpoint once they
 // are fixed. An entry that crashes or wedges the worker is quarantined (EntryGuard).
-// Thread-safe: Submit from any receiver thread; Start/StartConsuming/Stop from the control
+// Thread-safe: SubmitAsync from any receiver thread; Start/StartConsuming/Stop from the control
 // thread.
 #pragma once
 
@@ -96,14 +96,12 @@ class Pipeline {
   // timeout and moves the checkpoint past what ClickHouse confirmed. Idempotent.
   void Stop();
 
-  // Appends a validated request (protobuf bytes) with its record count to the log and
-  // returns once it is durable. Overloaded when the buffer is full; Unavailable when the
-  // pipeline is starting, failed or stopped, or the write failed.
-  Status Submit(std::string_view request, uint64_t records);
-  // The same without blocking: `done` gets the status (inline, or on a commit thread once
-  // the append is durable). `precheck` runs right before the write; its error is the answer
-  // and nothing is stored (the client gave up). The pipeline must outlive the call: the
-  // registry stops pipelines only after the receivers stopped.
+  // Appends a validated request (protobuf bytes) with its record count to the log without
+  // blocking: `done` gets the status, inline when refused at once, else on a commit thread
+  // once the append is durable. Overloaded when the buffer or the disk is full; Unavailable
+  // when the pipeline is starting, failed or stopped, or the write failed. `precheck` runs
+  // right before the write; its error is the answer and nothing is stored (the client gave
+  // up). The caller keeps the pipeline alive until `done` (IngestAsync holds a reference).
   void SubmitAsync(std::string request, uint64_t records, std::function<Status()> precheck,
                    std::function<void(Status)> done);
 

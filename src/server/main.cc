@@ -8,7 +8,6 @@
 //                                           for the pipeline's mapping against the table
 //                                           columns in C (DESCRIBE TABLE TabSeparated)
 // The only place that exits the process.
-#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -22,6 +21,7 @@
 
 #include "buffer/local_log.h"
 #include "clickhouse/native.h"
+#include "core/executor.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "otlp/fields.h"
@@ -201,9 +201,6 @@ int Serve(const std::vector<std::string>& args) {
     SLOG(INFO) << "file descriptors: " << lim.rlim_cur << " (HTTP connections up to "
                << cfg->http.max_connections << ")";
   }
-  // Fewer malloc arenas: each thread that allocates otherwise may get one of its own, and
-  // freed memory stays in it.
-  mallopt(M_ARENA_MAX, 4);
   if (cfg->log_level == "debug")
     SetLogLevel(LogLevel::kDebug);
   else if (cfg->log_level == "warn")
@@ -212,6 +209,7 @@ int Serve(const std::vector<std::string>& args) {
     SetLogLevel(LogLevel::kError);
 
   pipeline::Watchdog::Get();  // also trims the heap every 10 s
+  Executor::Commits();        // the durable logs' commit threads, started with the server
   pipeline::Registry registry(cfg->limits);
   // Request bodies in memory, both receivers together; at least two of the largest.
   receivers::RequestBudget budget(

@@ -16,22 +16,9 @@ import threading
 import time
 
 import harness
-from harness import ROOT, Sluice, ch, check, logs_pipeline, H
+from harness import ROOT, Sluice, ch, check, logs_pipeline, pb_len, H
 
 MOUNT_BYTES = 64 << 20
-
-
-def _varint(v):
-    out = bytearray()
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
-
-
-def _len(field, payload):
-    return _varint(field << 3 | 2) + _varint(len(payload)) + payload
 
 
 def records_json(ids, extra=None):
@@ -45,16 +32,16 @@ def adversarial(run, i):
     kind = i % 6
     ids = [f"{run}-{i}"]
     if kind == 0:  # deep nesting (4,000 arrays), accepted
-        any_ = _len(1, ids[0].encode())
+        any_ = pb_len(1, ids[0].encode())
         for _ in range(4000):
-            any_ = _len(5, _len(1, any_))
-        rec = b"\x09" + struct.pack("<Q", 1717171717000000000) + _len(5, _len(1, ids[0].encode()))
-        rec += _len(6, _len(1, b"deep") + _len(2, any_))
-        return _len(1, _len(2, _len(2, rec))), "application/x-protobuf", ids, True
+            any_ = pb_len(5, pb_len(1, any_))
+        rec = b"\x09" + struct.pack("<Q", 1717171717000000000) + pb_len(5, pb_len(1, ids[0].encode()))
+        rec += pb_len(6, pb_len(1, b"deep") + pb_len(2, any_))
+        return pb_len(1, pb_len(2, pb_len(2, rec))), "application/x-protobuf", ids, True
     if kind == 1:  # 20,000 attributes on one record
-        rec = b"\x09" + struct.pack("<Q", 1717171717000000000) + _len(5, _len(1, ids[0].encode()))
-        rec += b"".join(_len(6, _len(1, b"k%05d" % k) + _len(2, _len(1, b"v"))) for k in range(20000))
-        return _len(1, _len(2, _len(2, rec))), "application/x-protobuf", ids, True
+        rec = b"\x09" + struct.pack("<Q", 1717171717000000000) + pb_len(5, pb_len(1, ids[0].encode()))
+        rec += b"".join(pb_len(6, pb_len(1, b"k%05d" % k) + pb_len(2, pb_len(1, b"v"))) for k in range(20000))
+        return pb_len(1, pb_len(2, pb_len(2, rec))), "application/x-protobuf", ids, True
     if kind == 2:  # invalid UTF-8 in a kvlist and a lone surrogate in JSON
         body = records_json(ids, [{"key": "bad\\ud800", "value": {"kvlistValue": {"values": [
             {"key": "x", "value": {"stringValue": "\\udfff"}}]}}}])

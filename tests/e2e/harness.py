@@ -282,3 +282,21 @@ class Sluice:
         r = subprocess.run([SLUICE, "dlq", "--pipeline", pipeline_id, "--data-dir", self.data_dir],
                            capture_output=True, text=True)
         return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+
+# ---------------------------------------------------------------- protobuf by hand
+# Large adversarial requests are built as bytes directly (the Python classes would take
+# minutes for a million attributes).
+
+def pb_varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def pb_len(field, payload):
+    """A length-delimited field."""
+    return pb_varint(field << 3 | 2) + pb_varint(len(payload)) + payload

@@ -14,42 +14,25 @@ import threading
 import time
 
 import harness
-from harness import (CH_HTTP, GRPC_PORT, HTTP_PORT, ROOT, Sluice, ch, check, logs_json, logs_pipeline, post,
+from harness import (CH_HTTP, GRPC_PORT, HTTP_PORT, ROOT, Sluice, ch, check, logs_json, logs_pipeline, pb_len, post,
                      post_until, wait_rows, H)
 
 
-# ---------------------------------------------------------------- protobuf by hand
-# Large adversarial requests are built as bytes directly (the Python classes would take
-# minutes for a million attributes).
-
-def _varint(v):
-    out = bytearray()
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
-
-
-def _len(field, payload):
-    return _varint(field << 3 | 2) + _varint(len(payload)) + payload
-
-
 def _kv(key, value):
-    return _len(1, key) + _len(2, _len(1, value))  # KeyValue{key, AnyValue{string_value}}
+    return pb_len(1, key) + pb_len(2, pb_len(1, value))  # KeyValue{key, AnyValue{string_value}}
 
 
 def logs_request(resource_attrs, records):
     """ExportLogsServiceRequest with one resource (attributes as (key, value) bytes pairs)
     and one scope holding `records` (serialized LogRecord bodies)."""
-    resource = b"".join(_len(1, _kv(k, v)) for k, v in resource_attrs)
-    scope = b"".join(_len(2, r) for r in records)
-    return _len(1, _len(1, resource) + _len(2, scope))
+    resource = b"".join(pb_len(1, _kv(k, v)) for k, v in resource_attrs)
+    scope = b"".join(pb_len(2, r) for r in records)
+    return pb_len(1, pb_len(1, resource) + pb_len(2, scope))
 
 
 def log_record(body, attrs=(), time_ns=1717171717000000000):
-    rec = b"\x09" + struct.pack("<Q", time_ns) + _len(5, _len(1, body))
-    return rec + b"".join(_len(6, _kv(k, v)) for k, v in attrs)
+    rec = b"\x09" + struct.pack("<Q", time_ns) + pb_len(5, pb_len(1, body))
+    return rec + b"".join(pb_len(6, _kv(k, v)) for k, v in attrs)
 
 
 def many_attributes_request(run, size):
@@ -57,7 +40,7 @@ def many_attributes_request(run, size):
     head = log_record(run.encode(), [(b"test.run", run.encode())])
     parts, n, total = [head], 0, len(head)
     while total < size - 64:
-        a = _len(6, _kv(b"k%07d" % n, b"v"))
+        a = pb_len(6, _kv(b"k%07d" % n, b"v"))
         parts.append(a)
         total += len(a)
         n += 1
