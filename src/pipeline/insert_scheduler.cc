@@ -1,5 +1,6 @@
 #include "pipeline/insert_scheduler.h"
 
+#include <algorithm>
 #include <map>
 
 #include "core/cat.h"
@@ -56,6 +57,21 @@ void InsertScheduler::Submit(const std::shared_ptr<Queue>& q, Job job) {
     }
   }
   cv_.notify_one();
+}
+
+void InsertScheduler::RunQueuedNow(const std::shared_ptr<Queue>& q) {
+  std::deque<Job> jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs.swap(q->jobs_);
+    if (q->ready_) {
+      ready_.erase(std::remove(ready_.begin(), ready_.end(), q), ready_.end());
+      q->ready_ = false;
+    }
+  }
+  if (jobs.empty()) return;
+  clickhouse::HttpClient idle(ep_);
+  for (Job& job : jobs) job(idle);
 }
 
 uint32_t InsertScheduler::pressure() const {

@@ -50,6 +50,10 @@ class InsertScheduler {
 
   std::shared_ptr<Queue> AddQueue(size_t max_running);
   void Submit(const std::shared_ptr<Queue>& q, Job job);
+  // Runs the queue's jobs that have not started, now, on the calling thread, with a client
+  // that has no connection (a stopping pipeline's jobs give up at once rather than wait
+  // for their turn behind other pipelines' INSERTs).
+  void RunQueuedNow(const std::shared_ptr<Queue>& q);
 
   // 1, 2, 4, ... 16: how much larger pipelines should cut their batches. Doubles (at most
   // once a second) on each report of part or query pressure, halves after 10 s without one.

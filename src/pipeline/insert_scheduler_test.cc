@@ -50,6 +50,29 @@ TEST(InsertScheduler, QueuesTakeTurnsWithinTheirLimits) {
   EXPECT_LT(other_done_at, 3) << "the other queue ran almost at once, not after all 20";
 }
 
+// A stopping pipeline's jobs that wait behind other pipelines' run at once on the caller.
+TEST(InsertScheduler, QueuedJobsRunNowWhenAPipelineStops) {
+  InsertScheduler s(Ep(5), 1);
+  auto slow = s.AddQueue(1), stopping = s.AddQueue(1);
+  std::atomic<bool> release{false};
+  std::atomic<int> ran{0};
+  s.Submit(slow, [&](clickhouse::HttpClient&) {
+    while (!release) std::this_thread::sleep_for(1ms);  // holds the only inserter
+  });
+  std::this_thread::sleep_for(20ms);
+  const auto caller = std::this_thread::get_id();
+  std::atomic<bool> on_caller{true};
+  for (int i = 0; i < 3; ++i)
+    s.Submit(stopping, [&](clickhouse::HttpClient&) {
+      on_caller = on_caller && std::this_thread::get_id() == caller;
+      ++ran;
+    });
+  s.RunQueuedNow(stopping);
+  EXPECT_EQ(ran, 3);
+  EXPECT_TRUE(on_caller);
+  release = true;
+}
+
 TEST(InsertScheduler, PressureDoublesOnReportsAndHasACeiling) {
   InsertScheduler s(Ep(4), 1);
   EXPECT_EQ(s.pressure(), 1u);

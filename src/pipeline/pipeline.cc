@@ -161,6 +161,9 @@ void Pipeline::Stop() {
       std::unique_lock<std::mutex> lock(mu_);
       if (!inflight_cv_.wait_until(lock, stop_deadline_, [&] { return inflight_ == 0; })) {
         cancel_inserts_ = true;
+        lock.unlock();
+        scheduler_->RunQueuedNow(queue_);  // those not started give up now
+        lock.lock();
         inflight_cv_.wait(lock, [&] { return inflight_ == 0; });
       }
     }
@@ -664,7 +667,8 @@ void Pipeline::RunInsert(clickhouse::HttpClient& client, const std::shared_ptr<B
   bool complete = true;  // every row inserted or dead-lettered: the checkpoint may pass it
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!sink_failure_.ok()) complete = false;  // the table failed: read again later
+    // The table failed (read again later), or the stop deadline passed: not attempted.
+    if (!sink_failure_.ok() || cancel_inserts_) complete = false;
   }
   if (complete) Deliver(client, *batch, 0, batch->row_count, &complete);
   client.set_cancel(nullptr);
@@ -697,6 +701,8 @@ Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::strin
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) give_up = stop_deadline_;
+      // Another batch met a table-level failure: this one is read again after it is fixed.
+      if (!sink_failure_.ok()) return absl::UnavailableError("the pipeline's table failed");
     }
     if (Clock::now() >= give_up || cancel_inserts_)
       return absl::UnavailableError(Cat("gave up at shutdown: ", s.message()));
@@ -749,10 +755,10 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const Batch& batch, size_
     stats_.batches_inserted++;
     return;
   }
-  if (IsRetryable(s)) {  // gave up at shutdown: the rows stay in the buffer
+  if (IsRetryable(s)) {  // gave up (shutdown, or the table failed): the rows stay in the buffer
     *complete = false;
-    SLOG(WARN) << "pipeline " << config_.id << ": " << (b - a)
-               << " rows not inserted at shutdown; they stay in the buffer";
+    SLOG(WARN) << "pipeline " << config_.id << ": " << (b - a) << " rows not inserted ("
+               << s.message() << "); they stay in the buffer";
     return;
   }
   if (whole && IsTableLevel(client, batch, s)) {
