@@ -26,7 +26,11 @@ using otlp::PutTag;
 using otlp::PutVarint;
 
 constexpr size_t kLimit = 16u << 20;  // the size of each request built here
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kBoundSeconds = 120;  // sanitizers make every step several times slower
+#else
 constexpr double kBoundSeconds = 20;
+#endif
 
 std::string Len(uint32_t field, std::string_view v) {
   std::string out;
