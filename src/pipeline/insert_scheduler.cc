@@ -26,12 +26,19 @@ std::shared_ptr<InsertScheduler> InsertScheduler::ForEndpoint(const clickhouse::
 }
 
 InsertScheduler::InsertScheduler(clickhouse::Endpoint ep, size_t threads) : ep_(std::move(ep)) {
-  for (size_t i = 0; i < std::max<size_t>(1, threads); ++i)
-    threads_.emplace_back([this] {
-      NameThisThread("sluice-insert");
-      LowerThisThreadPriority(5);
-      Loop();
-    });
+  for (size_t i = 0; i < std::max<size_t>(1, threads); ++i) {
+    try {
+      threads_.emplace_back([this] {
+        NameThisThread("sluice-insert");
+        LowerThisThreadPriority(5);
+        Loop();
+      });
+    } catch (const std::system_error& e) {  // out of threads: fewer inserters, not an abort
+      SLOG(ERROR) << "cannot start an inserter for " << ep_.host << ":" << ep_.port << ": "
+                  << e.what();
+      break;
+    }
+  }
 }
 
 InsertScheduler::~InsertScheduler() {
@@ -48,6 +55,11 @@ std::shared_ptr<InsertScheduler::Queue> InsertScheduler::AddQueue(size_t max_run
 }
 
 void InsertScheduler::Submit(const std::shared_ptr<Queue>& q, Job job) {
+  if (threads_.empty()) {  // no inserter could start: the caller runs the job itself
+    clickhouse::HttpClient client(ep_);
+    job(client);
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     q->jobs_.push_back(std::move(job));
