@@ -258,9 +258,8 @@ void LocalLog::RollDrainedSegment() {
   (void)fs_->Remove(old.path);
   Status s = StartSegment(next);
   std::lock_guard<std::mutex> lock(mu_);
-  leader_active_ = false;
   if (s.ok()) disk_full_ = false;
-  cv_.notify_all();
+  ReleaseLeadership();
   if (s.ok())
     SLOG(INFO) << "log " << opts_.dir << ": full disk: freed its drained segment " << old.path;
   else
@@ -370,14 +369,18 @@ void LocalLog::AppendAsync(Signal signal, uint32_t records, std::string payload,
   if (leader_active_) return;  // the current leader takes it in its next group
   leader_active_ = true;
   lock.unlock();
-  Executor::Commits().Post([this] {
-    std::unique_lock<std::mutex> l(mu_);
-    Lead(l);
-  });
+  PostLead();
 }
 
 void LocalLog::Lead(std::unique_lock<std::mutex>& lock) {
-  while (!writers_.empty()) {
+  for (int groups = 0; !writers_.empty(); ++groups) {
+    if (groups == kGroupsPerTurn) {
+      // A log busy enough to fill every commit keeps its leadership but goes to the back
+      // of the commit pool's queue, so other logs' commits are not held up behind it.
+      PostLead();
+      cv_.notify_all();
+      return;
+    }
     std::vector<Writer*> group(writers_.begin(), writers_.end());
     writers_.clear();
     lock.unlock();
@@ -411,6 +414,28 @@ void LocalLog::Lead(std::unique_lock<std::mutex>& lock) {
   }
   leader_active_ = false;
   cv_.notify_all();
+}
+
+void LocalLog::PostLead() {
+  Executor::Commits().Post([this] {
+    std::unique_lock<std::mutex> l(mu_);
+    Lead(l);
+  });
+}
+
+void LocalLog::ReleaseLeadership() {
+  // Appends queued meanwhile found a leader and did not start one: hand them to a commit.
+  if (!writers_.empty()) {
+    PostLead();
+  } else {
+    leader_active_ = false;
+  }
+  cv_.notify_all();
+}
+
+void LocalLog::WaitIdle() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return !leader_active_ && writers_.empty(); });
 }
 
 Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
@@ -518,10 +543,9 @@ void LocalLog::SyncLoop() {
     leader_active_ = true;
     dirty_ = false;
     lock.unlock();
-    Status s = active_->Sync();
+    Status s = active_ ? active_->Sync() : absl::OkStatus();
     lock.lock();
-    leader_active_ = false;
-    cv_.notify_all();
+    ReleaseLeadership();
     if (!s.ok()) SLOG(ERROR) << "log " << opts_.dir << ": periodic sync failed: " << s.message();
   }
 }

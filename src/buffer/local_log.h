@@ -89,6 +89,9 @@ class LocalLog {
   // segments that hold only acknowledged entries.
   Status Ack(uint64_t next_seq);
 
+  // Waits until every queued append has completed (their completions have run).
+  void WaitIdle();
+
   uint64_t checkpoint() const;
   uint64_t next_seq() const;  // the sequence number the next append gets
   LogStats stats() const;
@@ -119,9 +122,15 @@ class LocalLog {
   Status OpenActive();
   Status StartSegment(uint64_t first_seq);
   Status WriteGroup(std::vector<Writer*>& group);  // leader only, without mu_
-  // Writes the queued writers, group after group, until none is left, then gives up the
-  // leadership. The caller set leader_active_; `lock` holds mu_ (released while writing).
+  // Writes the queued writers, group after group, until none is left (or, after a few
+  // groups, posts itself again to the commit pool), then gives up the leadership. The
+  // caller set leader_active_; `lock` holds mu_ (released while writing).
   void Lead(std::unique_lock<std::mutex>& lock);
+  void PostLead();
+  // Gives up a leadership held for something else (a periodic sync, a segment roll): a
+  // commit is posted for appends queued meanwhile. mu_ held.
+  void ReleaseLeadership();
+  static constexpr int kGroupsPerTurn = 4;
   Status LimitCheck(uint32_t records, size_t bytes) const;  // mu_ held
   int64_t Now() const;
   std::string SegmentPath(uint64_t first_seq) const;

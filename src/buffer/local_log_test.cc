@@ -578,5 +578,32 @@ TEST(LocalLog, AsyncAppendsCompleteInOrderAndSkipThoseWhoseClientLeft) {
   log.reset();  // waits for the queued appends
 }
 
+// With fsync "interval" the periodic sync holds the log's leadership for a moment; appends
+// queued during it must still be written (they found a leader and did not start one).
+TEST(LocalLog, AsyncAppendsDuringAPeriodicSyncComplete) {
+  FaultFs fs;
+  fs.faults().sync_delay_us = 300;
+  LogOptions o = Opts();
+  o.fsync = FsyncPolicy::kInterval;
+  o.sync_interval = std::chrono::milliseconds(1);
+  auto log = OpenLog(fs, o);
+  std::atomic<int> done{0};
+  const int n = 400;
+  for (int i = 0; i < n; ++i) {
+    log->AppendAsync(Signal::kLogs, 1, Payload(i), nullptr, [&](StatusOr<uint64_t> r) {
+      EXPECT_TRUE(r.ok()) << r.status();
+      ++done;
+    });
+    if (i % 7 == 0) std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  for (int i = 0; i < 2000 && done < n; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(done, n) << "appends queued behind a periodic sync were never written";
+  if (done == n)
+    log->WaitIdle();
+  else
+    (void)log.release();  // its destructor would wait for them forever
+}
+
 }  // namespace
 }  // namespace sluice::buffer

@@ -403,6 +403,8 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
     marks.push_back({b.rows.size(), b.refs.size(), b.sources.size(), b.row_count, b.source_bytes,
                      b.first, b.last, b.replayed});
   flushed_routes_ = 0;
+  uint64_t stale = e.seq;  // left by the watchdog from an earlier try at this entry
+  abort_.compare_exchange_strong(stale, 0);
   if (guard_) guard_->Begin(e.seq);
   EncodeStats es = EncodeRequest(
       config_.signal, routes_, *source, MaxBatchRows(), batches, flush, e.seq, source,
@@ -445,6 +447,8 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
       return false;
   }
   if (guard_) guard_->End();
+  uint64_t late = e.seq;  // the watchdog may have flagged it just after the last check
+  abort_.compare_exchange_strong(late, 0);
   next_unread_ = e.seq + 1;
   if (es.rejected > 0) {
     stats_.rows_rejected += es.rejected;
@@ -461,8 +465,8 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
   return true;
 }
 
-void Pipeline::Flush(Batch* batch) {
-  if (batch->row_count == 0) return;
+bool Pipeline::Flush(Batch* batch) {
+  if (batch->row_count == 0) return true;
   if (!batch->replayed) {
     // Durable before the INSERT is sent: a restart must rebuild this exact batch.
     Status s =
@@ -483,6 +487,12 @@ void Pipeline::Flush(Batch* batch) {
     const bool room = inflight_ < limits_.inserts_in_flight * 2 &&
                       (inflight_ == 0 || inflight_bytes_ + bytes <= limits_.inflight_bytes);
     if (room && budget_->TryAcquire(bytes)) break;
+    if (stopping_ && Clock::now() >= stop_deadline_) {
+      // No room by the stop deadline: the batch stays open (unsent, so the checkpoint stays
+      // below it) and is read again after the restart.
+      if (paused) guard_->Begin(entry);
+      return false;
+    }
     if (entry != 0 && !paused) {
       guard_->Pause();
       paused = true;
@@ -507,6 +517,7 @@ void Pipeline::Flush(Batch* batch) {
   // (each doubling copies the rows encoded so far).
   batch->rows.reserve(rows_bytes);
   batch->refs.reserve(rows);
+  return true;
 }
 
 void Pipeline::AckSettled() {
@@ -590,8 +601,11 @@ Status Pipeline::Consume() {
   };
   auto flush = [&](Batch* b) {
     size_t route = b->route;
-    flushed_routes_ |= 1u << route;
-    Flush(b);
+    if (Flush(b)) {
+      flushed_routes_ |= 1u << route;
+    } else {
+      abort_.store(kAbortAny);  // stopping and no room: the entry is abandoned
+    }
     b->route = route;
     if (!pending()) deadline = Clock::time_point::max();
   };
@@ -650,15 +664,21 @@ void Pipeline::SettleAfterFailure() {
   // The rows of the open batches were never sent: their entries are read again.
   for (const Batch& b : open_)
     if (b.row_count > 0) next_unread_ = std::min(next_unread_, b.first.seq);
-  {
-    // Batches in flight end quickly (an INSERT after the failure is not attempted).
-    std::unique_lock<std::mutex> lock(mu_);
-    inflight_cv_.wait(lock, [&] { return inflight_ == 0; });
-  }
   open_.clear();
-  AckSettled();  // up to the oldest row not confirmed: the failed batches stay pending
+  bool settled;
+  {
+    // Batches in flight end quickly (an INSERT after the failure is not attempted), unless
+    // the pipeline stops meanwhile.
+    std::unique_lock<std::mutex> lock(mu_);
+    while (inflight_ > 0 && !stopping_) inflight_cv_.wait_for(lock, milliseconds(200));
+    settled = inflight_ == 0;
+  }
+  AckSettled();          // up to the oldest row not confirmed: the failed batches stay pending
+  if (!settled) return;  // stopping: what is pending keeps the checkpoint where it is
+  // Everything from the checkpoint on is read again: nothing read is settled beyond it.
+  next_unread_ = acked_;
   std::lock_guard<std::mutex> lock(mu_);
-  pending_min_.clear();  // what they held is read again from the checkpoint
+  pending_min_.clear();
   sink_failure_ = absl::OkStatus();
 }
 
@@ -673,14 +693,14 @@ void Pipeline::RunInsert(clickhouse::HttpClient& client, const std::shared_ptr<B
   if (complete) Deliver(client, *batch, 0, batch->row_count, &complete);
   client.set_cancel(nullptr);
   const uint64_t bytes = batch->bytes();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    --inflight_;
-    inflight_bytes_ -= bytes;
-    if (complete) pending_min_.erase(pending_min_.find(batch->first.seq));
-  }
   budget_->Release(bytes);
   SparePool::Get().Put(std::move(batch->rows), std::move(batch->refs));
+  // The last use of this pipeline: once inflight_ drops to 0 and mu_ is released, Stop
+  // may return and the pipeline be destroyed.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (complete) pending_min_.erase(pending_min_.find(batch->first.seq));
+  inflight_bytes_ -= bytes;
+  --inflight_;
   inflight_cv_.notify_all();
   work_cv_.notify_all();
 }
@@ -711,8 +731,10 @@ Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::strin
                << " ms: " << s.message();
     std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
     std::unique_lock<std::mutex> lock(mu_);
-    stop_cv_.wait_for(lock, backoff + milliseconds(jitter(rng)),
-                      [&] { return stopping_ && give_up == Clock::time_point::max(); });
+    // Wakes for the stop (to learn its deadline), and by the deadline at the latest.
+    const auto wake = std::min(Clock::now() + backoff + milliseconds(jitter(rng)), give_up);
+    stop_cv_.wait_until(lock, wake,
+                        [&] { return stopping_ && give_up == Clock::time_point::max(); });
     backoff = std::min(backoff * 2, milliseconds(30000));
   }
 }
@@ -761,7 +783,8 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const Batch& batch, size_
                << s.message() << "); they stay in the buffer";
     return;
   }
-  if (whole && IsTableLevel(client, batch, s)) {
+  if (whole ? IsTableLevel(client, batch, s)
+            : IsTableLevelCode(clickhouse::ParseErrorCode(std::string(s.message())))) {
     // Not the rows' fault: the pipeline fails (its rows stay in the buffer) until the table
     // is fixed.
     *complete = false;

@@ -141,8 +141,9 @@ class Pipeline {
   // Sleeps `d` unless the pipeline stops first; false when stopping.
   bool SleepUnlessStopping(std::chrono::milliseconds d);
   // Journals the batch's cut (unless replayed), waits for room (per pipeline and server
-  // wide) and hands the batch to the scheduler. Worker thread.
-  void Flush(Batch* batch);
+  // wide) and hands the batch to the scheduler. False: stopping and no room came by the
+  // stop deadline, the batch is left as it was (unsent). Worker thread.
+  bool Flush(Batch* batch);
   void SetState(State s, const Status& why);
   // Moves the log's checkpoint past every settled entry: everything read whose rows are
   // neither in an open batch nor in an unconfirmed one. Worker thread (or Stop, after it).

@@ -133,6 +133,15 @@ Status Registry::Replace(PipelineConfig config) {
   return absl::OkStatus();
 }
 
+void Registry::DrainAppends() {
+  std::vector<std::shared_ptr<buffer::LocalLog>> logs;
+  {
+    std::lock_guard<std::mutex> lock(logs_mu_);
+    for (const auto& [dir, log] : logs_) logs.push_back(log);
+  }
+  for (const auto& log : logs) log->WaitIdle();
+}
+
 void Registry::StopAll() {
   std::shared_ptr<const Map> snap;
   {

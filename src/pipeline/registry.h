@@ -37,6 +37,9 @@ class Registry {
   void set_loaded() { loaded_ = true; }
   std::vector<std::shared_ptr<Pipeline>> List() const;
   void StopAll();
+  // Waits until no append to any log is pending, so that no completion runs after the
+  // receivers (whose answers they are) are gone. Call after the receivers stopped.
+  void DrainAppends();
 
  private:
   using Map = std::map<std::string, std::shared_ptr<Pipeline>, std::less<>>;

@@ -322,6 +322,8 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
       res = co_await handler.Handle(req, std::move(lease), stream.socket().native_handle());
     }
     res.keep_alive(keep_alive);
+    // The append may have taken a while: the answer gets its own time to be written.
+    stream.expires_after(handler.opts.idle_timeout);
     co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
     in_flight--;
     lease.Release();

@@ -253,6 +253,7 @@ int Serve(const std::vector<std::string>& args) {
   http.set_ready(false);
   grpc.Stop();
   http.Stop();
+  registry.DrainAppends();  // their answers go to the receivers, which are destroyed first
   registry.StopAll();
   SLOG(INFO) << "stopped";
   return 0;

@@ -443,6 +443,15 @@ def test_table_changes_fail_the_pipeline_until_fixed():
         ch("CREATE TABLE robust.t6 (Body String, Sev String) ENGINE = MergeTree ORDER BY Body")
         check("re-created: it runs again and the rows kept in its buffer land", wait_state(
             s, "t6-logs", 200, 60) and wait_rows("SELECT count() FROM robust.t6 WHERE Body LIKE 't6-d%'", 7, 30))
+        # Stopped while failed: the rows the failed batches held stay in the buffer.
+        ch("DROP TABLE robust.t6")
+        st = s.post("/v1/logs", sev_logs("t6-e", 9), H("t6-logs"))[0]
+        check("dropped again: the pipeline fails", st == 200 and wait_state(s, "t6-logs", 503))
+        rc, _ = s.stop()
+        ch("CREATE TABLE robust.t6 (Body String, Sev String) ENGINE = MergeTree ORDER BY Body")
+        s.start("t6-logs")
+        check("stopped while failed, restarted once the table is back: its rows land",
+              wait_rows("SELECT count() FROM robust.t6 WHERE Body LIKE 't6-e%'", 9, 30))
         check("no row was dead-lettered on the way", s.dlq("t6-logs") == [])
         log = s.log()
         check("the failure and its cause are logged", "failed: table robust.t6 rejects" in log, log[-500:])
