@@ -152,8 +152,10 @@ void Pipeline::Stop() {
       // An entry still being encoded at the deadline is abandoned: it stays in the log,
       // and its guard counts the attempt.
       std::unique_lock<std::mutex> lock(mu_);
-      if (!stop_cv_.wait_until(lock, stop_deadline_, [&] { return worker_exited_; }))
+      if (!stop_cv_.wait_until(lock, stop_deadline_, [&] { return worker_exited_; })) {
         abort_.store(kAbortAny);
+        cancel_inserts_ = true;  // also a schema read still waiting on ClickHouse
+      }
     }
     if (worker_.joinable()) worker_.join();
     {
@@ -248,6 +250,7 @@ bool Pipeline::OpenStorage() {
 
 Status Pipeline::BuildPlan() {
   clickhouse::HttpClient client(config_.sink.endpoint, std::chrono::seconds(30));
+  client.set_cancel(&cancel_inserts_);  // set at the stop deadline
   const auto& db = config_.sink.endpoint.database;
   std::vector<std::pair<std::string, std::string>> tables = config_.sink.tables_by_metric_type;
   const bool routed = !tables.empty();
@@ -309,6 +312,10 @@ Status Pipeline::BuildPlan() {
 bool Pipeline::PlanRetrying() {
   auto backoff = milliseconds(200);
   while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return false;
+    }
     Status s = BuildPlan();
     if (s.ok()) {
       SetState(State::kRunning, absl::OkStatus());
@@ -489,8 +496,9 @@ bool Pipeline::Flush(Batch* batch) {
     if (room && budget_->TryAcquire(bytes)) break;
     if (stopping_ && Clock::now() >= stop_deadline_) {
       // No room by the stop deadline: the batch stays open (unsent, so the checkpoint stays
-      // below it) and is read again after the restart.
-      if (paused) guard_->Begin(entry);
+      // below it) and is read again after the restart. The entry is not to blame: its
+      // guard stays paused, so this exit counts no attempt against it.
+      if (entry != 0 && !paused) guard_->Pause();
       return false;
     }
     if (entry != 0 && !paused) {
@@ -573,7 +581,7 @@ void Pipeline::WorkerLoop() {
     // fixed, then take over the log again from the oldest row ClickHouse did not confirm.
     stats_.sink_failures++;
     SetState(State::kFailed, failure);
-    SettleAfterFailure();
+    if (!SettleAfterFailure()) break;  // stopping meanwhile
     if (!PlanRetrying()) break;
   }
   Watchdog::Get().Remove(watch);
@@ -599,12 +607,15 @@ Status Pipeline::Consume() {
       if (b.row_count > 0) return true;
     return false;
   };
+  bool gave_up = false;  // a flush found no room by the stop deadline: stop reading
   auto flush = [&](Batch* b) {
+    if (gave_up) return;  // the rest of the entry is abandoned, nothing else is sent
     size_t route = b->route;
     if (Flush(b)) {
       flushed_routes_ |= 1u << route;
     } else {
-      abort_.store(kAbortAny);  // stopping and no room: the entry is abandoned
+      gave_up = true;
+      abort_.store(kAbortAny);  // the entry being encoded (if any) is abandoned
     }
     b->route = route;
     if (!pending()) deadline = Clock::time_point::max();
@@ -641,6 +652,7 @@ Status Pipeline::Consume() {
       for (Batch& b : batches) b.replayed = false;
     }
     if (pending() && Clock::now() >= deadline) flush_all();
+    if (gave_up) return absl::OkStatus();  // stopping: what is open stays in the log
     AckSettled();
     if (got) continue;  // more may be waiting
     if (!pending() && Clock::now() - idle_since > std::chrono::seconds(5)) {
@@ -660,7 +672,7 @@ Status Pipeline::Consume() {
   return absl::OkStatus();
 }
 
-void Pipeline::SettleAfterFailure() {
+bool Pipeline::SettleAfterFailure() {
   // The rows of the open batches were never sent: their entries are read again.
   for (const Batch& b : open_)
     if (b.row_count > 0) next_unread_ = std::min(next_unread_, b.first.seq);
@@ -673,13 +685,14 @@ void Pipeline::SettleAfterFailure() {
     while (inflight_ > 0 && !stopping_) inflight_cv_.wait_for(lock, milliseconds(200));
     settled = inflight_ == 0;
   }
-  AckSettled();          // up to the oldest row not confirmed: the failed batches stay pending
-  if (!settled) return;  // stopping: what is pending keeps the checkpoint where it is
+  AckSettled();  // up to the oldest row not confirmed: the failed batches stay pending
+  if (!settled) return false;  // stopping: what is pending keeps the checkpoint where it is
   // Everything from the checkpoint on is read again: nothing read is settled beyond it.
   next_unread_ = acked_;
   std::lock_guard<std::mutex> lock(mu_);
   pending_min_.clear();
   sink_failure_ = absl::OkStatus();
+  return true;
 }
 
 void Pipeline::RunInsert(clickhouse::HttpClient& client, const std::shared_ptr<Batch>& batch) {

@@ -127,7 +127,8 @@ class Pipeline {
   Status Consume();
   // After a table-level failure: lets the batches in flight settle, moves the checkpoint
   // to the oldest row not confirmed and drops the open batches (their rows are read again).
-  void SettleAfterFailure();
+  // False: the pipeline stopped before the batches in flight settled.
+  bool SettleAfterFailure();
   // Encodes one entry into the open batches. False: abandoned at shutdown (it stays in the
   // log, unacknowledged). A quarantined entry, or one that overruns its CPU budget, goes to
   // the dead-letter queue whole.
