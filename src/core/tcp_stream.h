@@ -43,25 +43,26 @@ class TcpStream {
     return Transfer(Iov(buffers), /*write=*/false, ec);
   }
   template <class MutableBuffers>
-  size_t read_some(const MutableBuffers& buffers) {
-    boost::system::error_code ec;
-    size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);  // the concept needs it; never called
-    return n;
+  size_t read_some(const MutableBuffers& buffers) {  // the concept needs it; never called
+    return OrThrow([&](boost::system::error_code& ec) { return read_some(buffers, ec); });
   }
   template <class ConstBuffers>
   size_t write_some(const ConstBuffers& buffers, boost::system::error_code& ec) {
     return Transfer(Iov(buffers), /*write=*/true, ec);
   }
   template <class ConstBuffers>
-  size_t write_some(const ConstBuffers& buffers) {
-    boost::system::error_code ec;
-    size_t n = write_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+  size_t write_some(const ConstBuffers& buffers) {  // the concept needs it; never called
+    return OrThrow([&](boost::system::error_code& ec) { return write_some(buffers, ec); });
   }
 
  private:
+  template <class F>
+  static size_t OrThrow(F f) {
+    boost::system::error_code ec;
+    const size_t n = f(ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
   template <class Buffers>
   std::vector<iovec>& Iov(const Buffers& buffers) {
     iov_.clear();

@@ -4,25 +4,14 @@
 
 #include <string>
 
+#include "otlp/fields_testing.h"
 #include "otlp/wire.h"
 
 namespace sluice::otlp {
 namespace {
 
-std::string LenField(uint32_t field, std::string_view v) {
-  std::string out;
-  PutTag(field, kLen, &out);
-  PutVarint(v.size(), &out);
-  out.append(v);
-  return out;
-}
-
-std::string VarintField(uint32_t field, uint64_t v) {
-  std::string out;
-  PutTag(field, kVarint, &out);
-  PutVarint(v, &out);
-  return out;
-}
+using testing::LenField;
+using testing::VarintField;
 
 // Short strings take a fast path; every other shape goes through the general reader. Both
 // must give the same answer.

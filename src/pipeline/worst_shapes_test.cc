@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/cat.h"
+#include "otlp/fields_testing.h"
 #include "otlp/json.h"
 #include "otlp/request.h"
 #include "otlp/validate.h"
@@ -32,13 +33,7 @@ constexpr double kBoundSeconds = 120;  // sanitizers make every step several tim
 constexpr double kBoundSeconds = 20;
 #endif
 
-std::string Len(uint32_t field, std::string_view v) {
-  std::string out;
-  PutTag(field, kLen, &out);
-  PutVarint(v.size(), &out);
-  out.append(v);
-  return out;
-}
+std::string Len(uint32_t field, std::string_view v) { return otlp::testing::LenField(field, v); }
 std::string Str(std::string_view s) { return Len(1, s); }  // AnyValue.string_value
 std::string KeyValue(std::string_view k, std::string_view v) { return Len(1, k) + Len(2, Str(v)); }
 
