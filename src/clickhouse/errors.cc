@@ -19,6 +19,37 @@ int ParseErrorCode(std::string_view body) {
   return any ? code : -1;
 }
 
+int ParseErrorCode(const Status& s) {
+  const auto m = s.message();
+  return ParseErrorCode(std::string_view(m.data(), m.size()));
+}
+
+bool IsTableLevelCode(int code) {
+  switch (code) {
+    case 8:    // THERE_IS_NO_COLUMN
+    case 16:   // NO_SUCH_COLUMN_IN_TABLE
+    case 47:   // UNKNOWN_IDENTIFIER
+    case 60:   // UNKNOWN_TABLE
+    case 81:   // UNKNOWN_DATABASE
+    case 164:  // READONLY
+    case 192:  // UNKNOWN_USER
+    case 193:  // WRONG_PASSWORD
+    case 194:  // REQUIRED_PASSWORD
+    case 195:  // IP_ADDRESS_NOT_ALLOWED
+    case 291:  // DATABASE_ACCESS_DENIED
+    case 497:  // ACCESS_DENIED
+    case 516:  // AUTHENTICATION_FAILED
+      return true;
+    default: return false;
+  }
+}
+
+bool IsPressureCode(int code) { return code == 252 || code == 202 || code == 203; }
+
+bool IsViewRejection(std::string_view message) {
+  return message.find("while pushing to view") != std::string_view::npos;
+}
+
 bool IsRetryableCode(int code, std::string_view message) {
   switch (code) {
     // Transient, overload, network, Keeper and shutdown conditions.

@@ -71,32 +71,6 @@ class SparePool {
   std::vector<Spare> spares_;
 };
 
-// Errors that are the table's, not the rows': the table or database is gone, a column is
-// gone, the user may not write. Permanent for the rows, but the pipeline waits them out.
-bool IsTableLevelCode(int code) {
-  switch (code) {
-    case 8:    // THERE_IS_NO_COLUMN
-    case 16:   // NO_SUCH_COLUMN_IN_TABLE
-    case 47:   // UNKNOWN_IDENTIFIER
-    case 60:   // UNKNOWN_TABLE
-    case 81:   // UNKNOWN_DATABASE
-    case 164:  // READONLY
-    case 192:  // UNKNOWN_USER
-    case 193:  // WRONG_PASSWORD
-    case 194:  // REQUIRED_PASSWORD
-    case 195:  // IP_ADDRESS_NOT_ALLOWED
-    case 291:  // DATABASE_ACCESS_DENIED
-    case 497:  // ACCESS_DENIED
-    case 516:  // AUTHENTICATION_FAILED
-      return true;
-    default: return false;
-  }
-}
-
-// ClickHouse says it is overwhelmed by parts or by concurrent queries: fewer, larger
-// INSERTs help.
-bool IsPressureCode(int code) { return code == 252 || code == 202 || code == 203; }
-
 }  // namespace
 
 Pipeline::Pipeline(PipelineConfig config, Limits limits, StorageOpener storage,
@@ -703,7 +677,12 @@ void Pipeline::RunInsert(clickhouse::HttpClient& client, const std::shared_ptr<B
     // The table failed (read again later), or the stop deadline passed: not attempted.
     if (!sink_failure_.ok() || cancel_inserts_) complete = false;
   }
-  if (complete) Deliver(client, *batch, 0, batch->row_count, &complete);
+  if (complete) {
+    const std::string params =
+        Cat("database=", clickhouse::UrlEncode(config_.sink.endpoint.database),
+            "&query=", clickhouse::UrlEncode(routes_.plans[batch->route].insert_query));
+    Deliver(client, params, *batch, 0, batch->row_count, &complete);
+  }
   client.set_cancel(nullptr);
   const uint64_t bytes = batch->bytes();
   budget_->Release(bytes);
@@ -729,8 +708,7 @@ Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::strin
                                           : clickhouse::StatusFromResponse(r->status, r->body))
                       : r.status();
     if (s.ok() || !IsRetryable(s)) return s;
-    if (IsPressureCode(clickhouse::ParseErrorCode(std::string(s.message()))))
-      scheduler_->ReportPressure();
+    if (clickhouse::IsPressureCode(clickhouse::ParseErrorCode(s))) scheduler_->ReportPressure();
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) give_up = stop_deadline_;
@@ -753,19 +731,18 @@ Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::strin
 }
 
 bool Pipeline::IsTableLevel(clickhouse::HttpClient& client, const Batch& batch, const Status& s) {
-  if (IsTableLevelCode(clickhouse::ParseErrorCode(std::string(s.message())))) return true;
+  if (clickhouse::IsTableLevelCode(clickhouse::ParseErrorCode(s))) return true;
   // Rows that cannot be parsed may also mean the table changed under us (a column retyped,
   // dropped or added): then the whole plan is stale, not the rows.
   auto desc = client.Query(
       Cat("DESCRIBE TABLE ", clickhouse::QuoteIdent(config_.sink.endpoint.database), ".",
           clickhouse::QuoteIdent(routes_.tables[batch.route]), " FORMAT TabSeparated"));
-  if (!desc.ok())
-    return IsTableLevelCode(clickhouse::ParseErrorCode(std::string(desc.status().message())));
+  if (!desc.ok()) return clickhouse::IsTableLevelCode(clickhouse::ParseErrorCode(desc.status()));
   return *desc != describes_[batch.route];
 }
 
-void Pipeline::Deliver(clickhouse::HttpClient& client, const Batch& batch, size_t a, size_t b,
-                       bool* complete) {
+void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params,
+                       const Batch& batch, size_t a, size_t b, bool* complete) {
   const bool whole = a == 0 && b == batch.row_count;
   std::string_view rows(batch.rows);
   if (!whole) {
@@ -773,18 +750,16 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const Batch& batch, size_
     const size_t to = b < batch.refs.size() ? batch.refs[b].offset : batch.rows.size();
     rows = rows.substr(from, to - from);
   }
-  std::string params =
-      Cat("database=", clickhouse::UrlEncode(config_.sink.endpoint.database),
-          "&query=", clickhouse::UrlEncode(routes_.plans[batch.route].insert_query));
+  std::string with_token;
   if (dedup_token_) {
     // The same rows from the same log positions get the same token, so a retried or
     // replayed insert, split ranges included, is dropped by servers that deduplicate
     // (Replicated tables, or non_replicated_deduplication_window > 0).
-    params += Cat(
-        "&insert_deduplication_token=",
+    with_token = Cat(
+        params, "&insert_deduplication_token=",
         clickhouse::UrlEncode(DedupToken(config_.id, routes_.tables[batch.route], batch, a, b)));
   }
-  Status s = InsertRetrying(client, params, rows);
+  Status s = InsertRetrying(client, dedup_token_ ? with_token : params, rows);
   if (s.ok()) {
     stats_.rows_inserted += b - a;
     stats_.batches_inserted++;
@@ -797,7 +772,7 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const Batch& batch, size_
     return;
   }
   if (whole ? IsTableLevel(client, batch, s)
-            : IsTableLevelCode(clickhouse::ParseErrorCode(std::string(s.message())))) {
+            : clickhouse::IsTableLevelCode(clickhouse::ParseErrorCode(s))) {
     // Not the rows' fault: the pipeline fails (its rows stay in the buffer) until the table
     // is fixed.
     *complete = false;
@@ -811,7 +786,7 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const Batch& batch, size_
   }
   const std::string why(s.message());
   const int code = clickhouse::ParseErrorCode(why);
-  if (why.find("while pushing to view") != std::string::npos && !null_engine_[batch.route]) {
+  if (clickhouse::IsViewRejection(why) && !null_engine_[batch.route]) {
     // A materialized view rejected the INSERT after the table had been written (ClickHouse
     // writes the table first): the rows are in the table. Inserting them again to find the
     // rows the view refuses would duplicate them there, so the range is dead-lettered as
@@ -843,8 +818,8 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const Batch& batch, size_
       SLOG(WARN) << "pipeline " << config_.id << ": ClickHouse rejected a batch of " << (b - a)
                  << " rows; splitting it to find the rejected rows: " << s.message();
     const size_t mid = a + (b - a) / 2;
-    Deliver(client, batch, a, mid, complete);
-    Deliver(client, batch, mid, b, complete);
+    Deliver(client, params, batch, a, mid, complete);
+    Deliver(client, params, batch, mid, b, complete);
     return;
   }
   const RowRef& ref = batch.refs[a];

@@ -155,8 +155,9 @@ class Pipeline {
   // rejected rows are found and written to the dead-letter queue. Clears *complete when
   // rows could not be settled (shutdown, a table-level failure, or the DLQ failed): they
   // stay in the buffer.
-  void Deliver(clickhouse::HttpClient& client, const Batch& batch, size_t a, size_t b,
-               bool* complete);
+  // `params`: the INSERT's URL parameters (database, query), without a token.
+  void Deliver(clickhouse::HttpClient& client, const std::string& params, const Batch& batch,
+               size_t a, size_t b, bool* complete);
   // One INSERT, retried while the failure is retryable. Unavailable: gave up (shutdown).
   Status InsertRetrying(clickhouse::HttpClient& client, const std::string& params,
                         std::string_view rows);
