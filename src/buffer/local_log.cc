@@ -194,16 +194,25 @@ void LocalLog::PrepareCheckpointFile(const std::string& existing) {
       return;  // the next update writes the other slot
     }
   }
-  Status s = fs_->WriteFileAtomic(path, CheckpointFileBytes(checkpoint_));
-  if (s.ok()) {
-    auto f = fs_->OpenAt(path, 0);
-    if (f.ok()) checkpoint_file_ = std::move(*f);
-    checkpoint_slot_ = 0;
-  }
-  if (!checkpoint_file_)
+  if (Status s = CreateCheckpointFile(checkpoint_); !s.ok())
     SLOG(WARN) << "log " << opts_.dir << ": cannot create the checkpoint file yet (" << s.message()
                << "); it is created at the first acknowledgement";
 }
+
+Status LocalLog::CreateCheckpointFile(uint64_t next_seq) {
+  // Whole and atomically (both slots), then updated in place: a new file per update cost an
+  // inode allocation, a rename and a directory sync each time.
+  const std::string path = opts_.dir + "/checkpoint";
+  Status s = fs_->WriteFileAtomic(path, CheckpointFileBytes(next_seq));
+  if (!s.ok()) return s;
+  auto f = fs_->OpenAt(path, 0);
+  if (!f.ok()) return f.status();
+  checkpoint_file_ = std::move(*f);
+  checkpoint_slot_ = 0;
+  return absl::OkStatus();
+}
+
+std::string LocalLog::NewSpareName() { return Cat(opts_.dir, "/", kSparePrefix, ++spare_counter_); }
 
 void LocalLog::FillReserve() {
   while (true) {
@@ -211,7 +220,7 @@ void LocalLog::FillReserve() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (spares_.size() >= kSpares) break;
-      spare = Cat(opts_.dir, "/", kSparePrefix, ++spare_counter_);
+      spare = NewSpareName();
     }
     Status s = fs_->Allocate(spare, segment_bytes_, /*keep_size=*/false);
     if (!s.ok()) {
@@ -653,8 +662,7 @@ Status LocalLog::Ack(uint64_t next_seq) {
     std::string spare;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (keep && spares_.size() < kSpares)
-        spare = Cat(opts_.dir, "/", kSparePrefix, ++spare_counter_);
+      if (keep && spares_.size() < kSpares) spare = NewSpareName();
     }
     if (!spare.empty() && fs_->Rename(p, spare).ok()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -668,17 +676,7 @@ Status LocalLog::Ack(uint64_t next_seq) {
 }
 
 Status LocalLog::WriteCheckpoint(uint64_t next_seq) {
-  const std::string path = opts_.dir + "/checkpoint";
-  if (!checkpoint_file_) {
-    // Created whole and atomically once (both slots), then updated in place: a new file per
-    // update cost an inode allocation, a rename and a directory sync each time.
-    Status s = fs_->WriteFileAtomic(path, CheckpointFileBytes(next_seq));
-    if (!s.ok()) return s;
-    auto f = fs_->OpenAt(path, 0);
-    if (!f.ok()) return f.status();
-    checkpoint_file_ = std::move(*f);
-    return absl::OkStatus();
-  }
+  if (!checkpoint_file_) return CreateCheckpointFile(next_seq);
   checkpoint_slot_ ^= 1;
   Status s =
       checkpoint_file_->WriteAt(checkpoint_slot_ * kCheckpointSlot, CheckpointBytes(next_seq));

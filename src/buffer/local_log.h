@@ -139,6 +139,9 @@ class LocalLog {
   // Creates the checkpoint file (both slots) or opens the existing one for updates in place,
   // so that moving the checkpoint never needs a free block. Open only.
   void PrepareCheckpointFile(const std::string& existing);
+  // Writes the whole checkpoint file holding `next_seq` and opens it for updates in place.
+  Status CreateCheckpointFile(uint64_t next_seq);
+  std::string NewSpareName();  // mu_ held
   // Allocates the reserve of a bookkeeping log: spares up to kSpares, and the active
   // segment's blocks. Best effort (a full disk leaves less reserve).
   void FillReserve();
