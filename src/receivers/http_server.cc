@@ -12,7 +12,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -66,6 +65,15 @@ Response Plain(int status, std::string_view text, unsigned version) {
   a.content_type = "text/plain; charset=utf-8";
   a.body = std::string(text) + "\n";
   return Answer(a, version);
+}
+
+// The answer to a request or connection that cannot be served, after which the connection
+// closes; a 503 says when to retry.
+Response Closing(int status, std::string_view reason) {
+  Response res = Plain(status, reason, 11);
+  if (status == 503) res.set(http::field::retry_after, "1");
+  res.keep_alive(false);
+  return res;
 }
 
 }  // namespace
@@ -234,8 +242,7 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
   // Answers a request that cannot be served and closes: the client learns why instead of
   // seeing a reset.
   auto refuse = [&](int status, std::string_view reason) -> net::awaitable<void> {
-    Response res = Plain(status, reason, 11);
-    res.keep_alive(false);
+    Response res = Closing(status, reason);
     beast::error_code wec;
     stream.expires_after(std::chrono::seconds(5));
     co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, wec));
@@ -352,17 +359,14 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
 // sent so far is read first: closing with unread input would reset the connection before
 // the client reads the answer.
 void Refuse503(tcp::socket& socket, std::string_view why) {
-  const std::string answer =
-      Cat("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
-          "Connection: close\r\nContent-Length: ",
-          why.size() + 1, "\r\n\r\n", why, "\n");
   beast::error_code ec;
   socket.non_blocking(true, ec);
   char sink[8192];
   while (!ec && socket.read_some(net::buffer(sink), ec) > 0) {
   }
   ec = {};
-  net::write(socket, net::buffer(answer), ec);
+  Response res = Closing(503, why);
+  http::write(socket, res, ec);
   socket.shutdown(tcp::socket::shutdown_send, ec);
   while (!ec && socket.read_some(net::buffer(sink), ec) > 0) {
   }
