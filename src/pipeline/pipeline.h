@@ -11,6 +11,7 @@
 // that cannot be read or is dropped, a wrong password are retried with backoff (the
 // pipeline answers 503 meanwhile) and the pipeline resumes from its checkpoint once they
 // are fixed. An entry that crashes or wedges the worker is quarantined (EntryGuard).
+// The worker side is in pipeline.cc, the sink side (plan, INSERTs) in pipeline_sink.cc.
 // Thread-safe: SubmitAsync from any receiver thread; Start/StartConsuming/Stop from the control
 // thread.
 #pragma once

@@ -1,0 +1,274 @@
+// Pipeline, the sink side: reading the tables and building the insert plan (and again,
+// until it fits, after a failure), and delivering batches on the endpoint's inserter
+// threads: INSERT with retries, the classification of failures (retry, the table's fault,
+// a view's rejection, bad rows), the split that finds rejected rows, and settling the batch.
+// The worker side (storage, entries, batches, the checkpoint) is in pipeline.cc.
+#include <random>
+
+#include "clickhouse/errors.h"
+#include "clickhouse/http_client.h"
+#include "core/cat.h"
+#include "core/log.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/spare_rows.h"
+
+namespace sluice::pipeline {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+Status Pipeline::BuildPlan() {
+  clickhouse::HttpClient client(config_.sink.endpoint, std::chrono::seconds(30));
+  client.set_cancel(&cancel_inserts_);  // set at the stop deadline
+  const auto& db = config_.sink.endpoint.database;
+  std::vector<std::pair<std::string, std::string>> tables = config_.sink.tables_by_metric_type;
+  const bool routed = !tables.empty();
+  if (!routed) tables.emplace_back("", config_.sink.table);
+  // insert_deduplication_token exists from ClickHouse 22.2; older servers reject it.
+  if (auto v = client.Query("SELECT version()"); v.ok()) {
+    int major = 0, minor = 0;
+    std::sscanf(v->c_str(), "%d.%d", &major, &minor);
+    dedup_token_ = major > 22 || (major == 22 && minor >= 2);
+  } else {
+    return v.status();
+  }
+  Routes routes;
+  std::vector<std::string> describes;
+  std::vector<bool> null_engine;
+  std::vector<bool> bound(config_.sink.mapping.size(), false);
+  for (auto& [kind, table] : tables) {
+    auto desc = client.Query(Cat("DESCRIBE TABLE ", clickhouse::QuoteIdent(db), ".",
+                                 clickhouse::QuoteIdent(table), " FORMAT TabSeparated"));
+    if (!desc.ok()) return desc.status();
+    auto cols = clickhouse::ParseDescribe(*desc);
+    if (!cols.ok()) return cols.status();
+    std::vector<bool> used;
+    auto plan = clickhouse::BuildPlan(config_.signal, config_.sink.mapping, *cols, db, table,
+                                      routed ? &used : nullptr);
+    if (!plan.ok())
+      return absl::Status(plan.status().code(), Cat(table, ": ", plan.status().message()));
+    // A Null table stores nothing (only its views do), which decides how a batch that a
+    // view rejected is handled (Deliver).
+    auto engine = client.Query(
+        Cat("SELECT engine FROM system.tables WHERE database = ", clickhouse::QuoteString(db),
+            " AND name = ", clickhouse::QuoteString(table), " FORMAT TabSeparated"));
+    null_engine.push_back(engine.ok() && *engine == "Null\n");
+    for (size_t i = 0; i < used.size(); ++i) bound[i] = bound[i] || used[i];
+    routes.tables.push_back(table);
+    routes.plans.push_back(std::move(*plan));
+    describes.push_back(std::move(*desc));
+  }
+  if (routed) {
+    for (size_t i = 0; i < bound.size(); ++i)
+      if (!bound[i])
+        return absl::FailedPreconditionError(Cat("column '", config_.sink.mapping[i].column_name,
+                                                 "' (mapped from '", config_.sink.mapping[i].name,
+                                                 "') exists in none of the metric tables"));
+    static constexpr std::string_view kKinds[] = {"",          "gauge",         "sum",
+                                                  "histogram", "exp_histogram", "summary"};
+    for (int k = 0; k < 6; ++k) {
+      routes.by_kind[k] = -1;
+      for (size_t r = 0; r < tables.size(); ++r)
+        if (tables[r].first == kKinds[k]) routes.by_kind[k] = static_cast<int>(r);
+    }
+  }
+  routes_ = std::move(routes);
+  describes_ = std::move(describes);
+  null_engine_ = std::move(null_engine);
+  return absl::OkStatus();
+}
+
+bool Pipeline::PlanRetrying() {
+  auto backoff = milliseconds(200);
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return false;
+    }
+    Status s = BuildPlan();
+    if (s.ok()) {
+      SetState(State::kRunning, absl::OkStatus());
+      SLOG(INFO) << "pipeline " << config_.id << " running: " << SourceTypeOf(config_.signal)
+                 << " -> " << config_.sink.endpoint.database << "." << routes_.tables[0]
+                 << (routes_.tables.size() > 1 ? " and more" : "") << " ("
+                 << routes_.plans[0].columns.size() << " columns)";
+      return true;
+    }
+    // Unreachable: starting. Anything else (no such table, a column that does not fit, a
+    // wrong password) fails the pipeline until fixed: checked again and again, so fixing
+    // the table (or the password) brings it back without a restart.
+    if (IsRetryable(s)) {
+      SLOG(WARN) << "pipeline " << config_.id << ": cannot read the table schema yet (retrying in "
+                 << backoff.count() << " ms): " << s.message();
+      if (state_ != State::kFailed) SetState(State::kStarting, s);
+    } else {
+      SetState(State::kFailed, s);
+      SLOG(WARN) << "pipeline " << config_.id << ": checking the table again in " << backoff.count()
+                 << " ms";
+    }
+    if (!SleepUnlessStopping(backoff)) return false;
+    backoff = std::min(backoff * 2, milliseconds(state_ == State::kFailed ? 30000 : 5000));
+  }
+}
+
+void Pipeline::RunInsert(clickhouse::HttpClient& client, const std::shared_ptr<Batch>& batch) {
+  client.set_cancel(&cancel_inserts_);
+  bool complete = true;  // every row inserted or dead-lettered: the checkpoint may pass it
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // The table failed (read again later), or the stop deadline passed: not attempted.
+    if (!sink_failure_.ok() || cancel_inserts_) complete = false;
+  }
+  if (complete) {
+    const std::string params =
+        Cat("database=", clickhouse::UrlEncode(config_.sink.endpoint.database),
+            "&query=", clickhouse::UrlEncode(routes_.plans[batch->route].insert_query));
+    Deliver(client, params, *batch, 0, batch->row_count, &complete);
+  }
+  client.set_cancel(nullptr);
+  const uint64_t bytes = batch->bytes();
+  budget_->Release(bytes);
+  SparePool::Get().Put(std::move(batch->rows), std::move(batch->refs));
+  // The last use of this pipeline: once inflight_ drops to 0 and mu_ is released, Stop
+  // may return and the pipeline be destroyed.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (complete) pending_min_.erase(pending_min_.find(batch->first.seq));
+  inflight_bytes_ -= bytes;
+  --inflight_;
+  inflight_cv_.notify_all();
+  work_cv_.notify_all();
+}
+
+Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::string& params,
+                                std::string_view rows) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  auto backoff = milliseconds(100);
+  Clock::time_point give_up = Clock::time_point::max();
+  while (true) {
+    auto r = client.Post(params, rows);
+    Status s = r.ok() ? (r->status == 200 ? absl::OkStatus()
+                                          : clickhouse::StatusFromResponse(r->status, r->body))
+                      : r.status();
+    if (s.ok() || !IsRetryable(s)) return s;
+    if (clickhouse::IsPressureCode(clickhouse::ParseErrorCode(s))) scheduler_->ReportPressure();
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stopping_) give_up = stop_deadline_;
+      // Another batch met a table-level failure: this one is read again after it is fixed.
+      if (!sink_failure_.ok()) return absl::UnavailableError("the pipeline's table failed");
+    }
+    if (Clock::now() >= give_up || cancel_inserts_)
+      return absl::UnavailableError(Cat("gave up at shutdown: ", s.message()));
+    stats_.insert_retries++;
+    SLOG(WARN) << "pipeline " << config_.id << ": insert failed, retrying in " << backoff.count()
+               << " ms: " << s.message();
+    std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
+    std::unique_lock<std::mutex> lock(mu_);
+    // Wakes for the stop (to learn its deadline), and by the deadline at the latest.
+    const auto wake = std::min(Clock::now() + backoff + milliseconds(jitter(rng)), give_up);
+    stop_cv_.wait_until(lock, wake,
+                        [&] { return stopping_ && give_up == Clock::time_point::max(); });
+    backoff = std::min(backoff * 2, milliseconds(30000));
+  }
+}
+
+bool Pipeline::IsTableLevel(clickhouse::HttpClient& client, const Batch& batch, const Status& s) {
+  if (clickhouse::IsTableLevelCode(clickhouse::ParseErrorCode(s))) return true;
+  // Rows that cannot be parsed may also mean the table changed under us (a column retyped,
+  // dropped or added): then the whole plan is stale, not the rows.
+  auto desc = client.Query(
+      Cat("DESCRIBE TABLE ", clickhouse::QuoteIdent(config_.sink.endpoint.database), ".",
+          clickhouse::QuoteIdent(routes_.tables[batch.route]), " FORMAT TabSeparated"));
+  if (!desc.ok()) return clickhouse::IsTableLevelCode(clickhouse::ParseErrorCode(desc.status()));
+  return *desc != describes_[batch.route];
+}
+
+void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params,
+                       const Batch& batch, size_t a, size_t b, bool* complete) {
+  const bool whole = a == 0 && b == batch.row_count;
+  std::string_view rows(batch.rows);
+  if (!whole) {
+    const size_t from = batch.refs[a].offset;
+    const size_t to = b < batch.refs.size() ? batch.refs[b].offset : batch.rows.size();
+    rows = rows.substr(from, to - from);
+  }
+  std::string with_token;
+  if (dedup_token_) {
+    // The same rows from the same log positions get the same token, so a retried or
+    // replayed insert, split ranges included, is dropped by servers that deduplicate
+    // (Replicated tables, or non_replicated_deduplication_window > 0).
+    with_token = Cat(
+        params, "&insert_deduplication_token=",
+        clickhouse::UrlEncode(DedupToken(config_.id, routes_.tables[batch.route], batch, a, b)));
+  }
+  Status s = InsertRetrying(client, dedup_token_ ? with_token : params, rows);
+  if (s.ok()) {
+    stats_.rows_inserted += b - a;
+    stats_.batches_inserted++;
+    return;
+  }
+  if (IsRetryable(s)) {  // gave up (shutdown, or the table failed): the rows stay in the buffer
+    *complete = false;
+    SLOG(WARN) << "pipeline " << config_.id << ": " << (b - a) << " rows not inserted ("
+               << s.message() << "); they stay in the buffer";
+    return;
+  }
+  if (whole ? IsTableLevel(client, batch, s)
+            : clickhouse::IsTableLevelCode(clickhouse::ParseErrorCode(s))) {
+    // Not the rows' fault: the pipeline fails (its rows stay in the buffer) until the table
+    // is fixed.
+    *complete = false;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sink_failure_.ok())
+      sink_failure_ = absl::FailedPreconditionError(
+          Cat("table ", config_.sink.endpoint.database, ".", routes_.tables[batch.route],
+              " rejects the pipeline's INSERTs: ", s.message()));
+    work_cv_.notify_all();
+    return;
+  }
+  const std::string why(s.message());
+  const int code = clickhouse::ParseErrorCode(why);
+  if (clickhouse::IsViewRejection(why) && !null_engine_[batch.route]) {
+    // A materialized view rejected the INSERT after the table had been written (ClickHouse
+    // writes the table first): the rows are in the table. Inserting them again to find the
+    // rows the view refuses would duplicate them there, so the range is dead-lettered as
+    // it is, marked as stored. (Into a Null table nothing is stored: split as usual.)
+    stats_.rows_inserted += b - a;
+    for (size_t i = a; i < b; ++i) {
+      const RowRef& ref = batch.refs[i];
+      if (!WriteDeadLetter("sink", Cat("view_rejected_", code),
+                           Cat(why, " (the row is in table ", routes_.tables[batch.route],
+                               "; a view rejected the INSERT it was part of)"),
+                           RecordJson(config_.signal, *batch.sources[ref.source], ref.record))) {
+        *complete = false;
+        return;
+      }
+    }
+    SLOG(WARN) << "pipeline " << config_.id << ": a view rejected an INSERT of " << (b - a)
+               << " rows into " << routes_.tables[batch.route]
+               << " (the rows are in the table; dead-lettered as view_rejected): " << why;
+    return;
+  }
+  if (batch.refs.size() != batch.row_count) {  // untracked rows: cannot single them out
+    stats_.rows_failed += b - a;
+    SLOG(ERROR) << "pipeline " << config_.id << ": ClickHouse rejected " << (b - a)
+                << " rows: " << s.message();
+    return;
+  }
+  if (b - a > 1) {
+    if (whole)
+      SLOG(WARN) << "pipeline " << config_.id << ": ClickHouse rejected a batch of " << (b - a)
+                 << " rows; splitting it to find the rejected rows: " << s.message();
+    const size_t mid = a + (b - a) / 2;
+    Deliver(client, params, batch, a, mid, complete);
+    Deliver(client, params, batch, mid, b, complete);
+    return;
+  }
+  const RowRef& ref = batch.refs[a];
+  if (!WriteDeadLetter("sink",
+                       code >= 0 ? Cat("sink_rejection_", code) : std::string("sink_rejection"),
+                       why, RecordJson(config_.signal, *batch.sources[ref.source], ref.record)))
+    *complete = false;  // stopping: keep it in the buffer rather than lose it
+}
+
+}  // namespace sluice::pipeline
