@@ -86,10 +86,7 @@ void InsertScheduler::RunQueuedNow(const std::shared_ptr<Queue>& q) {
   for (Job& job : jobs) job(idle);
 }
 
-uint32_t InsertScheduler::pressure() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return pressure_;
-}
+uint32_t InsertScheduler::pressure() const { return pressure_.load(std::memory_order_relaxed); }
 
 void InsertScheduler::ReportPressure() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -97,7 +94,7 @@ void InsertScheduler::ReportPressure() {
   if (now - last_pressure_ < std::chrono::seconds(1)) return;
   last_pressure_ = now;
   if (pressure_ < 16) {
-    pressure_ *= 2;
+    pressure_ = pressure_ * 2;
     SLOG(WARN) << "ClickHouse " << ep_.host << ":" << ep_.port
                << " reports part or query pressure: batches grow " << pressure_ << "-fold";
   }
@@ -109,7 +106,7 @@ void InsertScheduler::Loop() {
   while (true) {
     cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_ || !ready_.empty(); });
     if (pressure_ > 1 && Clock::now() - last_pressure_ > std::chrono::seconds(10)) {
-      pressure_ /= 2;  // ClickHouse has kept up for a while: back towards normal batches
+      pressure_ = pressure_ / 2;  // ClickHouse has kept up for a while: back towards normal batches
       last_pressure_ = Clock::now();
     }
     if (ready_.empty()) {

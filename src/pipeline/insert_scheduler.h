@@ -66,9 +66,9 @@ class InsertScheduler {
   const clickhouse::Endpoint ep_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::shared_ptr<Queue>> ready_;             // queues with a job they may start; mu_
-  bool stop_ = false;                                    // guarded by mu_
-  uint32_t pressure_ = 1;                                // guarded by mu_
+  std::deque<std::shared_ptr<Queue>> ready_;  // queues with a job they may start; mu_
+  bool stop_ = false;                         // guarded by mu_
+  std::atomic<uint32_t> pressure_{1};         // changed under mu_, read by workers without it
   std::chrono::steady_clock::time_point last_pressure_;  // guarded by mu_
   std::vector<std::thread> threads_;
 };

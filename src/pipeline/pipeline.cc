@@ -23,14 +23,6 @@ constexpr size_t kQuarantineMaxBytes = 40u << 20;
 // rejected INSERT wrote nothing (views aside) and a split re-sends nothing twice.
 constexpr size_t kMaxBatchRows = 1u << 20;
 
-// Where an open batch stood before an entry, to take the entry's rows back out.
-struct BatchMark {
-  size_t rows_bytes, refs, sources;
-  uint64_t row_count, source_bytes;
-  Position first, last;
-  bool replayed;
-};
-
 }  // namespace
 
 Pipeline::Pipeline(PipelineConfig config, Limits limits, StorageOpener storage,
@@ -244,8 +236,8 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
     return true;
   }
   auto source = std::make_shared<const std::string>(std::move(e.payload));
-  std::vector<BatchMark> marks;
-  marks.reserve(batches.size());
+  std::vector<BatchMark>& marks = marks_;  // reused: no allocation per entry
+  marks.clear();
   for (const Batch& b : batches)
     marks.push_back({b.rows.size(), b.refs.size(), b.sources.size(), b.row_count, b.source_bytes,
                      b.first, b.last, b.replayed});

@@ -186,6 +186,14 @@ class Pipeline {
   // CPU budget spent) or kAbortAny (shutdown deadline passed).
   std::atomic<uint64_t> abort_{0};
   uint32_t flushed_routes_ = 0;  // worker: routes whose batch was flushed during this entry
+  // Where each open batch stood before the entry being encoded, to take its rows back out.
+  struct BatchMark {
+    size_t rows_bytes, refs, sources;
+    uint64_t row_count, source_bytes;
+    Position first, last;
+    bool replayed;
+  };
+  std::vector<BatchMark> marks_;  // worker; reused from entry to entry
 
   ReplayPlan replay_;  // worker thread only
   // Written by the worker while no insert runs (before consuming, or after settling a

@@ -91,9 +91,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     size_t total = 0;
     for (const auto& s : slices) total += s.size();
     // gRPC has read the message already: it counts from now on, fitting or not.
-    bool fits;
-    RequestBudget::Lease lease = budget_.TryLease(0, &fits);
-    lease.Resize(total);
+    RequestBudget::Lease lease = budget_.Hold(total);
     body.reserve(total);
     for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
     slices.clear();

@@ -61,6 +61,12 @@ class RequestBudget {
     *ok = TryTake(n);
     return *ok ? Lease(this, n) : Lease(this, 0);
   }
+  // A lease of `n` bytes taken whether they fit or not: data already in memory (a gRPC
+  // message, read by gRPC before it reaches us).
+  Lease Hold(uint64_t n) {
+    used_ += n;
+    return Lease(this, n);
+  }
   bool full() const { return used_.load() >= limit_; }
   uint64_t used() const { return used_.load(); }
   uint64_t limit() const { return limit_; }

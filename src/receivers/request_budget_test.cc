@@ -26,6 +26,12 @@ TEST(RequestBudget, LeasesHoldTheirShareUntilReleased) {
   c.Release();
   c.Release();
   EXPECT_EQ(b.used(), 0u);
+  {
+    RequestBudget::Lease held = b.Hold(150);  // already in memory: counted past the limit
+    EXPECT_TRUE(b.full());
+    EXPECT_EQ(held.bytes(), 150u);
+  }
+  EXPECT_EQ(b.used(), 0u);
 }
 
 }  // namespace
