@@ -84,14 +84,8 @@ class WireReader {
     switch (wt_) {  // the common cases inline; nested groups out of line
       case kLen: Len(); return ok_;
       case kVarint: Varint(); return ok_;
-      case kI64:
-        if (end_ - p_ < 8) return Fail();
-        p_ += 8;
-        return true;
-      case kI32:
-        if (end_ - p_ < 4) return Fail();
-        p_ += 4;
-        return true;
+      case kI64: Fixed64(); return ok_;
+      case kI32: Fixed32(); return ok_;
       default: return SkipGroup();
     }
   }
