@@ -702,6 +702,8 @@ LogStats LocalLog::stats() const {
   for (const Segment& seg : segments_) s.bytes += seg.bytes;
   s.unacked_records = unacked_records_;
   s.unacked_bytes = unacked_bytes_;
+  s.unacked_entries = next_seq_ - checkpoint_;
+  s.oldest_unacked_ms = unacked_records_ > 0 || unacked_bytes_ > 0 ? oldest_unacked_ms_ : 0;
   return s;
 }
 

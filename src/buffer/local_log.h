@@ -56,6 +56,8 @@ struct LogStats {
   uint64_t bytes = 0;  // segment bytes on disk
   uint64_t unacked_records = 0;
   uint64_t unacked_bytes = 0;
+  uint64_t unacked_entries = 0;
+  int64_t oldest_unacked_ms = 0;  // append time of the oldest unacknowledged entry; 0: none
 };
 
 class LocalLog {

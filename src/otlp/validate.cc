@@ -1,5 +1,7 @@
 #include "otlp/validate.h"
 
+#include <algorithm>
+
 #include <vector>
 
 #include "core/cat.h"
@@ -147,7 +149,14 @@ class Walker {
     if (why.empty()) {
       ++res_->records;
     } else {
-      if (res_->rejected++ == 0) res_->first_rejection = std::string(why);
+      ++res_->rejected;
+      auto& reasons = res_->rejections;
+      auto it = std::find_if(reasons.begin(), reasons.end(),
+                             [&](const auto& r) { return r.first == why; });
+      if (it == reasons.end())
+        reasons.emplace_back(why, 1);
+      else
+        ++it->second;
     }
   }
   ValidateResult* res_;
@@ -272,6 +281,13 @@ std::string_view CheckNumberPoint(std::string_view point) {
   }
   if (!has_value) return "number data point without a value (as_double or as_int)";
   return {};
+}
+
+std::string ValidateResult::RejectionMessage() const {
+  std::string m = Cat(rejected, " record(s) rejected: ");
+  for (size_t i = 0; i < rejections.size(); ++i)
+    m += Cat(i ? "; " : "", rejections[i].first, " (", rejections[i].second, ")");
+  return m;
 }
 
 StatusOr<ValidateResult> Validate(Signal signal, std::string_view request, std::string* canonical) {

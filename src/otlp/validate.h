@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+#include <string_view>
 
 #include "core/signal.h"
 #include "core/status.h"
@@ -21,7 +24,11 @@ inline constexpr size_t kMaxDepth = 10000;
 struct ValidateResult {
   uint64_t records = 0;         // log records, spans or data points that will be delivered
   uint64_t rejected = 0;        // records dropped as invalid (not in `records`)
-  std::string first_rejection;  // why the first rejected record was rejected
+  // Why records were rejected: each distinct reason (static text) with its count, in the
+  // order first met.
+  std::vector<std::pair<std::string_view, uint64_t>> rejections;
+  // "N record(s) rejected: <reason> (n); <reason> (m)", for partial_success.
+  std::string RejectionMessage() const;
   // True when a singular message field or a oneof occurs more than once, in which case
   // the request is rewritten by Canonicalize before use.
   bool needs_canonical = false;

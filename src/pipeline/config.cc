@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "core/cat.h"
+#include "core/json_syntax.h"
+#include "pipeline/config_keys.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -118,13 +120,28 @@ bool ParseByteSize(std::string_view s, uint64_t* out) {
 }
 
 StatusOr<PipelineConfig> ParsePipeline(const std::string& json) {
+  // A JSON document is checked as JSON first: YAML's parser, which reads both, reports
+  // JSON mistakes at the wrong place.
+  if (size_t first = json.find_first_not_of(" \t\r\n");
+      first != std::string::npos && (json[first] == '{' || json[first] == '[')) {
+    if (JsonSyntaxError e = CheckJsonSyntax(json); e.line != 0)
+      return absl::InvalidArgumentError(
+          Cat("not valid JSON: line ", e.line, ", column ", e.column, ": ", e.message));
+  }
   YAML::Node root;
   try {
     root = YAML::Load(json);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(Cat("pipeline document is not valid JSON: ", e.what()));
+    return absl::InvalidArgumentError(Cat("not valid YAML: line ", e.mark.line + 1, ", column ",
+                                          e.mark.column + 1, ": ", e.msg));
   }
-  if (!root.IsMap()) return absl::InvalidArgumentError("pipeline document must be a JSON object");
+  if (!root.IsMap())
+    return absl::InvalidArgumentError("a pipeline document must be an object (a JSON object or YAML mapping)");
+  if (std::vector<std::string> unknown = UnknownKeys(root); !unknown.empty()) {
+    std::string m;
+    for (const auto& u : unknown) m += Cat(m.empty() ? "" : "\n", u);
+    return absl::InvalidArgumentError(m);
+  }
   PipelineConfig p;
   p.document = json;
   try {

@@ -23,6 +23,12 @@ constexpr size_t kQuarantineMaxBytes = 40u << 20;
 // rejected INSERT wrote nothing (views aside) and a split re-sends nothing twice.
 constexpr size_t kMaxBatchRows = 1u << 20;
 
+int64_t WallMs() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Pipeline::Pipeline(PipelineConfig config, Limits limits, StorageOpener storage,
@@ -32,7 +38,9 @@ Pipeline::Pipeline(PipelineConfig config, Limits limits, StorageOpener storage,
       open_storage_(std::move(storage)),
       budget_(budget ? std::move(budget) : std::make_shared<MemoryBudget>(limits_.batch_memory)),
       scheduler_(InsertScheduler::ForEndpoint(config_.sink.endpoint, limits_.endpoint_inserts)),
-      queue_(scheduler_->AddQueue(limits_.inserts_in_flight)) {}
+      queue_(scheduler_->AddQueue(limits_.inserts_in_flight)),
+      created_ms_(WallMs()),
+      state_changed_ms_(created_ms_) {}
 
 Pipeline::~Pipeline() { Stop(); }
 
@@ -98,7 +106,10 @@ void Pipeline::Stop() {
     // The worker is gone: this thread is now the log's consumer and writes the final
     // checkpoint past everything ClickHouse confirmed.
     if (storage_ready_ && next_unread_ > 0) AckSettled();
-    if (state_ != State::kFailed) state_ = State::kStopped;
+    if (state_ != State::kFailed) {
+      state_ = State::kStopped;
+      state_changed_ms_ = WallMs();
+    }
   });
 }
 
@@ -111,18 +122,51 @@ void Pipeline::SetState(State s, const Status& why) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     error_ = why.ok() ? std::string() : std::string(why.message());
+    if (!why.ok()) {
+      last_error_ = error_;
+      last_error_ms_ = WallMs();
+    }
   }
-  if (state_.exchange(s) != s && s == State::kFailed)
-    SLOG(ERROR) << "pipeline " << config_.id << " failed: " << why.message();
+  if (state_.exchange(s) != s) {
+    state_changed_ms_ = WallMs();
+    if (s == State::kFailed)
+      SLOG(ERROR) << "pipeline " << config_.id << " failed: " << why.message();
+  }
+}
+
+Pipeline::Snapshot Pipeline::TakeSnapshot() const {
+  Snapshot snap;
+  snap.state = state_.load();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    snap.error = last_error_;
+    snap.error_ms = last_error_ms_;
+    snap.inserts_in_flight = inflight_;
+  }
+  snap.created_ms = created_ms_;
+  snap.state_changed_ms = state_changed_ms_.load();
+  snap.storage_ready = storage_ready_.load();
+  if (snap.storage_ready) snap.buffer = log_->stats();
+  return snap;
+}
+
+void Pipeline::RetryNow() {
+  std::lock_guard<std::mutex> lock(mu_);
+  retry_now_ = true;
+  stop_cv_.notify_all();
+}
+
+bool Pipeline::SleepUntilRetry(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  stop_cv_.wait_for(lock, d, [&] { return stopping_ || retry_now_; });
+  retry_now_ = false;
+  return !stopping_;
 }
 
 Status Pipeline::Admit() const {
-  State st = state_.load();
-  // The reason (often ClickHouse's own error text) goes to the server log, not to clients.
-  if (st == State::kFailed)
-    return absl::UnavailableError(
-        Cat("pipeline '", config_.id, "' has failed; its reason is in the server log"));
-  if (st == State::kStopped)
+  // A failed pipeline (its table unreadable or rejecting INSERTs) still buffers: the data
+  // lands once the table is fixed, and clients are refused only when the buffer is full.
+  if (state_.load() == State::kStopped)
     return absl::UnavailableError(Cat("pipeline '", config_.id, "' is stopped"));
   if (!storage_ready_)
     return absl::UnavailableError(Cat("pipeline '", config_.id, "' is starting"));
@@ -133,8 +177,15 @@ Status Pipeline::Admit() const {
 
 Status Pipeline::Appended(const StatusOr<uint64_t>& seq, uint64_t records) {
   if (!seq.ok()) {
-    if (IsOverload(seq.status()))
+    if (IsOverload(seq.status())) {
+      // A failed pipeline's buffer fills until its table is fixed: not a load spike, so the
+      // client is told to come back later (503), not to slow down.
+      if (state_.load() == State::kFailed)
+        return absl::UnavailableError(Cat("pipeline '", config_.id,
+                                          "' has failed and its buffer is full; the reason is in "
+                                          "the server log and its status"));
       return Overloaded(Cat("pipeline '", config_.id, "' is overloaded: ", seq.status().message()));
+    }
     return seq.status();
   }
   stats_.requests++;
@@ -149,11 +200,13 @@ void Pipeline::SubmitAsync(std::string request, uint64_t records, std::function<
     done(s);
     return;
   }
-  log_->AppendAsync(config_.signal, static_cast<uint32_t>(records), std::move(request),
-                    std::move(precheck),
-                    [this, records, done = std::move(done)](StatusOr<uint64_t> seq) {
-                      done(Appended(seq, records));
-                    });
+  log_->AppendAsync(
+      config_.signal, static_cast<uint32_t>(records), std::move(request), std::move(precheck),
+      [this, records, start = Clock::now(), done = std::move(done)](StatusOr<uint64_t> seq) {
+        if (seq.ok())
+          metrics_.ack_latency.Observe(std::chrono::duration<double>(Clock::now() - start).count());
+        done(Appended(seq, records));
+      });
 }
 
 bool Pipeline::OpenStorage() {
@@ -169,7 +222,7 @@ bool Pipeline::OpenStorage() {
     }
     SLOG(ERROR) << "pipeline " << config_.id << ": cannot open its buffer (retrying in "
                 << backoff.count() << " ms): " << st.status().message();
-    if (!SleepUnlessStopping(backoff)) return false;
+    if (!SleepUntilRetry(backoff)) return false;
     backoff = std::min(backoff * 2, milliseconds(10000));
   }
 }
@@ -192,6 +245,11 @@ bool Pipeline::WriteDeadLetter(std::string_view component, std::string_view reas
     Status d = dlq_->Write(component, reason, error, shortened.empty() ? message : shortened);
     if (d.ok()) {
       stats_.rows_dead_lettered++;
+      metrics_.DeadLettered(reason);
+      uint64_t suppressed = 0;
+      if (dead_letter_log_.Allow(&suppressed))
+        SLOG(WARN) << "pipeline " << config_.id << ": dead letter (" << reason << "): " << error
+                   << (suppressed ? Cat(" [", suppressed, " more not logged]") : std::string());
       return true;
     }
     if (!IsRetryable(d) && shortened.empty()) {
@@ -348,6 +406,8 @@ bool Pipeline::Flush(Batch* batch) {
   inflight_bytes_ += bytes;
   pending_min_.insert(batch->first.seq);
   lock.unlock();
+  metrics_.batch_records.Observe(static_cast<double>(batch->row_count));
+  metrics_.batch_bytes.Observe(static_cast<double>(batch->rows.size()));
   auto sent = std::make_shared<Batch>(std::move(*batch));
   scheduler_->Submit(queue_, [this, sent](clickhouse::HttpClient& c) { RunInsert(c, sent); });
   const size_t rows_bytes = sent->rows.size(), rows = sent->refs.size();

@@ -32,6 +32,7 @@
 #include "buffer/local_log.h"
 #include "clickhouse/insert_plan.h"
 #include "core/status.h"
+#include "core/log_throttle.h"
 #include "pipeline/batch_encoder.h"
 #include "pipeline/config.h"
 #include "pipeline/cut_journal.h"
@@ -39,6 +40,7 @@
 #include "pipeline/entry_guard.h"
 #include "pipeline/insert_scheduler.h"
 #include "pipeline/memory_budget.h"
+#include "pipeline/pipeline_metrics.h"
 
 namespace sluice::pipeline {
 
@@ -99,8 +101,10 @@ class Pipeline {
 
   // Appends a validated request (protobuf bytes) with its record count to the log without
   // blocking: `done` gets the status, inline when refused at once, else on a commit thread
-  // once the append is durable. Overloaded when the buffer or the disk is full; Unavailable
-  // when the pipeline is starting, failed or stopped, or the write failed. `precheck` runs
+  // once the append is durable. Overloaded when the buffer or the disk is full (Unavailable
+  // when the pipeline has failed: its table must be fixed first); Unavailable when the
+  // storage is not open yet, the pipeline is stopped, or the write failed. A failed
+  // pipeline keeps buffering. `precheck` runs
   // right before the write; its error is the answer and nothing is stored (the client gave
   // up). The caller keeps the pipeline alive until `done` (IngestAsync holds a reference).
   void SubmitAsync(std::string request, uint64_t records, std::function<Status()> precheck,
@@ -110,6 +114,31 @@ class Pipeline {
   State state() const { return state_.load(); }
   std::string error() const;
   const PipelineStats& stats() const { return stats_; }
+  // Counters and histograms; the receivers record their requests here.
+  PipelineMetrics& metrics() { return metrics_; }
+  // Rate-limits the receivers' log lines about records rejected in partial_success.
+  LogThrottle& partial_log() { return partial_log_; }
+  const PipelineMetrics& metrics() const { return metrics_; }
+
+  // What the status endpoints show, read at one moment.
+  struct Snapshot {
+    State state;
+    std::string error;     // the last failure (kept after recovering), empty if none
+    int64_t error_ms = 0;  // its wall-clock time
+    bool storage_ready = false;
+    buffer::LogStats buffer;  // valid when storage_ready
+    size_t inserts_in_flight = 0;
+    int64_t created_ms = 0;        // when this pipeline (configuration) was started
+    int64_t state_changed_ms = 0;  // when its state last changed
+  };
+  // Bytes the buffer may hold before clients are refused.
+  uint64_t buffer_limit_bytes() const {
+    return config_.buffer.max_bytes > 0 ? config_.buffer.max_bytes : limits_.queue_bytes;
+  }
+  Snapshot TakeSnapshot() const;
+  // Cuts short the wait before the next attempt to start (read the table, open storage):
+  // `sluice reload` and SIGHUP, after the operator fixed something outside the file.
+  void RetryNow();
 
  private:
   // Whether a request may be appended now (state, storage, shutdown).
@@ -119,8 +148,7 @@ class Pipeline {
   void WorkerLoop();
   // Opens the storage, retrying while it fails. False: stopping.
   bool OpenStorage();
-  // Builds the insert plan, retrying (kStarting while ClickHouse is unreachable, kFailed
-  // for permanent errors) until it works. False: stopping.
+  // Builds the insert plan, retrying (kFailed meanwhile) until it works. False: stopping.
   bool PlanRetrying();
   Status BuildPlan();
   // Reads the log from its checkpoint until stopping (OK) or until an insert meets a
@@ -142,6 +170,8 @@ class Pipeline {
                        std::string_view message);
   // Sleeps `d` unless the pipeline stops first; false when stopping.
   bool SleepUnlessStopping(std::chrono::milliseconds d);
+  // The same, also cut short by RetryNow.
+  bool SleepUntilRetry(std::chrono::milliseconds d);
   // Journals the batch's cut (unless replayed), waits for room (per pipeline and server
   // wide) and hands the batch to the scheduler. False: stopping and no room came by the
   // stop deadline, the batch is left as it was (unsent). Worker thread.
@@ -204,6 +234,9 @@ class Pipeline {
   bool dedup_token_ = false;            // the server takes insert_deduplication_token (22.2+)
   std::atomic<State> state_{State::kStarting};
   PipelineStats stats_;
+  PipelineMetrics metrics_;
+  LogThrottle dead_letter_log_;
+  LogThrottle partial_log_;
   std::atomic<bool> cancel_inserts_{false};  // INSERTs in progress give up (stop deadline)
 
   mutable std::mutex mu_;
@@ -219,6 +252,11 @@ class Pipeline {
   bool worker_exited_ = false;           // guarded by mu_
   std::chrono::steady_clock::time_point stop_deadline_;  // guarded by mu_; set by Stop
   std::string error_;                                    // guarded by mu_
+  std::string last_error_;                               // guarded by mu_; kept after recovery
+  int64_t last_error_ms_ = 0;                            // guarded by mu_
+  bool retry_now_ = false;                               // guarded by mu_; see RetryNow
+  const int64_t created_ms_;
+  std::atomic<int64_t> state_changed_ms_;
 
   std::vector<Batch> open_;   // worker: the batches being filled, one per route
   uint64_t next_unread_ = 0;  // worker: the seq after the last entry encoded

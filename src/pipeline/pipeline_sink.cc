@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/spare_rows.h"
+#include "pipeline/table_plan.h"
 
 namespace sluice::pipeline {
 
@@ -20,66 +21,18 @@ using std::chrono::milliseconds;
 Status Pipeline::BuildPlan() {
   clickhouse::HttpClient client(config_.sink.endpoint, std::chrono::seconds(30));
   client.set_cancel(&cancel_inserts_);  // set at the stop deadline
-  const auto& db = config_.sink.endpoint.database;
-  std::vector<std::pair<std::string, std::string>> tables = config_.sink.tables_by_metric_type;
-  const bool routed = !tables.empty();
-  if (!routed) tables.emplace_back("", config_.sink.table);
-  // insert_deduplication_token exists from ClickHouse 22.2; older servers reject it.
-  if (auto v = client.Query("SELECT version()"); v.ok()) {
-    int major = 0, minor = 0;
-    std::sscanf(v->c_str(), "%d.%d", &major, &minor);
-    dedup_token_ = major > 22 || (major == 22 && minor >= 2);
-  } else {
-    return v.status();
-  }
-  Routes routes;
-  std::vector<std::string> describes;
-  std::vector<bool> null_engine;
-  std::vector<bool> bound(config_.sink.mapping.size(), false);
-  for (auto& [kind, table] : tables) {
-    auto desc = client.Query(Cat("DESCRIBE TABLE ", clickhouse::QuoteIdent(db), ".",
-                                 clickhouse::QuoteIdent(table), " FORMAT TabSeparated"));
-    if (!desc.ok()) return desc.status();
-    auto cols = clickhouse::ParseDescribe(*desc);
-    if (!cols.ok()) return cols.status();
-    std::vector<bool> used;
-    auto plan = clickhouse::BuildPlan(config_.signal, config_.sink.mapping, *cols, db, table,
-                                      routed ? &used : nullptr);
-    if (!plan.ok())
-      return absl::Status(plan.status().code(), Cat(table, ": ", plan.status().message()));
-    // A Null table stores nothing (only its views do), which decides how a batch that a
-    // view rejected is handled (Deliver).
-    auto engine = client.Query(
-        Cat("SELECT engine FROM system.tables WHERE database = ", clickhouse::QuoteString(db),
-            " AND name = ", clickhouse::QuoteString(table), " FORMAT TabSeparated"));
-    null_engine.push_back(engine.ok() && *engine == "Null\n");
-    for (size_t i = 0; i < used.size(); ++i) bound[i] = bound[i] || used[i];
-    routes.tables.push_back(table);
-    routes.plans.push_back(std::move(*plan));
-    describes.push_back(std::move(*desc));
-  }
-  if (routed) {
-    for (size_t i = 0; i < bound.size(); ++i)
-      if (!bound[i])
-        return absl::FailedPreconditionError(Cat("column '", config_.sink.mapping[i].column_name,
-                                                 "' (mapped from '", config_.sink.mapping[i].name,
-                                                 "') exists in none of the metric tables"));
-    static constexpr std::string_view kKinds[] = {"",          "gauge",         "sum",
-                                                  "histogram", "exp_histogram", "summary"};
-    for (int k = 0; k < 6; ++k) {
-      routes.by_kind[k] = -1;
-      for (size_t r = 0; r < tables.size(); ++r)
-        if (tables[r].first == kKinds[k]) routes.by_kind[k] = static_cast<int>(r);
-    }
-  }
-  routes_ = std::move(routes);
-  describes_ = std::move(describes);
-  null_engine_ = std::move(null_engine);
+  auto plan = ReadTables(config_, client);
+  if (!plan.ok()) return plan.status();
+  routes_ = std::move(plan->routes);
+  describes_ = std::move(plan->describes);
+  null_engine_ = std::move(plan->null_engine);
+  dedup_token_ = plan->dedup_token;
   return absl::OkStatus();
 }
 
 bool Pipeline::PlanRetrying() {
   auto backoff = milliseconds(200);
+  std::string logged;  // the reason last logged: each reason is logged once, not per attempt
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -94,20 +47,18 @@ bool Pipeline::PlanRetrying() {
                  << routes_.plans[0].columns.size() << " columns)";
       return true;
     }
-    // Unreachable: starting. Anything else (no such table, a column that does not fit, a
-    // wrong password) fails the pipeline until fixed: checked again and again, so fixing
-    // the table (or the password) brings it back without a restart.
-    if (IsRetryable(s)) {
-      SLOG(WARN) << "pipeline " << config_.id << ": cannot read the table schema yet (retrying in "
-                 << backoff.count() << " ms): " << s.message();
-      if (state_ != State::kFailed) SetState(State::kStarting, s);
-    } else {
-      SetState(State::kFailed, s);
-      SLOG(WARN) << "pipeline " << config_.id << ": checking the table again in " << backoff.count()
-                 << " ms";
+    // Whatever the cause (ClickHouse unreachable, no such database or table, a column that
+    // does not fit, a wrong password), it can be fixed outside the pipeline's file: the
+    // pipeline is Failed (its requests are still buffered) and checks again with backoff,
+    // at once after SIGHUP or `sluice reload`.
+    SetState(State::kFailed, s);
+    if (logged != s.message()) {
+      logged = std::string(s.message());
+      SLOG(WARN) << "pipeline " << config_.id << ": cannot start (checking again with backoff, "
+                 << "up to every 30 s, or at once on `sluice reload`): " << s.message();
     }
-    if (!SleepUnlessStopping(backoff)) return false;
-    backoff = std::min(backoff * 2, milliseconds(state_ == State::kFailed ? 30000 : 5000));
+    if (!SleepUntilRetry(backoff)) return false;
+    backoff = std::min(backoff * 2, milliseconds(IsRetryable(s) ? 5000 : 30000));
   }
 }
 
@@ -145,12 +96,24 @@ Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::strin
   auto backoff = milliseconds(100);
   Clock::time_point give_up = Clock::time_point::max();
   while (true) {
+    const auto start = Clock::now();
     auto r = client.Post(params, rows);
     Status s = r.ok() ? (r->status == 200 ? absl::OkStatus()
                                           : clickhouse::StatusFromResponse(r->status, r->body))
                       : r.status();
-    if (s.ok() || !IsRetryable(s)) return s;
-    if (clickhouse::IsPressureCode(clickhouse::ParseErrorCode(s))) scheduler_->ReportPressure();
+    if (s.ok()) {
+      metrics_.insert_duration.Observe(std::chrono::duration<double>(Clock::now() - start).count());
+      metrics_.last_insert_ms = std::chrono::duration_cast<milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+      return s;
+    }
+    if (!IsRetryable(s)) return s;
+    RetryClass why = r.ok() ? RetryClass::kServer : RetryClass::kConnection;
+    if (clickhouse::IsPressureCode(clickhouse::ParseErrorCode(s))) {
+      scheduler_->ReportPressure();
+      why = RetryClass::kPressure;
+    }
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) give_up = stop_deadline_;
@@ -160,6 +123,7 @@ Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::strin
     if (Clock::now() >= give_up || cancel_inserts_)
       return absl::UnavailableError(Cat("gave up at shutdown: ", s.message()));
     stats_.insert_retries++;
+    metrics_.Retried(why);
     SLOG(WARN) << "pipeline " << config_.id << ": insert failed, retrying in " << backoff.count()
                << " ms: " << s.message();
     std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);

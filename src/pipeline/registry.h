@@ -36,6 +36,8 @@ class Registry {
   bool loaded() const { return loaded_.load(); }
   void set_loaded() { loaded_ = true; }
   std::vector<std::shared_ptr<Pipeline>> List() const;
+  // Requests that reached no pipeline (no header, unknown id, refused before routing).
+  RequestMetrics& unrouted_requests() { return unrouted_; }
   void StopAll();
   // Waits until no append to any log is pending, so that no completion runs after the
   // receivers (whose answers they are) are gone. Call after the receivers stopped.
@@ -56,6 +58,7 @@ class Registry {
   const Limits limits_;
   const std::shared_ptr<MemoryBudget> budget_;  // batches in flight, all pipelines
   std::atomic<bool> loaded_{false};
+  RequestMetrics unrouted_;
   mutable std::mutex mu_;  // guards snapshot_ pointer swaps
   std::mutex control_mu_;  // serializes changes
   std::shared_ptr<const Map> snapshot_ = std::make_shared<Map>();

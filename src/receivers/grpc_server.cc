@@ -61,12 +61,13 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
                 size_t max_bytes, RequestBudget& budget)
       : ctx_(ctx), registry_(registry), max_bytes_(max_bytes), budget_(budget) {
     signal_ = SignalOfMethod(ctx->method());
+    start_ = std::chrono::steady_clock::now();
     if (!signal_) {
-      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, Cat("unknown method ", ctx->method())));
+      Reply(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, Cat("unknown method ", ctx->method())));
       return;
     }
     if (budget_.full()) {  // not read: the client retries later
-      Finish(ToGrpc(Overloaded(
+      Reply(ToGrpc(Overloaded(
           Cat("the server holds ", budget_.used(), " bytes of requests, its limit; retry later"))));
       return;
     }
@@ -75,7 +76,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
 
   void OnReadDone(bool ok) override {
     if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
+      Reply(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
       return;
     }
     std::optional<std::string_view> pipeline_id;
@@ -85,7 +86,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     std::string body;
     std::vector<grpc::Slice> slices;
     if (!request_.Dump(&slices).ok()) {
-      Finish(grpc::Status(grpc::StatusCode::INTERNAL, "cannot read request"));
+      Reply(grpc::Status(grpc::StatusCode::INTERNAL, "cannot read request"));
       return;
     }
     size_t total = 0;
@@ -99,7 +100,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     if (auto coding = SniffedCoding(body); !coding.empty()) {
       auto plain = Decompress(coding, body, max_bytes_);
       if (!plain.ok()) {
-        Finish(ToGrpc(plain.status()));
+        Reply(ToGrpc(plain.status()));
         return;
       }
       body = std::move(*plain);
@@ -121,17 +122,33 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
 
  private:
   void Answer(IngestResult r) {
-    if (!r.status.ok()) {
-      Finish(ToGrpc(r.status));
+    routed_ = std::move(r);
+    const IngestResult& res = routed_;
+    if (!res.status.ok()) {
+      Reply(ToGrpc(res.status));
       return;
     }
-    std::string resp = ExportResponseProto(r.rejected, r.partial_message);
+    std::string resp = ExportResponseProto(res.rejected, res.partial_message);
     grpc::Slice slice(resp);
     response_ = grpc::ByteBuffer(&slice, 1);
+    Count(0);
     StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
   }
 
+  // Finishes the call with an error status, counting it.
+  void Reply(const grpc::Status& s) {
+    Count(s.error_code());
+    Finish(s);
+  }
+  void Count(int code) {
+    RecordRequest(registry_, routed_, pipeline::Transport::kGrpc, code,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    routed_.pipeline.reset();  // the reactor may outlive a removed pipeline
+  }
+
   grpc::GenericCallbackServerContext* ctx_;
+  std::chrono::steady_clock::time_point start_;
+  IngestResult routed_;
   pipeline::Registry& registry_;
   const size_t max_bytes_;  // after decompression
   RequestBudget& budget_;
@@ -186,8 +203,14 @@ Status GrpcServer::Start() {
 }
 
 void GrpcServer::set_serving(bool serving) {
-  if (impl_->server && impl_->server->GetHealthCheckService())
-    impl_->server->GetHealthCheckService()->SetServingStatus(serving);
+  if (impl_->server && impl_->server->GetHealthCheckService()) {
+    auto* health = impl_->server->GetHealthCheckService();
+    health->SetServingStatus(serving);  // the server as a whole ("")
+    for (const char* service : {"opentelemetry.proto.collector.logs.v1.LogsService",
+                                "opentelemetry.proto.collector.metrics.v1.MetricsService",
+                                "opentelemetry.proto.collector.trace.v1.TraceService"})
+      health->SetServingStatus(service, serving);
+  }
 }
 
 void GrpcServer::Stop() {

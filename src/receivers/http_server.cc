@@ -87,11 +87,13 @@ struct HttpServer::Impl {
   bool stopped = false;
 };
 
-HttpServer::HttpServer(HttpOptions opts, pipeline::Registry& registry, RequestBudget& budget)
+HttpServer::HttpServer(HttpOptions opts, pipeline::Registry& registry, RequestBudget& budget,
+                       HttpRoutes routes)
     : impl_(std::make_unique<Impl>()),
       opts_(std::move(opts)),
       registry_(registry),
-      budget_(budget) {}
+      budget_(budget),
+      routes_(std::move(routes)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -131,27 +133,43 @@ struct Handler {
   pipeline::Registry& registry;
   const std::atomic<bool>& ready;
   RequestBudget& budget;
+  const HttpRoutes& routes;
 
   // `lease` holds the body's share of the request memory; `fd` is the connection's socket.
   net::awaitable<Response> Handle(Request& req, RequestBudget::Lease lease, int fd) {
     const unsigned v = req.version();
     std::string_view target(req.target().data(), req.target().size());
-    target = target.substr(0, target.find('?'));
-    if (target == "/healthz" || target == "/readyz") {
-      if (req.method() != http::verb::get && req.method() != http::verb::head)
-        co_return Plain(405, "method not allowed", v);
+    const size_t q = target.find('?');
+    std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+    target = target.substr(0, q);
+    if (routes.otlp && target.starts_with("/v1/")) {
+      // Every OTLP request is counted, with its wire status and duration, in the metrics of
+      // the pipeline it reached (or the server's when it reached none).
+      const auto start = std::chrono::steady_clock::now();
+      IngestResult routed;
+      Response r = co_await HandleOtlp(req, std::move(lease), fd, target, &routed);
+      RecordRequest(registry, routed, pipeline::Transport::kHttp, r.result_int(),
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      co_return r;
+    }
+    if (target == "/readyz" && !ready.load()) {
       HttpAnswer a;
+      a.status = 503;
       a.content_type = "application/json";
-      if (target == "/healthz") {
-        a.body = "{\"status\":\"ok\"}";
-      } else if (ready.load()) {
-        a.body = "{\"status\":\"ready\"}";
-      } else {
-        a.status = 503;
-        a.body = "{\"status\":\"not ready\"}";
-      }
+      a.body = "{\"status\":\"not ready\",\"reason\":\"the server is starting or stopping\"}";
       co_return Answer(a, v);
     }
+    HttpAnswer a;
+    if (routes.handle &&
+        routes.handle(std::string_view(req.method_string().data(), req.method_string().size()),
+                      target, query, req.body(), &a))
+      co_return Answer(a, v);
+    co_return Plain(404, Cat("no such path: ", target), v);
+  }
+
+  net::awaitable<Response> HandleOtlp(Request& req, RequestBudget::Lease lease, int fd,
+                                      std::string_view target, IngestResult* routed) {
+    const unsigned v = req.version();
     Signal signal;
     if (target == "/v1/logs")
       signal = Signal::kLogs;
@@ -191,8 +209,9 @@ struct Handler {
     req.body().shrink_to_fit();
     lease.Resize(body->size());  // inflated: in memory already, counted from now on
 
-    IngestResult r = co_await AwaitIngest(registry, signal, pipeline_id, std::move(*body), json,
-                                          std::move(lease), [fd] { return ClientStillThere(fd); });
+    IngestResult& r = *routed;
+    r = co_await AwaitIngest(registry, signal, pipeline_id, std::move(*body), json,
+                             std::move(lease), [fd] { return ClientStillThere(fd); });
     if (!r.status.ok()) co_return Answer(HttpError(r.status, json), v);
     co_return Answer(HttpSuccess(signal, r.rejected, r.partial_message, json), v);
   }
@@ -431,7 +450,7 @@ Status HttpServer::Start() {
     return absl::UnavailableError(
         Cat("cannot listen on ", opts_.address, ":", opts_.port, ": ", ec.message()));
   bound_port_ = a.local_endpoint().port();
-  Handler handler{opts_, registry_, ready_, budget_};
+  Handler handler{opts_, registry_, ready_, budget_, routes_};
   net::co_spawn(impl_->ioc, Listen(a, handler, impl_->in_flight, impl_->connections),
                 net::detached);
   for (int i = 0; i < std::max(1, opts_.io_threads); ++i)

@@ -1,5 +1,6 @@
-// OTLP/HTTP receiver (POST /v1/logs, /v1/metrics, /v1/traces) plus /healthz and /readyz,
-// on Boost.Beast with C++20 coroutines over a few I/O threads. Handles chunked and
+// OTLP/HTTP receiver (POST /v1/logs, /v1/metrics, /v1/traces) and other routes given by
+// the server (health, readiness; the admin listener is another HttpServer serving only
+// those), on Boost.Beast with C++20 coroutines over a few I/O threads. Handles chunked and
 // Content-Length bodies, Expect: 100-continue and keep-alive.
 // Thread-safe: Start/Stop from the control thread.
 #pragma once
@@ -15,6 +16,7 @@
 #include "core/status.h"
 #include "pipeline/registry.h"
 #include "receivers/request_budget.h"
+#include "receivers/status_map.h"
 
 namespace sluice::receivers {
 
@@ -28,9 +30,20 @@ struct HttpOptions {
   int max_connections = 4096;
 };
 
+// What a server answers besides OTLP. `handle` gets the method, the path, the query string
+// and the body, and fills the answer; false: not one of its paths (404). Called on the
+// I/O threads: it must not block.
+struct HttpRoutes {
+  bool otlp = true;  // serves /v1/logs, /v1/metrics, /v1/traces
+  std::function<bool(std::string_view method, std::string_view path, std::string_view query,
+                     std::string_view body, HttpAnswer* answer)>
+      handle;
+};
+
 class HttpServer {
  public:
-  HttpServer(HttpOptions opts, pipeline::Registry& registry, RequestBudget& budget);
+  HttpServer(HttpOptions opts, pipeline::Registry& registry, RequestBudget& budget,
+             HttpRoutes routes = {});
   ~HttpServer();
 
   // Binds and starts serving; returns the bind error if any.
@@ -38,6 +51,7 @@ class HttpServer {
   // Stops accepting, lets in-flight requests finish (briefly), then stops. Idempotent.
   void Stop();
   int port() const { return bound_port_; }
+  // Until set (and again from shutdown), /readyz answers 503 whatever the routes say.
   void set_ready(bool ready) { ready_ = ready; }
 
  private:
@@ -46,6 +60,7 @@ class HttpServer {
   HttpOptions opts_;
   pipeline::Registry& registry_;
   RequestBudget& budget_;
+  const HttpRoutes routes_;
   std::atomic<bool> ready_{false};
   int bound_port_ = 0;
 };

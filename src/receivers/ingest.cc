@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "core/cat.h"
+#include "core/log.h"
 #include "otlp/request.h"
 
 namespace sluice::receivers {
@@ -27,6 +28,7 @@ void IngestAsync(pipeline::Registry& registry, Signal signal,
     done(std::move(res));
     return;
   }
+  res.pipeline = p;
   if (p->config().signal != signal) {
     res.status = absl::InvalidArgumentError(
         Cat("pipeline '", *pipeline_id, "' takes ", SourceTypeOf(p->config().signal),
@@ -42,8 +44,15 @@ void IngestAsync(pipeline::Registry& registry, Signal signal,
   }
   const otlp::ValidateResult& v = decoded->result;
   res.rejected = v.rejected;
-  if (v.rejected > 0)
-    res.partial_message = Cat(v.rejected, " record(s) rejected: ", v.first_rejection);
+  res.records = v.records;
+  if (v.rejected > 0) {
+    res.partial_message = v.RejectionMessage();
+    uint64_t suppressed = 0;
+    if (p->partial_log().Allow(&suppressed))
+      SLOG(WARN) << "pipeline " << p->config().id << ": " << res.partial_message
+                 << " (answered in partial_success)"
+                 << (suppressed ? Cat(" [", suppressed, " more not logged]") : std::string());
+  }
   if (v.records == 0) {  // empty request: success
     done(std::move(res));
     return;
@@ -60,6 +69,15 @@ void IngestAsync(pipeline::Registry& registry, Signal signal,
         if (res.status.ok()) res.accepted = records;
         done(std::move(res));
       });
+}
+
+void RecordRequest(pipeline::Registry& registry, const IngestResult& r, pipeline::Transport t,
+                   int status, double seconds) {
+  pipeline::RequestMetrics& m =
+      r.pipeline ? r.pipeline->metrics().requests : registry.unrouted_requests();
+  // Refused: partial_success rejections, and every record of a request not stored.
+  const uint64_t refused = r.rejected + (r.accepted == 0 ? r.records : 0);
+  m.Record(t, status, seconds, r.accepted, refused);
 }
 
 }  // namespace sluice::receivers

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,9 @@ inline constexpr std::string_view kPipelineHeader = "x-glassflow-pipeline-id";
 
 struct IngestResult {
   Status status;
+  // The pipeline the request was routed to (null when none was found): its metrics count it.
+  std::shared_ptr<pipeline::Pipeline> pipeline;
+  uint64_t records = 0;  // records the request carried, once decoded (0 before)
   uint64_t accepted = 0;
   uint64_t rejected = 0;        // for partial_success
   std::string partial_message;  // for partial_success
@@ -35,5 +39,10 @@ void IngestAsync(pipeline::Registry& registry, Signal signal,
                  std::optional<std::string_view> pipeline_id, std::string body, bool json,
                  RequestBudget::Lease lease, std::function<Status()> precheck,
                  std::function<void(IngestResult)> done);
+
+// Counts a finished request in its pipeline's metrics (or the server's, for requests
+// routed to no pipeline): `status` is the wire status (HTTP code or gRPC code).
+void RecordRequest(pipeline::Registry& registry, const IngestResult& r, pipeline::Transport t,
+                   int status, double seconds);
 
 }  // namespace sluice::receivers

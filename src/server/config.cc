@@ -43,6 +43,10 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
       Read(http, "port", &c.http.port);
       Read(http, "io_threads", &c.http.io_threads);
       Read(http, "max_connections", &c.http.max_connections);
+      const YAML::Node admin = root["admin"];
+      Read(admin, "address", &c.admin.address);
+      Read(admin, "port", &c.admin.port);
+      Read(admin, "enabled", &c.admin_enabled);
       Read(grpc, "address", &c.grpc.address);
       Read(grpc, "port", &c.grpc.port);
       size_t max_request = c.http.max_body_bytes;
@@ -74,6 +78,8 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
     if (const char* v = Env("SLUICE_HTTP_PORT")) c.http.port = std::stoi(v);
     if (const char* v = Env("SLUICE_GRPC_ADDRESS")) c.grpc.address = v;
     if (const char* v = Env("SLUICE_GRPC_PORT")) c.grpc.port = std::stoi(v);
+    if (const char* v = Env("SLUICE_ADMIN_ADDRESS")) c.admin.address = v;
+    if (const char* v = Env("SLUICE_ADMIN_PORT")) c.admin.port = std::stoi(v);
     if (const char* v = Env("SLUICE_IO_THREADS")) c.http.io_threads = std::stoi(v);
     if (const char* v = Env("SLUICE_MAX_REQUEST_BYTES"))
       c.http.max_body_bytes = c.grpc.max_message_bytes = std::stoull(v);

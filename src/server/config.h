@@ -15,6 +15,18 @@ namespace sluice::server {
 struct ServerConfig {
   receivers::HttpOptions http;
   receivers::GrpcOptions grpc;
+  // The admin listener: /metrics, health, status (and later the REST API). Local by default:
+  // it has no authentication.
+  receivers::HttpOptions admin = [] {
+    receivers::HttpOptions o;
+    o.address = "127.0.0.1";
+    o.port = 8081;
+    o.io_threads = 1;
+    o.max_body_bytes = 1u << 20;
+    o.max_connections = 64;
+    return o;
+  }();
+  bool admin_enabled = true;
   pipeline::Limits limits;
   std::string pipelines_dir = "pipelines";
   std::string data_dir = ".data";

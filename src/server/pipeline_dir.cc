@@ -1,45 +1,74 @@
 #include "server/pipeline_dir.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/cat.h"
 #include "core/log.h"
-#include "pipeline/config.h"
 
 namespace sluice::server {
 
-Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
+bool IsPipelineFile(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  return ext == ".json" || ext == ".yaml" || ext == ".yml";
+}
+
+Status ListPipelineFiles(const std::string& dir, std::vector<std::string>* files,
+                         std::vector<std::string>* others) {
   namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return absl::NotFoundError(Cat("pipelines directory '", dir, "' does not exist"));
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_directory(ec)) continue;
+    const std::string path = entry.path().string();
+    (IsPipelineFile(path) ? files : others)->push_back(path);
+  }
+  if (ec) return absl::UnavailableError(Cat("cannot list '", dir, "': ", ec.message()));
+  std::sort(files->begin(), files->end());
+  std::sort(others->begin(), others->end());
+  return absl::OkStatus();
+}
+
+StatusOr<pipeline::PipelineConfig> LoadPipelineFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("cannot be read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return pipeline::ParsePipeline(ss.str());
+}
+
+Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
+  // Files that are not pipelines are reported once per server run, not at every reload.
+  static std::set<std::string>* reported = new std::set<std::string>;
   Status first;
   bool unreadable = false;  // a file failed: keep running pipelines rather than guess
   std::map<std::string, pipeline::PipelineConfig> wanted;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    SLOG(WARN) << "pipelines directory '" << dir << "' does not exist: no pipelines loaded";
-  } else {
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (entry.path().extension() != ".json") continue;
-      std::ifstream in(entry.path());
-      std::stringstream ss;
-      ss << in.rdbuf();
-      auto p = pipeline::ParsePipeline(ss.str());
-      if (!p.ok()) {
-        SLOG(ERROR) << entry.path().string() << ": " << p.status().message();
-        if (first.ok())
-          first =
-              absl::InvalidArgumentError(Cat(entry.path().string(), ": ", p.status().message()));
-        unreadable = true;
-        continue;
-      }
-      if (wanted.count(p->id)) {
-        SLOG(ERROR) << entry.path().string() << ": duplicate pipeline_id '" << p->id << "'";
-        continue;
-      }
-      wanted.emplace(p->id, std::move(*p));
+  std::vector<std::string> files, others;
+  if (Status s = ListPipelineFiles(dir, &files, &others); !s.ok()) {
+    SLOG(WARN) << s.message() << ": no pipelines loaded";
+    unreadable = !absl::IsNotFound(s);
+  }
+  for (const auto& path : others)
+    if (reported->insert(path).second)
+      SLOG(WARN) << path << ": not a pipeline file (.json, .yaml or .yml); ignored";
+  for (const auto& path : files) {
+    auto p = LoadPipelineFile(path);
+    if (!p.ok()) {
+      SLOG(ERROR) << path << ": " << p.status().message();
+      if (first.ok()) first = absl::InvalidArgumentError(Cat(path, ": ", p.status().message()));
+      unreadable = true;
+      continue;
     }
+    if (wanted.count(p->id)) {
+      SLOG(ERROR) << path << ": duplicate pipeline_id '" << p->id << "'";
+      continue;
+    }
+    wanted.emplace(p->id, std::move(*p));
   }
   for (const auto& p : registry.List()) {
     auto it = wanted.find(p->config().id);
@@ -53,6 +82,10 @@ Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
       (void)registry.Remove(p->config().id);
     } else if (it->second.document == p->config().document) {
       wanted.erase(it);  // unchanged
+      if (p->state() == pipeline::Pipeline::State::kFailed) {
+        SLOG(INFO) << "pipeline " << p->config().id << " has failed: trying it again now";
+        p->RetryNow();
+      }
     }
   }
   for (auto& [id, cfg] : wanted) {

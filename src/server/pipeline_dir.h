@@ -1,14 +1,26 @@
-// Loads pipeline documents (*.json) from a directory and applies them to the registry as
-// a diff: new ids are added, changed documents replace their pipeline, missing ones are
-// removed. Start-up is the diff from an empty registry; SIGHUP re-runs it.
+// Loads pipeline documents (*.json, *.yaml, *.yml) from a directory and applies them to the
+// registry as a diff: new ids are added, changed documents replace their pipeline, missing
+// ones are removed, and failed pipelines whose file did not change are told to try again
+// at once (the operator fixed the table or the password). Start-up is the diff from an
+// empty registry; SIGHUP and `sluice reload` re-run it. Control thread only.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/status.h"
+#include "pipeline/config.h"
 #include "pipeline/registry.h"
 
 namespace sluice::server {
+
+// Whether a file name is a pipeline document by its extension.
+bool IsPipelineFile(const std::string& path);
+// The pipeline files of `dir`, sorted; other entries (not directories) go to `others`.
+Status ListPipelineFiles(const std::string& dir, std::vector<std::string>* files,
+                         std::vector<std::string>* others);
+// Reads and parses one pipeline file.
+StatusOr<pipeline::PipelineConfig> LoadPipelineFile(const std::string& path);
 
 // Returns the first error; pipelines whose documents are valid are applied regardless.
 Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry);

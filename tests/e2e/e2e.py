@@ -47,6 +47,7 @@ def start_sluice():
     env = dict(os.environ, SLUICE_PIPELINES_DIR=os.path.join(DATA, "pipelines"),
                SLUICE_HTTP_PORT=str(HTTP_PORT), SLUICE_GRPC_PORT=str(GRPC_PORT),
                SLUICE_HTTP_ADDRESS="127.0.0.1", SLUICE_GRPC_ADDRESS="127.0.0.1",
+               SLUICE_ADMIN_PORT=str(ADMIN_PORT),
                SLUICE_MAX_REQUEST_BYTES=str(MAX_REQUEST), SLUICE_QUEUE_BYTES=str(256 << 10),
                SLUICE_DATA_DIR=os.path.join(DATA, "sluice"))
     log = open(os.path.join(DATA, "sluice.log"), "a")

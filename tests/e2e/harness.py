@@ -15,7 +15,7 @@ import urllib.parse
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, ".data", "e2e")
 CH_HTTP, CH_TCP = 18123, 19000
-HTTP_PORT, GRPC_PORT = 14318, 14317
+HTTP_PORT, GRPC_PORT, ADMIN_PORT = 14318, 14317, 14081
 PROXY_PORT = 18124  # the recording proxy in front of ClickHouse
 MAX_REQUEST = 1 << 20
 SLUICE = os.environ.get("SLUICE_BIN", os.path.join(ROOT, "build", "release", "sluice"))
@@ -216,6 +216,7 @@ class Sluice:
     def __init__(self, name, pipelines, config=None, http_port=15318, grpc_port=15317,
                  fresh=True, prefix=()):
         self.name, self.http_port, self.grpc_port = name, http_port, grpc_port
+        self.admin_port = http_port - 15318 + 15081
         self.dir = os.path.join(DATA, name)
         self.data_dir = os.path.join(self.dir, "data")
         self.prefix = list(prefix)  # e.g. ["prlimit", "--nofile=256:4096"]
@@ -226,6 +227,7 @@ class Sluice:
             self.put_pipeline(doc)
         cfg = {"http": {"address": "127.0.0.1", "port": http_port},
                "grpc": {"address": "127.0.0.1", "port": grpc_port},
+               "admin": {"address": "127.0.0.1", "port": self.admin_port},
                "pipelines_dir": os.path.join(self.dir, "pipelines"), "data_dir": self.data_dir}
         for k, v in (config or {}).items():
             if isinstance(v, dict):

@@ -1,0 +1,118 @@
+#include "server/admin.h"
+
+#include "core/cat.h"
+#include "core/text.h"
+#include "server/metrics_page.h"
+#include "server/process_stats.h"
+#include "server/status_api.h"
+
+namespace sluice::server {
+namespace {
+
+using receivers::HttpAnswer;
+
+HttpAnswer Json(int status, std::string body) {
+  HttpAnswer a;
+  a.status = status;
+  a.content_type = "application/json";
+  a.body = std::move(body);
+  return a;
+}
+
+// GlassFlow's (Huma's) error body.
+HttpAnswer Error(int status, std::string_view code, std::string_view message) {
+  std::string body = Cat("{\"status\":", status, ",\"code\":");
+  AppendJsonString(code, &body);
+  body += ",\"message\":";
+  AppendJsonString(message, &body);
+  body += "}";
+  return Json(status, std::move(body));
+}
+
+// /healthz and /readyz, shared by both listeners. False: not one of them.
+bool HealthRoute(pipeline::Registry& registry, std::string_view path, HttpAnswer* a) {
+  if (path == "/healthz") {
+    *a = Json(200, "{\"status\":\"ok\"}");
+    return true;
+  }
+  if (path == "/readyz") {
+    std::string why;
+    if (Ready(registry, &why))
+      *a = Json(200, "{\"status\":\"ready\"}");
+    else
+      *a = Json(503, Cat("{\"status\":\"not ready\",\"pipelines\":", why, "}"));
+    return true;
+  }
+  return false;
+}
+
+bool IsRead(std::string_view method) { return method == "GET" || method == "HEAD"; }
+
+}  // namespace
+
+receivers::HttpRoutes OtlpHealthRoutes(pipeline::Registry& registry) {
+  receivers::HttpRoutes r;
+  r.handle = [&registry](std::string_view method, std::string_view path, std::string_view,
+                         std::string_view, HttpAnswer* a) {
+    if (path != "/healthz" && path != "/readyz") return false;
+    if (!IsRead(method)) {
+      *a = Error(405, "method_not_allowed", "use GET");
+      return true;
+    }
+    return HealthRoute(registry, path, a);
+  };
+  return r;
+}
+
+receivers::HttpRoutes AdminRoutes(pipeline::Registry& registry) {
+  receivers::HttpRoutes r;
+  r.otlp = false;
+  r.handle = [&registry](std::string_view method, std::string_view path, std::string_view,
+                         std::string_view, HttpAnswer* a) {
+    constexpr std::string_view kPipelines = "/api/v1/pipeline";
+    const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz" ||
+                       path == "/api/v1/healthz" || path == "/api/v2/healthz" ||
+                       path.starts_with(kPipelines);
+    if (!known) return false;
+    if (!IsRead(method)) {
+      *a = Error(405, "method_not_allowed", Cat(method, " is not served on ", path));
+      return true;
+    }
+    if (HealthRoute(registry, path, a)) return true;
+    if (path == "/metrics") {
+      a->status = 200;
+      a->content_type = "text/plain; version=0.0.4; charset=utf-8";
+      a->body = RenderMetrics(registry, ReadProcessStats());
+      return true;
+    }
+    if (path == "/api/v1/healthz") {
+      *a = Json(200, "");
+      a->content_type = "text/plain";
+      return true;
+    }
+    if (path == "/api/v2/healthz") {
+      *a = Json(200, "{\"status\":\"ok\"}");
+      return true;
+    }
+    if (path == kPipelines || path == Cat(kPipelines, "/")) {
+      *a = Json(200, PipelineListJson(registry));
+      return true;
+    }
+    // /api/v1/pipeline/{id}/health
+    std::string_view rest = path.substr(kPipelines.size());
+    if (rest.starts_with("/") && rest.ends_with("/health")) {
+      const std::string_view id = rest.substr(1, rest.size() - 1 - 7);
+      std::string body = PipelineHealthJson(registry, id);
+      if (body.empty())
+        *a = Error(404, "not_found", Cat("no pipeline '", id, "'"));
+      else
+        *a = Json(200, std::move(body));
+      return true;
+    }
+    *a = Error(404, "not_found", Cat("no such path: ", path));
+    return true;
+  };
+  return r;
+}
+
+}  // namespace sluice::server

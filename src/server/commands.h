@@ -1,0 +1,60 @@
+// The `sluice` commands, one function each, called by main() after the command line is
+// parsed (src/server/main.cc). Each returns the process's exit code: 0 success, 1 failure,
+// 2 a usage error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace sluice::server {
+
+struct ServeOptions {
+  std::string config;
+};
+int RunServe(const ServeOptions& o);
+
+struct ValidateOptions {
+  std::string config;
+  std::string pipelines_dir;       // empty: the config's (unless files are given)
+  std::vector<std::string> files;  // given files instead of a directory
+  bool check_clickhouse = false;
+};
+int RunValidate(const ValidateOptions& o);
+
+struct StatusOptions {
+  std::string config;
+  std::string admin;  // host:port; empty: from the config
+  bool json = false;
+};
+int RunStatus(const StatusOptions& o);
+
+struct ReloadOptions {
+  std::string config;
+  std::string data_dir;  // empty: from the config
+};
+int RunReload(const ReloadOptions& o);
+
+struct DlqOptions {
+  std::string config;
+  std::string data_dir;
+  std::string pipeline;
+  bool summary = false;
+};
+int RunDlq(const DlqOptions& o);
+
+struct FlattenOptions {
+  std::string signal;
+  bool json = false;
+};
+int RunFlatten(const FlattenOptions& o);
+
+struct EncodeOptions {
+  std::string pipeline, columns;
+  bool json = false, native = false;
+};
+int RunEncode(const EncodeOptions& o);
+
+// Where `sluice serve` writes its process id: <data_dir>/sluice.pid.
+std::string PidFilePath(const std::string& data_dir);
+
+}  // namespace sluice::server

@@ -1,0 +1,232 @@
+#include "server/metrics_page.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string_view>
+
+#include "core/prom_text.h"
+#include "core/version.h"
+#include "server/status_api.h"
+
+namespace sluice::server {
+namespace {
+
+using pipeline::Pipeline;
+using pipeline::RequestMetrics;
+using pipeline::Transport;
+
+constexpr Transport kTransportsList[] = {Transport::kHttp, Transport::kGrpc};
+
+// The Collector names a signal's items: log_records, spans, metric_points.
+std::string_view ItemName(Signal s) {
+  switch (s) {
+    case Signal::kLogs:
+      return "log_records";
+    case Signal::kTraces:
+      return "spans";
+    case Signal::kMetrics:
+      return "metric_points";
+  }
+  return "log_records";
+}
+
+constexpr Signal kSignals[] = {Signal::kLogs, Signal::kTraces, Signal::kMetrics};
+
+struct Entry {
+  std::shared_ptr<Pipeline> p;
+  Pipeline::Snapshot snap;
+};
+
+// The request families of one RequestMetrics (a pipeline's, or the unrouted one).
+void RequestSeries(PromText& out, bool histogram, std::string_view name, std::string_view id,
+                   std::string_view component, const RequestMetrics& m) {
+  for (Transport t : kTransportsList) {
+    for (size_t slot = 0; slot < RequestMetrics::kSlots; ++slot) {
+      if (m.requests(t, slot) == 0) continue;
+      const std::string_view code = RequestMetrics::StatusLabel(t, slot);
+      const bool ok = code == "200" || code == "OK";
+      Labels labels{{"component", component},
+                    {"transport", pipeline::TransportName(t)},
+                    {"status", ok ? "ok" : "error"},
+                    {"code", code},
+                    {"pipeline_id", id}};
+      if (histogram)
+        out.Observations(name, labels, m.durations(t, slot));
+      else
+        out.Sample(name, labels, m.requests(t, slot));
+    }
+  }
+}
+
+}  // namespace
+
+std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& process) {
+  std::vector<Entry> all;
+  for (auto& p : registry.List()) all.push_back({p, p->TakeSnapshot()});
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  PromText out;
+
+  // ---- OpenTelemetry Collector names (receiver "otlp", exporter "clickhouse")
+  for (Signal sig : kSignals) {
+    const std::string item(ItemName(sig));
+    for (bool accepted : {true, false}) {
+      const std::string name =
+          std::string("otelcol_receiver_") + (accepted ? "accepted_" : "refused_") + item + "_total";
+      out.Family(name, "counter",
+                 accepted ? "Records stored in the pipeline's durable buffer and acknowledged."
+                          : "Records not stored: refused requests and partial_success rejections.");
+      for (const Entry& e : all) {
+        if (e.p->config().signal != sig) continue;
+        for (Transport t : kTransportsList) {
+          const auto& m = e.p->metrics().requests;
+          out.Sample(name,
+                     {{"receiver", "otlp"},
+                      {"transport", pipeline::TransportName(t)},
+                      {"pipeline_id", e.p->config().id}},
+                     accepted ? m.accepted(t) : m.refused(t));
+        }
+      }
+    }
+    for (bool sent : {true, false}) {
+      const std::string name =
+          std::string("otelcol_exporter_") + (sent ? "sent_" : "send_failed_") + item + "_total";
+      out.Family(name, "counter",
+                 sent ? "Records written to ClickHouse."
+                      : "Records not written to ClickHouse: dead-lettered (or dropped) instead.");
+      for (const Entry& e : all) {
+        if (e.p->config().signal != sig) continue;
+        const auto& st = e.p->stats();
+        // A quarantined entry is one dead letter for a whole request, counted before it.
+        const uint64_t quarantined = st.entries_quarantined.load();
+        const uint64_t dead = st.rows_dead_lettered.load();
+        const uint64_t v = sent ? st.rows_inserted.load()
+                                : dead - std::min(dead, quarantined) + st.rows_failed.load();
+        out.Sample(name, {{"exporter", "clickhouse"}, {"pipeline_id", e.p->config().id}}, v);
+      }
+    }
+  }
+  out.Family("otelcol_exporter_queue_size", "gauge",
+             "Bytes of accepted requests in the durable buffer not yet written to ClickHouse.");
+  for (const Entry& e : all)
+    out.Sample("otelcol_exporter_queue_size",
+               {{"exporter", "clickhouse"}, {"pipeline_id", e.p->config().id}},
+               e.snap.buffer.unacked_bytes);
+  out.Family("otelcol_exporter_queue_capacity", "gauge",
+             "Bytes the durable buffer holds before clients are refused.");
+  for (const Entry& e : all)
+    out.Sample("otelcol_exporter_queue_capacity",
+               {{"exporter", "clickhouse"}, {"pipeline_id", e.p->config().id}},
+               e.p->buffer_limit_bytes());
+
+  // ---- GlassFlow names
+  for (bool histogram : {false, true}) {
+    const std::string_view name = histogram ? "gfm_receiver_request_duration_seconds"
+                                            : "gfm_receiver_request_count_total";
+    out.Family(name, histogram ? "histogram" : "counter",
+               histogram ? "OTLP requests' time from read to answer, by wire status code."
+                         : "OTLP requests answered, by wire status code (HTTP status or gRPC code).");
+    for (const Entry& e : all)
+      RequestSeries(out, histogram, name, e.p->config().id, SourceTypeOf(e.p->config().signal),
+                    e.p->metrics().requests);
+    RequestSeries(out, histogram, name, "", "", registry.unrouted_requests());
+  }
+  out.Family("gfm_clickhouse_records_written_total", "counter", "Rows written to ClickHouse.");
+  for (const Entry& e : all)
+    out.Sample("gfm_clickhouse_records_written_total", {{"pipeline_id", e.p->config().id}},
+               e.p->stats().rows_inserted.load());
+  out.Family("gfm_sink_batch_size_records", "histogram", "Rows per batch sent to ClickHouse.");
+  for (const Entry& e : all)
+    out.Observations("gfm_sink_batch_size_records", {{"pipeline_id", e.p->config().id}},
+                     e.p->metrics().batch_records);
+  out.Family("gfm_sink_batch_size_bytes", "histogram", "RowBinary bytes per batch.");
+  for (const Entry& e : all)
+    out.Observations("gfm_sink_batch_size_bytes", {{"pipeline_id", e.p->config().id}},
+                     e.p->metrics().batch_bytes);
+  out.Family("gfm_dlq_records_written_total", "counter",
+             "Dead letters written, by reason (see docs/operations.md).");
+  for (const Entry& e : all)
+    for (const auto& [reason, n] : e.p->metrics().dead_letters())
+      out.Sample("gfm_dlq_records_written_total",
+                 {{"pipeline_id", e.p->config().id}, {"reason", reason}}, n);
+
+  // ---- Sluice's own
+  out.Family("sluice_pipeline_state", "gauge",
+             "1 for the pipeline's current state (Created, Running, Failed, Stopped).");
+  for (const Entry& e : all)
+    for (auto s : {Pipeline::State::kStarting, Pipeline::State::kRunning, Pipeline::State::kFailed,
+                   Pipeline::State::kStopped})
+      out.Sample("sluice_pipeline_state",
+                 {{"pipeline_id", e.p->config().id}, {"state", StatusName(s)}},
+                 uint64_t{e.snap.state == s});
+  struct Gauge {
+    std::string_view name, help;
+  };
+  const Gauge gauges[] = {
+      {"sluice_buffer_records", "Records in the durable buffer not yet written to ClickHouse."},
+      {"sluice_buffer_bytes", "Bytes of those records' requests."},
+      {"sluice_buffer_oldest_age_seconds", "Age of the oldest record not yet written (0: none)."},
+      {"sluice_buffer_disk_bytes", "Bytes of the buffer's segment files."},
+      {"sluice_inserts_in_flight", "Batches handed to the ClickHouse inserters, not confirmed."},
+      {"sluice_last_insert_timestamp_seconds", "Unix time of the last successful INSERT."},
+  };
+  for (size_t g = 0; g < std::size(gauges); ++g) {
+    out.Family(gauges[g].name, "gauge", gauges[g].help);
+    for (const Entry& e : all) {
+      const auto& b = e.snap.buffer;
+      double v = 0;
+      switch (g) {
+        case 0: v = static_cast<double>(b.unacked_records); break;
+        case 1: v = static_cast<double>(b.unacked_bytes); break;
+        case 2:
+          v = b.oldest_unacked_ms > 0 ? std::max<double>(0, (now_ms - b.oldest_unacked_ms) / 1e3)
+                                      : 0;
+          break;
+        case 3: v = static_cast<double>(b.bytes); break;
+        case 4: v = static_cast<double>(e.snap.inserts_in_flight); break;
+        case 5: v = static_cast<double>(e.p->metrics().last_insert_ms.load()) / 1e3; break;
+      }
+      out.Sample(gauges[g].name, {{"pipeline_id", e.p->config().id}}, v);
+    }
+  }
+  out.Family("sluice_ack_latency_seconds", "histogram",
+             "Time from a request's submission to its durable append (the answer follows).");
+  for (const Entry& e : all)
+    out.Observations("sluice_ack_latency_seconds", {{"pipeline_id", e.p->config().id}},
+                     e.p->metrics().ack_latency);
+  out.Family("sluice_insert_duration_seconds", "histogram", "Time of successful INSERTs.");
+  for (const Entry& e : all)
+    out.Observations("sluice_insert_duration_seconds", {{"pipeline_id", e.p->config().id}},
+                     e.p->metrics().insert_duration);
+  out.Family("sluice_insert_retries_total", "counter",
+             "INSERTs retried, by class: connection (no answer), pressure (too many parts, "
+             "memory), server (other retryable errors).");
+  for (const Entry& e : all)
+    for (auto c : {pipeline::RetryClass::kConnection, pipeline::RetryClass::kPressure,
+                   pipeline::RetryClass::kServer})
+      out.Sample("sluice_insert_retries_total",
+                 {{"pipeline_id", e.p->config().id}, {"class", pipeline::RetryClassName(c)}},
+                 e.p->metrics().retries(c));
+
+  // ---- the process
+  out.Family("process_cpu_seconds_total", "counter", "User and system CPU time.");
+  out.Sample("process_cpu_seconds_total", {}, process.cpu_seconds);
+  out.Family("process_resident_memory_bytes", "gauge", "Resident memory.");
+  out.Sample("process_resident_memory_bytes", {}, process.resident_bytes);
+  out.Family("process_virtual_memory_bytes", "gauge", "Virtual memory.");
+  out.Sample("process_virtual_memory_bytes", {}, process.virtual_bytes);
+  out.Family("process_open_fds", "gauge", "Open file descriptors.");
+  out.Sample("process_open_fds", {}, process.open_fds);
+  out.Family("process_max_fds", "gauge", "The file descriptor limit.");
+  out.Sample("process_max_fds", {}, process.max_fds);
+  out.Family("process_threads", "gauge", "Threads.");
+  out.Sample("process_threads", {}, process.threads);
+  out.Family("process_start_time_seconds", "gauge", "Unix time the process started.");
+  out.Sample("process_start_time_seconds", {}, process.start_time_seconds);
+  out.Family("sluice_build_info", "gauge", "Always 1; the version in a label.");
+  out.Sample("sluice_build_info", {{"version", kVersion}}, uint64_t{1});
+  return out.Take();
+}
+
+}  // namespace sluice::server

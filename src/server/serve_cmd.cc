@@ -1,0 +1,155 @@
+// `sluice serve`: the receivers, the admin listener and the pipelines, until SIGTERM.
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "core/cat.h"
+#include "core/executor.h"
+#include "core/log.h"
+#include "pipeline/registry.h"
+#include "pipeline/watchdog.h"
+#include "receivers/grpc_server.h"
+#include "receivers/http_server.h"
+#include "server/admin.h"
+#include "server/commands.h"
+#include "server/config.h"
+#include "server/pipeline_dir.h"
+
+namespace sluice::server {
+namespace {
+
+// <data_dir>/sluice.pid while the server runs.
+class PidFile {
+ public:
+  explicit PidFile(const std::string& data_dir) : path_(PidFilePath(data_dir)) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    std::ofstream out(path_, std::ios::trunc);
+    out << getpid() << "\n";
+    if (!out) {
+      SLOG(WARN) << "cannot write " << path_ << ": `sluice reload` will not find this server";
+      path_.clear();
+    }
+  }
+  ~PidFile() {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+std::string PidFilePath(const std::string& data_dir) { return data_dir + "/sluice.pid"; }
+
+int RunServe(const ServeOptions& o) {
+  // Signals are taken by sigwait on this thread only. A shell may start us with SIGINT
+  // ignored (background jobs); reset so that Ctrl-C and kill -INT still stop cleanly.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto cfg = LoadConfig(o.config);
+  if (!cfg.ok()) {
+    SLOG(ERROR) << cfg.status().message();
+    return 1;
+  }
+  // Descriptors: the soft limit is often 1024 while the hard one is far higher; take all
+  // that is allowed, and keep half of it for connections (the rest: buffers, ClickHouse).
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    if (lim.rlim_cur < lim.rlim_max) {
+      rlimit raised = lim;
+      raised.rlim_cur = lim.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+    }
+    const auto half = static_cast<int>(std::min<rlim_t>(lim.rlim_cur / 2, 1 << 20));
+    cfg->http.max_connections = std::max(16, std::min(cfg->http.max_connections, half));
+    SLOG(INFO) << "file descriptors: " << lim.rlim_cur << " (HTTP connections up to "
+               << cfg->http.max_connections << ")";
+  }
+  if (cfg->log_level == "debug")
+    SetLogLevel(LogLevel::kDebug);
+  else if (cfg->log_level == "warn")
+    SetLogLevel(LogLevel::kWarn);
+  else if (cfg->log_level == "error")
+    SetLogLevel(LogLevel::kError);
+
+  pipeline::Watchdog::Get();  // also trims the heap every 10 s
+  Executor::Commits();        // the durable logs' commit threads, started with the server
+  pipeline::Registry registry(cfg->limits);
+  // Request bodies in memory, both receivers together; at least two of the largest.
+  receivers::RequestBudget budget(
+      std::max<uint64_t>(cfg->request_memory, 2 * cfg->http.max_body_bytes));
+  receivers::HttpServer http(cfg->http, registry, budget, OtlpHealthRoutes(registry));
+  receivers::GrpcServer grpc(cfg->grpc, registry, budget);
+  std::unique_ptr<receivers::HttpServer> admin;
+  if (cfg->admin_enabled)
+    admin = std::make_unique<receivers::HttpServer>(cfg->admin, registry, budget,
+                                                    AdminRoutes(registry));
+  Status s = http.Start();
+  if (s.ok()) s = grpc.Start();
+  if (s.ok() && admin) s = admin->Start();
+  if (!s.ok()) {
+    SLOG(ERROR) << s.message();
+    return 1;
+  }
+  // `sluice reload` finds the server through this file.
+  PidFile pid_file(cfg->data_dir);
+  (void)SyncPipelineDir(cfg->pipelines_dir, registry);
+  registry.set_loaded();
+  http.set_ready(true);
+  if (admin) admin->set_ready(true);
+  grpc.set_serving(true);
+  SLOG(INFO) << "sluice serving OTLP/gRPC on " << cfg->grpc.address << ":" << grpc.port()
+             << " and OTLP/HTTP on " << cfg->http.address << ":" << http.port() << " ("
+             << registry.List().size() << " pipelines from " << cfg->pipelines_dir << ")"
+             << (admin ? Cat("; admin (metrics, status) on ", cfg->admin.address, ":", admin->port())
+                       : std::string());
+
+  while (true) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig == SIGHUP) {
+      SLOG(INFO) << "SIGHUP: reloading pipelines from " << cfg->pipelines_dir
+                 << " (failed pipelines try again)";
+      (void)SyncPipelineDir(cfg->pipelines_dir, registry);
+      continue;
+    }
+    SLOG(INFO) << "signal " << sig << ": shutting down";
+    break;
+  }
+  // Whatever is stuck (an entry still being encoded, an INSERT that does not return), the
+  // process is gone by the shutdown timeout: everything acknowledged is in the durable log,
+  // and an entry abandoned mid-way has its attempt counted (EntryGuard).
+  std::thread([timeout = cfg->limits.shutdown_timeout] {
+    std::this_thread::sleep_for(timeout);
+    SLOG(ERROR) << "shutdown did not finish within " << timeout.count()
+                << " ms; exiting with the unfinished work left in the buffer";
+    std::_Exit(3);
+  }).detach();
+  http.set_ready(false);
+  if (admin) admin->set_ready(false);
+  grpc.Stop();
+  http.Stop();
+  if (admin) admin->Stop();
+  registry.DrainAppends();  // their answers go to the receivers, which are destroyed first
+  registry.StopAll();
+  SLOG(INFO) << "stopped";
+  return 0;
+}
+
+}  // namespace sluice::server
