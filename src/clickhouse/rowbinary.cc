@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -83,32 +84,60 @@ Value Scalarize(const Value& v) {
   }
 }
 
-bool ToInt(const Value& v, int64_t* i, uint64_t* u, bool* is_unsigned) {
-  *is_unsigned = false;
+// Integer columns take whole numbers only, from numbers and numeric strings alike: 12,
+// 12.0, "12", "12.0" and "1.2e1" are 12; 12.5, "12.5", NaN and "abc" are rejected, never
+// rounded. Whether the number fits the column is checked by the caller.
+enum class WholeResult { kOk, kNotNumber, kNotWhole };
+
+WholeResult WholeFromDouble(double d, __int128* out) {
+  if (!std::isfinite(d) || d != std::trunc(d)) return WholeResult::kNotWhole;
+  // Beyond 2^64 nothing fits any column; clamping keeps the conversion defined.
+  if (d >= 18446744073709551616.0 || d < -9223372036854775808.0) {
+    *out = d > 0 ? (static_cast<__int128>(1) << 65) : -(static_cast<__int128>(1) << 65);
+    return WholeResult::kOk;
+  }
+  *out = d < 0 ? static_cast<__int128>(static_cast<int64_t>(d))
+               : static_cast<__int128>(static_cast<uint64_t>(d));
+  return WholeResult::kOk;
+}
+
+WholeResult ToWhole(const Value& v, __int128* out) {
   switch (v.kind) {
     case VKind::kU64:
-    case VKind::kTime:
-      *u = v.u;
-      *is_unsigned = true;
-      return true;
+    case VKind::kTime: *out = v.u; return WholeResult::kOk;
     case VKind::kI64:
-    case VKind::kEnum: *i = v.i; return true;
-    case VKind::kBool: *i = v.b ? 1 : 0; return true;
-    case VKind::kF64:
-      if (!std::isfinite(v.d)) return false;
-      *i = static_cast<int64_t>(v.d);
-      return true;
-    case VKind::kNull: *i = 0; return true;
+    case VKind::kEnum: *out = v.i; return WholeResult::kOk;
+    case VKind::kBool: *out = v.b ? 1 : 0; return WholeResult::kOk;
+    case VKind::kF64: return WholeFromDouble(v.d, out);
+    case VKind::kNull: *out = 0; return WholeResult::kOk;
     case VKind::kStr: {
       std::string_view s = v.s;
-      auto r = std::from_chars(s.data(), s.data() + s.size(), *i);
-      if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return true;
-      r = std::from_chars(s.data(), s.data() + s.size(), *u);
-      *is_unsigned = true;
-      return r.ec == std::errc() && r.ptr == s.data() + s.size();
+      const char* end = s.data() + s.size();
+      int64_t i;
+      if (auto r = std::from_chars(s.data(), end, i); r.ec == std::errc() && r.ptr == end) {
+        *out = i;
+        return WholeResult::kOk;
+      }
+      uint64_t u;
+      if (auto r = std::from_chars(s.data(), end, u); r.ec == std::errc() && r.ptr == end) {
+        *out = u;
+        return WholeResult::kOk;
+      }
+      double d;
+      if (auto r = std::from_chars(s.data(), end, d);
+          r.ec == std::errc() && r.ptr == end && !s.empty())
+        return WholeFromDouble(d, out);
+      return WholeResult::kNotNumber;
     }
-    default: return false;
+    default: return WholeResult::kNotNumber;
   }
+}
+
+// The value as it appears in an error message: its text, cut at 64 bytes.
+std::string Shown(const Value& v) {
+  std::string_view t = TextOf(v);
+  if (v.kind == VKind::kStr) return Cat("'", t.substr(0, 64), t.size() > 64 ? "...'" : "'");
+  return std::string(t.substr(0, 64));
 }
 
 bool ToDouble(const Value& v, double* d) {
@@ -171,9 +200,14 @@ bool ParseUuid(std::string_view s, uint8_t out[16]) {
   return k == 16;
 }
 
+// Writes the value when it is within T's range.
 template <class T>
-void PutInt(ByteWriter& w, int64_t i, uint64_t u, bool is_unsigned) {
-  w.Fixed<T>(is_unsigned ? static_cast<T>(u) : static_cast<T>(i));
+bool PutInt(ByteWriter& w, __int128 v) {
+  if (v < static_cast<__int128>(std::numeric_limits<T>::min()) ||
+      v > static_cast<__int128>(std::numeric_limits<T>::max()))
+    return false;
+  w.Fixed<T>(static_cast<T>(v));
+  return true;
 }
 
 Status EncodeMap(const Value& v, const Type& t, ByteWriter& w, bool as_tuples);
@@ -233,20 +267,27 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
     case Type::kInt16:
     case Type::kInt32:
     case Type::kInt64: {
-      int64_t i = 0;
-      uint64_t u = 0;
-      bool uns;
-      if (!ToInt(v, &i, &u, &uns)) return Conv(t, "a non-integer value");
-      switch (t.kind) {
-        case Type::kUInt8: PutInt<uint8_t>(w, i, u, uns); break;
-        case Type::kUInt16: PutInt<uint16_t>(w, i, u, uns); break;
-        case Type::kUInt32: PutInt<uint32_t>(w, i, u, uns); break;
-        case Type::kUInt64: PutInt<uint64_t>(w, i, u, uns); break;
-        case Type::kInt8: PutInt<int8_t>(w, i, u, uns); break;
-        case Type::kInt16: PutInt<int16_t>(w, i, u, uns); break;
-        case Type::kInt32: PutInt<int32_t>(w, i, u, uns); break;
-        default: PutInt<int64_t>(w, i, u, uns); break;
+      __int128 n = 0;
+      switch (ToWhole(v, &n)) {
+        case WholeResult::kOk: break;
+        case WholeResult::kNotNumber:
+          return absl::InvalidArgumentError(Cat(Shown(v), " is not a number (column type ", t.text, ")"));
+        case WholeResult::kNotWhole:
+          return absl::InvalidArgumentError(
+              Cat(Shown(v), " is not a whole number (column type ", t.text, ")"));
       }
+      bool fits;
+      switch (t.kind) {
+        case Type::kUInt8: fits = PutInt<uint8_t>(w, n); break;
+        case Type::kUInt16: fits = PutInt<uint16_t>(w, n); break;
+        case Type::kUInt32: fits = PutInt<uint32_t>(w, n); break;
+        case Type::kUInt64: fits = PutInt<uint64_t>(w, n); break;
+        case Type::kInt8: fits = PutInt<int8_t>(w, n); break;
+        case Type::kInt16: fits = PutInt<int16_t>(w, n); break;
+        case Type::kInt32: fits = PutInt<int32_t>(w, n); break;
+        default: fits = PutInt<int64_t>(w, n); break;
+      }
+      if (!fits) return absl::InvalidArgumentError(Cat(Shown(v), " does not fit ", t.text));
       return absl::OkStatus();
     }
     case Type::kFloat32:
@@ -314,11 +355,8 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
         }
       }
       if (!found) {
-        int64_t i;
-        uint64_t u;
-        bool uns;
-        if (v.kind != VKind::kStr && ToInt(v, &i, &u, &uns)) {
-          int64_t n = uns ? static_cast<int64_t>(u) : i;
+        __int128 n;
+        if (v.kind != VKind::kStr && ToWhole(v, &n) == WholeResult::kOk) {
           for (const auto& e : t.enum_values) {
             if (e.second == n) {
               value = e.second;
@@ -446,8 +484,22 @@ Status EncodeStructElement(const Value& arr, std::string_view elem, const Type& 
 
 }  // namespace
 
+// EncodeBinding without the column and field in its errors.
+Status EncodeBindingValue(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWriter& w,
+                          RowScratch* scratch);
+
 Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWriter& w,
                      RowScratch* scratch) {
+  Status s = EncodeBindingValue(b, ctx, w, scratch);
+  if (s.ok()) return s;
+  // Which column and field: the dead letter and the log must say where the value was.
+  return absl::Status(s.code(), Cat("column '", b.column, "' from '", b.path.field->name,
+                                    b.path.keyed() ? Cat("' attribute '", b.path.key) : std::string(),
+                                    "': ", s.message()));
+}
+
+Status EncodeBindingValue(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWriter& w,
+                          RowScratch* scratch) {
   Value v = otlp::ExtractPath(b.path, ctx);
   switch (b.part) {
     case Part::kWhole: return EncodeValue(v, b.type, w);

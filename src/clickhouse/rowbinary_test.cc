@@ -54,8 +54,27 @@ TEST(RowBinary, Integers) {
   EXPECT_EQ(Enc(I(-1), "Int64"), "ffffffffffffffff");
   EXPECT_EQ(Enc(I(-2), "Int8"), "fe");
   EXPECT_EQ(Enc(Str("300"), "Int16"), "2c01");
-  EXPECT_EQ(Enc(F(2.9), "Int32"), "02000000");
-  EXPECT_FALSE(EncErr(Str("x"), "UInt32").ok());
+  EXPECT_EQ(Enc(F(2.0), "Int32"), "02000000");
+  EXPECT_EQ(Enc(Str("12.0"), "UInt8"), "0c");  // numbers and numeric strings alike
+  EXPECT_EQ(Enc(Str("1.2e1"), "Int8"), "0c");
+  EXPECT_EQ(Enc(U(18446744073709551615ull), "UInt64"), "ffffffffffffffff");
+  EXPECT_EQ(Enc(Str("18446744073709551615"), "UInt64"), "ffffffffffffffff");
+  EXPECT_EQ(Enc(I(-128), "Int8"), "80");
+  EXPECT_EQ(Enc(U(255), "UInt8"), "ff");
+  EXPECT_EQ(EncErr(Str("x"), "UInt32").message(), "'x' is not a number (column type UInt32)");
+  // Never a wrapped, rounded or truncated value.
+  EXPECT_EQ(EncErr(I(99999), "UInt16").message(), "99999 does not fit UInt16");
+  EXPECT_EQ(EncErr(I(-5), "UInt64").message(), "-5 does not fit UInt64");
+  EXPECT_EQ(EncErr(I(128), "Int8").message(), "128 does not fit Int8");
+  EXPECT_EQ(EncErr(U(9223372036854775808ull), "Int64").message(),
+            "9223372036854775808 does not fit Int64");
+  EXPECT_EQ(EncErr(F(2.9), "Int32").message(), "2.9 is not a whole number (column type Int32)");
+  EXPECT_EQ(EncErr(Str("12.5"), "Int32").message(),
+            "'12.5' is not a whole number (column type Int32)");
+  EXPECT_EQ(EncErr(F(std::nan("")), "Int64").message(),
+            "NaN is not a whole number (column type Int64)");
+  EXPECT_EQ(EncErr(F(1e30), "UInt64").message(), "1000000000000000019884624838656 does not fit UInt64");
+  EXPECT_EQ(EncErr(Str("-1e30"), "Int64").message(), "'-1e30' does not fit Int64");
 }
 
 TEST(RowBinary, FloatsAndBool) {

@@ -336,7 +336,8 @@ Value Extract(const FieldInfo& f, const RecordCtx& c) {
   if (c.log != nullptr) {
     const LogView& l = *c.log;
     switch (f.id) {
-      case I::kTimestamp: return Time(l.time);
+      // As the Collector's ClickHouse exporter: a record without a time takes its observed time.
+      case I::kTimestamp: return Time(l.time != 0 ? l.time : l.observed_time);
       case I::kObservedTimestamp: return Time(l.observed_time);
       case I::kSeverityNumber: return U64(static_cast<uint32_t>(l.severity_number));
       case I::kSeverityText: return Str(l.severity_text);
