@@ -21,7 +21,13 @@ LocalLog::~LocalLog() {
   }
   cv_.notify_all();
   if (syncer_.joinable()) syncer_.join();
-  if (active_ && opts_.fsync != FsyncPolicy::kNone) (void)active_->Sync();
+  if (active_) {
+    // An orderly close cuts a reused segment's old contents after the last entry, so the
+    // next start finds the log ending where it ended and reports nothing; bytes after the
+    // last entry at start-up then mean a torn write (a crash), which is worth a warning.
+    (void)active_->Truncate(active_->Size());
+    if (opts_.fsync != FsyncPolicy::kNone) (void)active_->Sync();
+  }
 }
 
 int64_t LocalLog::Now() const {
@@ -180,6 +186,8 @@ Status LocalLog::Recover() {
     auto w = fs_->OpenForAppend(segments_.back().path);
     if (!w.ok()) return w.status();
     active_ = std::move(*w);
+    // Its blocks past the end were given back at the last orderly close: reserved again.
+    if (opts_.reserve) (void)fs_->Allocate(segments_.back().path, segment_bytes_, true);
   }
   if (opts_.reserve) FillReserve();
   return absl::OkStatus();

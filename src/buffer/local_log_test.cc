@@ -145,6 +145,9 @@ TEST(LocalLog, AcknowledgedSegmentsAreReusedAndTheirOldEntriesNeverResurface) {
   auto log = OpenLog(fs, Opts(300));
   EXPECT_EQ(Spares(fs), 0u);
   EXPECT_EQ(log->stats().corrupt_entries, 0u);
+  // The log was closed in order: the old contents after its last entry were cut then, so
+  // nothing is reported as a torn write.
+  EXPECT_EQ(log->stats().truncated_bytes, 0u);
   EXPECT_EQ(log->stats().lost_bytes, 0u);
   EXPECT_EQ(log->next_seq(), 81u);
   auto got = ReadAll(*log);
@@ -153,6 +156,31 @@ TEST(LocalLog, AcknowledgedSegmentsAreReusedAndTheirOldEntriesNeverResurface) {
     EXPECT_EQ(got[i].seq, 61 + i);
     EXPECT_EQ(got[i].payload, Fixed(61 + i));
   }
+}
+
+TEST(LocalLog, AnOrderlyCloseLeavesNoTailToReport) {
+  FaultFs fs;
+  uint64_t next = 1;
+  {
+    auto log = OpenLog(fs, Opts(300));
+    for (; next <= 40; ++next) ASSERT_TRUE(log->Append(Signal::kLogs, 1, Fixed(next)).ok());
+    ASSERT_EQ(ReadAll(*log).size(), 40u);
+    ASSERT_TRUE(log->Ack(next).ok());
+    ASSERT_EQ(Spares(fs), 2u);
+    // Write until a rotation takes a spare: the active segment then holds one new entry
+    // followed by the old entries of its previous life.
+    while (Spares(fs) == 2u) ASSERT_TRUE(log->Append(Signal::kLogs, 1, Fixed(next++)).ok());
+  }
+  auto log = OpenLog(fs, Opts(300));
+  EXPECT_EQ(log->stats().truncated_bytes, 0u);
+  EXPECT_EQ(log->stats().corrupt_entries, 0u);
+  EXPECT_EQ(log->next_seq(), next);
+  auto got = ReadAll(*log);
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back().payload, Fixed(next - 1));
+  // And it goes on appending after the cut.
+  ASSERT_TRUE(log->Append(Signal::kLogs, 1, Fixed(next)).ok());
+  EXPECT_EQ(ReadAll(*log).back().payload, Fixed(next));
 }
 
 TEST(LocalLog, CrashWhileWritingOverAReusedSegmentKeepsAPrefix) {

@@ -325,9 +325,22 @@ class Transcoder {
         std::string_view s;
         if (e.get_string().get(s) != simdjson::SUCCESS) return Bad(key, "expected a hex string");
         const size_t want = f.json_name == "traceId" ? 32 : 16;
-        if (!s.empty() && s.size() != want)
-          return Bad(key, Cat("id must be ", want, " hex digits"));
         std::string raw;
+        // The spec's form is hex; Go's protojson (and so GlassFlow's documents) writes ids as
+        // base64. Their lengths tell them apart: a 16-byte id is 32 hex or 24 base64
+        // characters (22 unpadded), an 8-byte one 16 or 12 (11).
+        const size_t b64 = want == 32 ? 24 : 12, b64_bare = want == 32 ? 22 : 11;
+        if (!s.empty() && (s.size() == b64 || s.size() == b64_bare)) {
+          if (!absl::Base64Unescape(absl::string_view(s.data(), s.size()), &raw) ||
+              raw.size() != want / 2)
+            return Bad(key, Cat("id of ", s.size(), " characters is neither ", want,
+                                " hex digits nor valid base64"));
+          PutVarint(raw.size(), out);
+          out->append(raw);
+          return absl::OkStatus();
+        }
+        if (!s.empty() && s.size() != want)
+          return Bad(key, Cat("id must be ", want, " hex digits (or ", b64, " base64 characters)"));
         if (!HexDecode(s, &raw)) return Bad(key, "invalid hex");
         PutVarint(raw.size(), out);
         out->append(raw);

@@ -47,6 +47,46 @@ TEST(OtlpJson, Leniency) {
   EXPECT_NE(a.find(R"("attributes":{"d":"NaN"})"), std::string::npos) << a;
 }
 
+TEST(OtlpJson, IdsInHexOrBase64) {
+  // Go's protojson writes ids as base64 (24 or 12 characters, 22 or 11 unpadded); the
+  // spec's hex stays the documented form. Both give the same bytes.
+  auto proto = [](const std::string& trace, const std::string& span) {
+    std::string out;
+    Status s = JsonToProto(Signal::kTraces,
+                           R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":")" + trace +
+                               R"(","spanId":")" + span + R"(","parentSpanId":")" + span + R"("}]}]}]})",
+                           &out);
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  };
+  const std::string hex = proto("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331");
+  EXPECT_EQ(proto("CvdlGRbNQ92ESOshHIAxnA==", "t61rcWkgMzE="), hex);
+  EXPECT_EQ(proto("CvdlGRbNQ92ESOshHIAxnA", "t61rcWkgMzE"), hex);
+  std::string out;
+  Status s = JsonToProto(Signal::kTraces,
+                         R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"CvdlGRbNQ92ESOshHIAx!A=="}]}]}]})",
+                         &out);
+  EXPECT_NE(s.message().find("neither 32 hex digits nor valid base64"), absl::string_view::npos) << s;
+}
+
+TEST(OtlpJson, RejectedRecordsNameTheirReasons) {
+  // A span without a span_id is reported for its span_id, and every reason is counted.
+  std::string proto;
+  ASSERT_TRUE(JsonToProto(Signal::kTraces, R"({"resourceSpans":[{"scopeSpans":[{"spans":[
+      {"traceId":"0af7651916cd43dd8448eb211c80319c"},
+      {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"0000000000000000"},
+      {"spanId":"b7ad6b7169203331"},
+      {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331"}]}]}]})",
+                          &proto)
+                  .ok());
+  auto v = Validate(Signal::kTraces, proto);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->records, 1u);
+  EXPECT_EQ(v->RejectionMessage(),
+            "3 record(s) rejected: span with an invalid span_id (must be 8 bytes, not all zero) "
+            "(2); span with an invalid trace_id (must be 16 bytes, not all zero) (1)");
+}
+
 TEST(OtlpJson, MetricsShapes) {
   const std::string a =
       FlatOf(Signal::kMetrics, R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[
