@@ -56,6 +56,62 @@ TEST(PipelineConfig, Rejects) {
   EXPECT_FALSE(ParsePipeline("not json {").ok());
 }
 
+TEST(PipelineConfig, UnknownKeysAreErrorsWithSuggestions) {
+  std::string doc = kGood;
+  auto sub = [&](const std::string& from, const std::string& to) {
+    doc.replace(doc.find(from), from.size(), to);
+  };
+  sub("\"max_batch_size\"", "\"max_batch_sise\"");
+  sub("\"column_name\"", "\"colum_name\"");
+  sub("\"sink\"", "\"sinkk\": {}, \"sink\"");
+  sub("\"host\"", "\"hots\"");
+  sub("\"version\"", "\"extra_thing_entirely\": 1, \"version\"");
+  auto p = ParsePipeline(doc);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(),
+            "unknown key 'extra_thing_entirely' at the top level\n"
+            "unknown key 'sinkk' at the top level; did you mean 'sink'?\n"
+            "unknown key 'hots' in sink.connection_params; did you mean 'host'?\n"
+            "unknown key 'max_batch_sise' in sink; did you mean 'max_batch_size'?\n"
+            "unknown key 'colum_name' in sink.mapping[0]; did you mean 'column_name'?");
+  // GlassFlow's own keys (resources, metadata, Kafka-only source keys) are known.
+  std::string full = kGood;
+  full.replace(full.find("\"sink\""), 6,
+               "\"metadata\": {\"tags\": [\"a\"]}, \"resources\": {\"sink\": {\"replicas\": 1}, "
+               "\"nats\": {\"stream\": {\"maxAge\": \"24h\"}}}, \"sink\"");
+  EXPECT_TRUE(ParsePipeline(full).ok()) << ParsePipeline(full).status();
+}
+
+TEST(PipelineConfig, SyntaxErrorsSayWhere) {
+  auto p = ParsePipeline("{\n  \"pipeline_id\": \"a-b-c-d\",\n  \"sources\": [],\n}\n");
+  EXPECT_EQ(p.status().message(), "not valid JSON: line 4, column 1: expected a quoted key after ','");
+  p = ParsePipeline("pipeline_id: [a\nsources: x\n");
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("not valid YAML: line "));
+  EXPECT_THAT(std::string(p.status().message()), ::testing::Not(HasSubstr("yaml-cpp")));
+}
+
+TEST(PipelineConfig, YamlDocumentsLoadLikeJson) {
+  auto p = ParsePipeline(R"(version: v3
+pipeline_id: otel-logs
+sources:
+  - type: otlp.logs
+    source_id: logs
+sink:
+  type: clickhouse
+  connection_params: {host: ch, port: "9000", database: otel, username: u, password: p}
+  table: t
+  max_batch_size: 500
+  max_delay_time: 1d2h500ms
+  mapping:
+    - {name: body, column_name: Body, column_type: String}
+)");
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto j = ParsePipeline(kGood);
+  EXPECT_EQ(p->id, j->id);
+  EXPECT_EQ(p->sink.max_delay, j->sink.max_delay);
+  EXPECT_EQ(p->sink.mapping[0].column_name, "Body");
+}
+
 TEST(PipelineConfig, BufferLimitsFromNatsStreamResources) {
   std::string doc = kGood;
   doc.replace(

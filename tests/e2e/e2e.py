@@ -21,6 +21,7 @@ import zlib
 from harness import *  # noqa: F401,F403 (constants, helpers and check)
 import harness
 import fault_matrix
+import operations
 import robustness
 
 # ---------------------------------------------------------------- set-up / tear-down
@@ -52,7 +53,7 @@ def start_sluice():
                SLUICE_DATA_DIR=os.path.join(DATA, "sluice"))
     log = open(os.path.join(DATA, "sluice.log"), "a")
     procs["sluice"] = subprocess.Popen([SLUICE, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    post_until("/readyz", b"", {}, 200, method="GET")
+    wait_loaded(HTTP_PORT)
     # pipelines read their table schemas asynchronously
     post_until("/v1/logs", b"", H("otel-logs", "application/x-protobuf"), 200)
 
@@ -842,6 +843,7 @@ def main():
         ("faults", lambda: (test_clickhouse_restart(), test_dead_letters(), test_kill9(),
                             test_kill9_cycles(), test_clickhouse_outage())),
         ("robustness", robustness.run_all),
+        ("operations", operations.run_all),
         ("matrix", fault_matrix.run_all),
     ]
     try:

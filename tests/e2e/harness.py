@@ -125,6 +125,25 @@ def post_until(path, body, headers, want, method="POST", tries=100, port=None):
     return st
 
 
+def wait_loaded(port, tries=200):
+    """Waits until the server listens and has loaded its pipelines: /readyz answers 200,
+    or 503 naming pipelines that are not running (a test's failing pipeline)."""
+    for _ in range(tries):
+        try:
+            st, _, body = post("/readyz", b"", {}, method="GET", port=port)
+            if st == 200 or (st == 503 and b'"pipelines"' in body):
+                return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def metric(m, name, **labels):
+    """One sample of a Sluice.metrics() result (0 when absent)."""
+    return m.get((name, tuple(sorted(labels.items()))), 0)
+
+
 def wait_rows(sql, want, timeout=15):
     deadline = time.time() + timeout
     got = None
@@ -137,10 +156,11 @@ def wait_rows(sql, want, timeout=15):
     return False
 
 
-def node_send(signal_, protocol, gzip_, count, run, pipeline):
+def node_send(signal_, protocol, gzip_, count, run, pipeline, http_port=None, grpc_port=None):
     cmd = ["node", os.path.join(ROOT, "tests", "clients", "send.mjs"), "--signal", signal_,
            "--protocol", protocol, "--count", str(count), "--run", run, "--pipeline", pipeline,
-           "--http", f"http://127.0.0.1:{HTTP_PORT}", "--grpc", f"http://127.0.0.1:{GRPC_PORT}"]
+           "--http", f"http://127.0.0.1:{http_port or HTTP_PORT}",
+           "--grpc", f"http://127.0.0.1:{grpc_port or GRPC_PORT}"]
     if gzip_:
         cmd.append("--gzip")
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -245,7 +265,7 @@ class Sluice:
         log = open(os.path.join(self.dir, "sluice.log"), "a")
         self.proc = subprocess.Popen(self.prefix + [SLUICE, "serve", "--config", self.config_path],
                                      stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
-        post_until("/readyz", b"", {}, 200, method="GET", port=self.http_port, tries=200)
+        wait_loaded(self.http_port)
         if wait_pipeline:  # pipelines read their table schemas asynchronously
             post_until("/v1/logs", b"", H(wait_pipeline, "application/x-protobuf"), 200, port=self.http_port,
                        tries=200)
@@ -279,6 +299,42 @@ class Sluice:
             return open(os.path.join(self.dir, "sluice.log")).read()
         except OSError:
             return ""
+
+    def admin(self, path):
+        """GET on the admin listener: (status, parsed JSON or text)."""
+        st, _, body = post(path, b"", {}, method="GET", port=self.admin_port)
+        try:
+            return st, json.loads(body)
+        except ValueError:
+            return st, body.decode(errors="replace")
+
+    def health(self, pipeline_id):
+        st, doc = self.admin(f"/api/v1/pipeline/{pipeline_id}/health")
+        return doc if st == 200 else None
+
+    def wait_status(self, pipeline_id, want, timeout=30):
+        """Polls the pipeline's health until its overall_status is `want` (Running,
+        Failed, ...); returns the last health document (None on timeout)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            h = self.health(pipeline_id)
+            if h and h["overall_status"] == want:
+                return h
+            time.sleep(0.1)
+        print(f"       waited for {pipeline_id} to be {want}, last {self.health(pipeline_id)}")
+        return None
+
+    def metrics(self):
+        """The /metrics page parsed by prometheus_client's text-format parser: a dict from
+        (sample name, sorted label items) to value."""
+        from prometheus_client.parser import text_string_to_metric_families
+        st, text = self.admin("/metrics")
+        assert st == 200, st
+        out = {}
+        for fam in text_string_to_metric_families(text):
+            for smp in fam.samples:
+                out[(smp.name, tuple(sorted(smp.labels.items())))] = smp.value
+        return out
 
     def dlq(self, pipeline_id):
         r = subprocess.run([SLUICE, "dlq", "--pipeline", pipeline_id, "--data-dir", self.data_dir],
