@@ -169,6 +169,8 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
   if (s.ok()) {
     stats_.rows_inserted += b - a;
     stats_.batches_inserted++;
+    SLOG(DEBUG) << "pipeline " << config_.id << ": inserted " << (b - a) << " rows into "
+                << routes_.tables[batch.route];
     return;
   }
   if (IsRetryable(s)) {  // gave up (shutdown, or the table failed): the rows stay in the buffer

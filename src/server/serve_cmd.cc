@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -43,6 +44,36 @@ class PidFile {
 
  private:
   std::string path_;
+};
+
+// Logs, for each pipeline whose figures moved since the last call, what went in and out
+// and what is waiting.
+class ProgressLog {
+ public:
+  void Log(const pipeline::Registry& registry) {
+    std::map<std::string, Figures> now;
+    for (const auto& p : registry.List()) {
+      const auto& st = p->stats();
+      Figures f{st.records_accepted.load(), st.rows_inserted.load(), st.rows_dead_lettered.load()};
+      const Figures& was = last_[p->config().id];
+      if (f.in != was.in || f.out != was.out || f.dead != was.dead) {
+        const auto snap = p->TakeSnapshot();
+        SLOG(INFO) << "pipeline " << p->config().id << ": +" << (f.in - was.in)
+                   << " records in, +" << (f.out - was.out) << " rows written, +"
+                   << (f.dead - was.dead) << " dead letters in the last minute; "
+                   << snap.buffer.unacked_records << " records (" << snap.buffer.unacked_bytes
+                   << " bytes) waiting";
+      }
+      now[p->config().id] = f;
+    }
+    last_ = std::move(now);
+  }
+
+ private:
+  struct Figures {
+    uint64_t in = 0, out = 0, dead = 0;
+  };
+  std::map<std::string, Figures> last_;
 };
 
 }  // namespace
@@ -120,9 +151,16 @@ int RunServe(const ServeOptions& o) {
              << (admin ? Cat("; admin (metrics, status) on ", cfg->admin.address, ":", admin->port())
                        : std::string());
 
+  ProgressLog progress;
   while (true) {
-    int sig = 0;
-    sigwait(&set, &sig);
+    // A progress line per pipeline that moved, every minute (the wait for a signal times
+    // out then).
+    const timespec minute{60, 0};
+    const int sig = sigtimedwait(&set, nullptr, &minute);
+    if (sig < 0) {
+      progress.Log(registry);
+      continue;
+    }
     if (sig == SIGHUP) {
       SLOG(INFO) << "SIGHUP: reloading pipelines from " << cfg->pipelines_dir
                  << " (failed pipelines try again)";
