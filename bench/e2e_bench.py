@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -23,6 +24,11 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, ".data", "bench")
 BIN = os.path.join(ROOT, "build", "release")
+# The sluice binary to measure (an older build for A/B runs); the load generator is this tree's.
+SLUICE_BIN = os.environ.get("BENCH_SLUICE", os.path.join(BIN, "sluice"))
+ADMIN_PORT = 24081
+# BENCH_SCRAPE=S: scrape the admin listener's /metrics every S seconds during the load.
+SCRAPE = float(os.environ.get("BENCH_SCRAPE", "0"))
 CH_HTTP, CH_TCP, HTTP_PORT, GRPC_PORT = 28123, 29000, 24318, 24317
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 TICK = os.sysconf("SC_CLK_TCK")
@@ -166,9 +172,10 @@ def main():
     env = dict(os.environ, SLUICE_PIPELINES_DIR=os.path.join(DATA, "pipelines"), SLUICE_DATA_DIR=DATA,
                SLUICE_HTTP_PORT=str(HTTP_PORT), SLUICE_GRPC_PORT=str(GRPC_PORT),
                SLUICE_HTTP_ADDRESS="127.0.0.1", SLUICE_GRPC_ADDRESS="127.0.0.1", SLUICE_LOG_LEVEL="warn",
+               SLUICE_ADMIN_PORT=str(ADMIN_PORT),
                SLUICE_QUEUE_BYTES=str(8 << 30), SLUICE_FSYNC=os.environ.get("BENCH_FSYNC", "always"))
     ch_pid = int(open(os.path.join(DATA, "clickhouse", "pid")).read())
-    sluice = subprocess.Popen([os.path.join(BIN, "sluice"), "serve"], env=env)
+    sluice = subprocess.Popen([SLUICE_BIN, "serve"], env=env)
     results = []
     ceiling = None
     try:
@@ -200,11 +207,22 @@ def main():
             if own_core:
                 pin(sluice.pid, {1})
                 pin(ch_pid, {0})
+            scraping, scrapes = threading.Event(), [0]
+            if SCRAPE > 0:  # a Prometheus scraping the admin listener meanwhile
+                def scrape():
+                    while not scraping.wait(SCRAPE):
+                        try:
+                            urllib.request.urlopen(f"http://127.0.0.1:{ADMIN_PORT}/metrics", timeout=5).read()
+                            scrapes[0] += 1
+                        except OSError:
+                            pass
+                threading.Thread(target=scrape, daemon=True).start()
             subprocess.run((["taskset", "-c", "0"] if own_core else []) + [os.path.join(BIN, "sluice-loadgen"), f"--grpc_port={GRPC_PORT}",
                             f"--http_port={HTTP_PORT}", "--pipeline=bench-logs", f"--run={run}",
                             f"--duration={SECONDS / 2 if paused else SECONDS}", f"--json={out}"] + BODY + args,
                            check=True, stdout=subprocess.DEVNULL)
             sent_cpu = cpu_delta(before, threads_cpu(sluice.pid))
+            scraping.set()
             if paused:
                 os.kill(ch_pid, signal.SIGCONT)
             if perf:
@@ -240,6 +258,7 @@ def main():
                 if got - at_load_end > 100000 else None,
                 "non_200": {k: v for k, v in lg["status"].items() if k not in ("http 200", "grpc OK")},
                 "cpu_s_per_million": round(total_cpu / max(got, 1) * 1e6, 3),
+                "metrics_scrapes": scrapes[0],
                 "receiver_cpu_s_per_million": round(sent_cpu["receive"] / max(want, 1) * 1e6, 3),
                 "receiver_cores": round(sent_cpu["receive"] / send_s, 2),
                 "cpu_by_role_s": {k: round(v, 2) for k, v in cpu.items()},

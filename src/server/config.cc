@@ -2,10 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <vector>
 
 #include "core/cat.h"
 #include "pipeline/config.h"
+#include "pipeline/config_keys.h"
 
 namespace sluice::server {
 namespace {
@@ -20,6 +23,48 @@ Status ReadDuration(const YAML::Node& n, const char* key, std::chrono::milliseco
   std::string s = n[key].as<std::string>();
   if (!pipeline::ParseDuration(s, out))
     return absl::InvalidArgumentError(Cat("config ", key, ": '", s, "' is not a duration"));
+  return absl::OkStatus();
+}
+
+// Every key of the file must be known: a typo would otherwise leave a default in force.
+Status CheckKeys(const YAML::Node& root) {
+  static const std::vector<std::pair<std::string_view, std::vector<std::string_view>>> kSections = {
+      {"http", {"address", "port", "io_threads", "max_connections"}},
+      {"grpc", {"address", "port"}},
+      {"admin", {"address", "port", "enabled"}},
+      {"limits",
+       {"max_request_bytes", "queue_bytes", "inserts_in_flight", "inflight_bytes", "batch_memory",
+        "request_memory", "endpoint_inserts", "shutdown_timeout", "entry_attempts",
+        "entry_cpu_budget"}},
+      {"buffer", {"fsync", "sync_interval"}},
+  };
+  std::vector<std::string_view> top = {"pipelines_dir", "data_dir", "log_level"};
+  for (const auto& [name, keys] : kSections) top.push_back(name);
+  std::string problems;
+  auto unknown = [&](const std::string& key, std::string_view where,
+                     const std::vector<std::string_view>& known) {
+    std::string m = Cat("unknown key '", key, "' ", where);
+    if (auto near = pipeline::ClosestMatch(key, known); !near.empty())
+      m += Cat("; did you mean '", near, "'?");
+    problems += Cat(problems.empty() ? "" : "; ", m);
+  };
+  if (!root.IsMap()) return absl::InvalidArgumentError("the config must be a mapping of keys");
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>("");
+    auto section = std::find_if(kSections.begin(), kSections.end(),
+                                [&](const auto& sec) { return sec.first == key; });
+    if (section == kSections.end()) {
+      if (std::find(top.begin(), top.end(), key) == top.end()) unknown(key, "at the top level", top);
+      continue;
+    }
+    if (!kv.second.IsMap()) continue;
+    for (const auto& sub : kv.second) {
+      const std::string k = sub.first.as<std::string>("");
+      if (std::find(section->second.begin(), section->second.end(), k) == section->second.end())
+        unknown(k, Cat("in ", key), section->second);
+    }
+  }
+  if (!problems.empty()) return absl::InvalidArgumentError(problems);
   return absl::OkStatus();
 }
 
@@ -38,6 +83,8 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
     YAML::Node root;
     try {
       root = YAML::LoadFile(path);
+      if (Status k = CheckKeys(root); !k.ok())
+        return absl::InvalidArgumentError(Cat("config ", path, ": ", k.message()));
       const YAML::Node http = root["http"], grpc = root["grpc"], limits = root["limits"];
       Read(http, "address", &c.http.address);
       Read(http, "port", &c.http.port);
@@ -93,6 +140,10 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(Cat("bad SLUICE_* environment value: ", e.what()));
   }
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
+      c.log_level != "error")
+    return absl::InvalidArgumentError(
+        Cat("log_level must be debug, info, warn or error, not '", c.log_level, "'"));
   if (c.http.max_body_bytes == 0)
     return absl::InvalidArgumentError("max_request_bytes must be > 0");
   if (fsync == "always") {

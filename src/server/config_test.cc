@@ -30,6 +30,20 @@ TEST(ServerConfig, FileThenEnvironment) {
   EXPECT_EQ(c->pipelines_dir, "/etc/sluice/pipelines");
 }
 
+TEST(ServerConfig, UnknownKeysAndLevelsAreErrors) {
+  const std::string path = ::testing::TempDir() + "/sluice-config-typo.yaml";
+  std::ofstream(path) << "htpp: {port: 1}\nlimits: {queue_byte: 5}\nadmin: {port: 9}\n";
+  auto c = LoadConfig(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "config " + path +
+                ": unknown key 'htpp' at the top level; did you mean 'http'?; unknown key "
+                "'queue_byte' in limits; did you mean 'queue_bytes'?");
+  std::ofstream(path) << "log_level: verbose\n";
+  EXPECT_EQ(LoadConfig(path).status().message(),
+            "log_level must be debug, info, warn or error, not 'verbose'");
+}
+
 TEST(ServerConfig, JsonAndErrors) {
   const std::string path = ::testing::TempDir() + "/sluice-config.json";
   std::ofstream(path) << R"({"http": {"port": 7000}, "log_level": "debug"})";
