@@ -271,7 +271,8 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
       switch (ToWhole(v, &n)) {
         case WholeResult::kOk: break;
         case WholeResult::kNotNumber:
-          return absl::InvalidArgumentError(Cat(Shown(v), " is not a number (column type ", t.text, ")"));
+          return absl::InvalidArgumentError(
+              Cat(Shown(v), " is not a number (column type ", t.text, ")"));
         case WholeResult::kNotWhole:
           return absl::InvalidArgumentError(
               Cat(Shown(v), " is not a whole number (column type ", t.text, ")"));
@@ -493,9 +494,10 @@ Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWri
   Status s = EncodeBindingValue(b, ctx, w, scratch);
   if (s.ok()) return s;
   // Which column and field: the dead letter and the log must say where the value was.
-  return absl::Status(s.code(), Cat("column '", b.column, "' from '", b.path.field->name,
-                                    b.path.keyed() ? Cat("' attribute '", b.path.key) : std::string(),
-                                    "': ", s.message()));
+  return absl::Status(
+      s.code(),
+      Cat("column '", b.column, "' from '", b.path.field->name,
+          b.path.keyed() ? Cat("' attribute '", b.path.key) : std::string(), "': ", s.message()));
 }
 
 Status EncodeBindingValue(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWriter& w,

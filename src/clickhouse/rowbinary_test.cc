@@ -73,7 +73,8 @@ TEST(RowBinary, Integers) {
             "'12.5' is not a whole number (column type Int32)");
   EXPECT_EQ(EncErr(F(std::nan("")), "Int64").message(),
             "NaN is not a whole number (column type Int64)");
-  EXPECT_EQ(EncErr(F(1e30), "UInt64").message(), "1000000000000000019884624838656 does not fit UInt64");
+  EXPECT_EQ(EncErr(F(1e30), "UInt64").message(),
+            "1000000000000000019884624838656 does not fit UInt64");
   EXPECT_EQ(EncErr(Str("-1e30"), "Int64").message(), "'-1e30' does not fit Int64");
 }
 

@@ -12,7 +12,15 @@ class Checker {
 
   JsonSyntaxError Run() {
     // The stack holds what each open container expects next.
-    enum Expect : char { kValue, kKeyOrEnd, kKey, kColon, kCommaOrEndObj, kItemOrEnd, kCommaOrEndArr };
+    enum Expect : char {
+      kValue,
+      kKeyOrEnd,
+      kKey,
+      kColon,
+      kCommaOrEndObj,
+      kItemOrEnd,
+      kCommaOrEndArr
+    };
     std::vector<Expect> stack{kValue};
     while (true) {
       Space();
@@ -20,7 +28,8 @@ class Checker {
         if (i_ < t_.size()) return Fail("unexpected text after the end of the document");
         return {};
       }
-      if (i_ >= t_.size()) return Fail("unexpected end of the document (an object or array is not closed)");
+      if (i_ >= t_.size())
+        return Fail("unexpected end of the document (an object or array is not closed)");
       const char c = t_[i_];
       Expect& top = stack.back();
       switch (top) {

@@ -52,10 +52,11 @@ TEST(OtlpJson, IdsInHexOrBase64) {
   // spec's hex stays the documented form. Both give the same bytes.
   auto proto = [](const std::string& trace, const std::string& span) {
     std::string out;
-    Status s = JsonToProto(Signal::kTraces,
-                           R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":")" + trace +
-                               R"(","spanId":")" + span + R"(","parentSpanId":")" + span + R"("}]}]}]})",
-                           &out);
+    Status s =
+        JsonToProto(Signal::kTraces,
+                    R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":")" + trace +
+                        R"(","spanId":")" + span + R"(","parentSpanId":")" + span + R"("}]}]}]})",
+                    &out);
     EXPECT_TRUE(s.ok()) << s;
     return out;
   };
@@ -63,10 +64,12 @@ TEST(OtlpJson, IdsInHexOrBase64) {
   EXPECT_EQ(proto("CvdlGRbNQ92ESOshHIAxnA==", "t61rcWkgMzE="), hex);
   EXPECT_EQ(proto("CvdlGRbNQ92ESOshHIAxnA", "t61rcWkgMzE"), hex);
   std::string out;
-  Status s = JsonToProto(Signal::kTraces,
-                         R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"CvdlGRbNQ92ESOshHIAx!A=="}]}]}]})",
-                         &out);
-  EXPECT_NE(s.message().find("neither 32 hex digits nor valid base64"), absl::string_view::npos) << s;
+  Status s = JsonToProto(
+      Signal::kTraces,
+      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"CvdlGRbNQ92ESOshHIAx!A=="}]}]}]})",
+      &out);
+  EXPECT_NE(s.message().find("neither 32 hex digits nor valid base64"), absl::string_view::npos)
+      << s;
 }
 
 TEST(OtlpJson, RejectedRecordsNameTheirReasons) {

@@ -1,7 +1,6 @@
 #include "otlp/validate.h"
 
 #include <algorithm>
-
 #include <vector>
 
 #include "core/cat.h"

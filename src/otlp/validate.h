@@ -9,7 +9,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-#include <string_view>
 
 #include "core/signal.h"
 #include "core/status.h"
@@ -22,8 +21,8 @@ namespace sluice::otlp {
 inline constexpr size_t kMaxDepth = 10000;
 
 struct ValidateResult {
-  uint64_t records = 0;         // log records, spans or data points that will be delivered
-  uint64_t rejected = 0;        // records dropped as invalid (not in `records`)
+  uint64_t records = 0;   // log records, spans or data points that will be delivered
+  uint64_t rejected = 0;  // records dropped as invalid (not in `records`)
   // Why records were rejected: each distinct reason (static text) with its count, in the
   // order first met.
   std::vector<std::pair<std::string_view, uint64_t>> rejections;

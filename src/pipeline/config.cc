@@ -132,11 +132,12 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json) {
   try {
     root = YAML::Load(json);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(Cat("not valid YAML: line ", e.mark.line + 1, ", column ",
-                                          e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        Cat("not valid YAML: line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
   }
   if (!root.IsMap())
-    return absl::InvalidArgumentError("a pipeline document must be an object (a JSON object or YAML mapping)");
+    return absl::InvalidArgumentError(
+        "a pipeline document must be an object (a JSON object or YAML mapping)");
   if (std::vector<std::string> unknown = UnknownKeys(root); !unknown.empty()) {
     std::string m;
     for (const auto& u : unknown) m += Cat(m.empty() ? "" : "\n", u);

@@ -23,8 +23,8 @@ const std::map<std::string, std::vector<std::string_view>, std::less<>>& Shapes(
       {"join", {"enabled", "type", "left_source", "right_source", "output_fields"}},
       {"metadata", {"tags"}},
       {"sink",
-       {"type", "provider", "connection_params", "table", "tables_by_metric_type",
-        "max_batch_size", "max_delay_time", "mapping", "source_id",
+       {"type", "provider", "connection_params", "table", "tables_by_metric_type", "max_batch_size",
+        "max_delay_time", "mapping", "source_id",
         // connection parameters flat on the sink (older documents)
         "host", "port", "http_port", "database", "username", "password", "secure",
         "skip_certificate_verification"}},
@@ -34,7 +34,8 @@ const std::map<std::string, std::vector<std::string_view>, std::less<>>& Shapes(
       {"sink.mapping[]", {"name", "column_name", "column_type"}},
       {"resources", {"nats", "sources", "transform", "sink", "join", "ingestor"}},
       {"resources.nats", {"stream"}},
-      {"resources.nats.stream", {"maxAge", "maxBytes", "maxMsgs", "max_age", "max_bytes", "max_msgs"}},
+      {"resources.nats.stream",
+       {"maxAge", "maxBytes", "maxMsgs", "max_age", "max_bytes", "max_msgs"}},
   };
   return *shapes;
 }

@@ -21,6 +21,7 @@ std::vector<std::string> UnknownKeys(const YAML::Node& root);
 
 // The candidate closest to `word` by edit distance (transpositions count as one), when it
 // is close enough to be a likely typo; empty otherwise.
-std::string_view ClosestMatch(std::string_view word, const std::vector<std::string_view>& candidates);
+std::string_view ClosestMatch(std::string_view word,
+                              const std::vector<std::string_view>& candidates);
 
 }  // namespace sluice::pipeline

@@ -6,8 +6,8 @@ namespace sluice::pipeline {
 namespace {
 
 TEST(ClosestMatch, TyposAndNonTypos) {
-  const std::vector<std::string_view> keys = {"max_batch_size", "max_delay_time", "mapping", "table",
-                                              "connection_params"};
+  const std::vector<std::string_view> keys = {"max_batch_size", "max_delay_time", "mapping",
+                                              "table", "connection_params"};
   EXPECT_EQ(ClosestMatch("max_batch_sise", keys), "max_batch_size");
   EXPECT_EQ(ClosestMatch("max_bacth_size", keys), "max_batch_size");  // a swap is one edit
   EXPECT_EQ(ClosestMatch("tabel", keys), "table");

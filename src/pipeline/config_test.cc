@@ -84,7 +84,8 @@ TEST(PipelineConfig, UnknownKeysAreErrorsWithSuggestions) {
 
 TEST(PipelineConfig, SyntaxErrorsSayWhere) {
   auto p = ParsePipeline("{\n  \"pipeline_id\": \"a-b-c-d\",\n  \"sources\": [],\n}\n");
-  EXPECT_EQ(p.status().message(), "not valid JSON: line 4, column 1: expected a quoted key after ','");
+  EXPECT_EQ(p.status().message(),
+            "not valid JSON: line 4, column 1: expected a quoted key after ','");
   p = ParsePipeline("pipeline_id: [a\nsources: x\n");
   EXPECT_THAT(std::string(p.status().message()), HasSubstr("not valid YAML: line "));
   EXPECT_THAT(std::string(p.status().message()), ::testing::Not(HasSubstr("yaml-cpp")));

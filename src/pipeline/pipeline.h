@@ -31,8 +31,8 @@
 
 #include "buffer/local_log.h"
 #include "clickhouse/insert_plan.h"
-#include "core/status.h"
 #include "core/log_throttle.h"
+#include "core/status.h"
 #include "pipeline/batch_encoder.h"
 #include "pipeline/config.h"
 #include "pipeline/cut_journal.h"

@@ -4,16 +4,14 @@ namespace sluice::pipeline {
 namespace {
 
 // HTTP statuses Sluice answers, one slot each; anything else shares the last slot.
-constexpr int kHttpStatuses[] = {200, 400, 404, 405, 408, 413, 415, 429,
-                                 431, 500, 501, 503, 504};
+constexpr int kHttpStatuses[] = {200, 400, 404, 405, 408, 413, 415, 429, 431, 500, 501, 503, 504};
 constexpr std::string_view kHttpLabels[] = {"200", "400", "404", "405", "408", "413", "415",
                                             "429", "431", "500", "501", "503", "504"};
 constexpr std::string_view kGrpcLabels[] = {
-    "OK",           "CANCELLED",        "UNKNOWN",           "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED", "NOT_FOUND",   "ALREADY_EXISTS",    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",        "UNAVAILABLE",       "DATA_LOSS",
-    "UNAUTHENTICATED"};
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
 static_assert(std::size(kHttpStatuses) < RequestMetrics::kSlots);
 static_assert(std::size(kGrpcLabels) == RequestMetrics::kSlots);
 
@@ -23,12 +21,9 @@ std::string_view TransportName(Transport t) { return t == Transport::kHttp ? "ht
 
 std::string_view RetryClassName(RetryClass c) {
   switch (c) {
-    case RetryClass::kConnection:
-      return "connection";
-    case RetryClass::kPressure:
-      return "pressure";
-    case RetryClass::kServer:
-      return "server";
+    case RetryClass::kConnection: return "connection";
+    case RetryClass::kPressure: return "pressure";
+    case RetryClass::kServer: return "server";
   }
   return "server";
 }

@@ -41,9 +41,7 @@ class RequestMetrics {
   uint64_t requests(Transport t, size_t slot) const {
     return requests_[Index(t)][slot].load(kRelaxed);
   }
-  const Histogram& durations(Transport t, size_t slot) const {
-    return *durations_[Index(t)][slot];
-  }
+  const Histogram& durations(Transport t, size_t slot) const { return *durations_[Index(t)][slot]; }
 
  private:
   static constexpr auto kRelaxed = std::memory_order_relaxed;

@@ -30,8 +30,8 @@ TEST(RequestMetrics, RecordCountsRequestsRecordsAndDurations) {
   EXPECT_EQ(m.refused(Transport::kGrpc), 7u);
   EXPECT_EQ(m.requests(Transport::kGrpc, 14), 1u);
   EXPECT_DOUBLE_EQ(m.durations(Transport::kHttp, ok).sum(), 0.502);
-  EXPECT_EQ(m.durations(Transport::kHttp, ok).bucket(2), 1u);   // 0.002 <= 0.0025
-  EXPECT_EQ(m.durations(Transport::kHttp, ok).bucket(9), 1u);   // 0.5 <= 0.5
+  EXPECT_EQ(m.durations(Transport::kHttp, ok).bucket(2), 1u);  // 0.002 <= 0.0025
+  EXPECT_EQ(m.durations(Transport::kHttp, ok).bucket(9), 1u);  // 0.5 <= 0.5
 }
 
 TEST(PipelineMetrics, DeadLettersByReason) {

@@ -148,8 +148,9 @@ struct Handler {
       const auto start = std::chrono::steady_clock::now();
       IngestResult routed;
       Response r = co_await HandleOtlp(req, std::move(lease), fd, target, &routed);
-      RecordRequest(registry, routed, pipeline::Transport::kHttp, r.result_int(),
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      RecordRequest(
+          registry, routed, pipeline::Transport::kHttp, r.result_int(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       co_return r;
     }
     if (target == "/readyz" && !ready.load()) {

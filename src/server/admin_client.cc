@@ -31,7 +31,8 @@ StatusOr<AdminResponse> AdminGet(const std::string& host, int port, const std::s
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   if (!ec) http::read(stream, buffer, res, ec);
-  if (ec) return absl::UnavailableError(Cat("admin listener ", host, ":", port, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(Cat("admin listener ", host, ":", port, ": ", ec.message()));
   stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
   return AdminResponse{static_cast<int>(res.result_int()), std::move(res.body())};
 }

@@ -54,7 +54,8 @@ Status CheckKeys(const YAML::Node& root) {
     auto section = std::find_if(kSections.begin(), kSections.end(),
                                 [&](const auto& sec) { return sec.first == key; });
     if (section == kSections.end()) {
-      if (std::find(top.begin(), top.end(), key) == top.end()) unknown(key, "at the top level", top);
+      if (std::find(top.begin(), top.end(), key) == top.end())
+        unknown(key, "at the top level", top);
       continue;
     }
     if (!kv.second.IsMap()) continue;

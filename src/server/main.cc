@@ -2,7 +2,6 @@
 // is a function in src/server/*_cmd.cc. The only place that exits the process, apart from
 // the shutdown deadline of `serve`.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "core/version.h"
@@ -17,17 +16,19 @@ constexpr const char* kConfigHelp =
 
 int main(int argc, char** argv) {
   using namespace sluice::server;
-  CLI::App app{"Sluice: OpenTelemetry (OTLP) into ClickHouse, with a durable buffer.\n"
-               "Run `sluice <command> --help` for a command's flags.",
-               "sluice"};
+  CLI::App app{
+      "Sluice: OpenTelemetry (OTLP) into ClickHouse, with a durable buffer.\n"
+      "Run `sluice <command> --help` for a command's flags.",
+      "sluice"};
   app.set_version_flag("--version", std::string("sluice ") + sluice::kVersion);
   app.require_subcommand(1);
   app.fallthrough(false);
 
   ServeOptions serve;
   auto* serve_cmd = app.add_subcommand(
-      "serve", "Run the OTLP receivers (gRPC 4317, HTTP 4318), the admin listener (8081) and "
-               "the pipelines in the pipelines directory, until SIGTERM or SIGINT.");
+      "serve",
+      "Run the OTLP receivers (gRPC 4317, HTTP 4318), the admin listener (8081) and "
+      "the pipelines in the pipelines directory, until SIGTERM or SIGINT.");
   serve_cmd->add_option("-c,--config", serve.config, kConfigHelp);
 
   ValidateOptions validate;
@@ -51,11 +52,13 @@ int main(int argc, char** argv) {
   status_cmd->add_option("-c,--config", status.config, kConfigHelp);
 
   ReloadOptions reload;
-  auto* reload_cmd = app.add_subcommand(
-      "reload", "Make a running server read its pipeline files again and restart failed "
-                "pipelines now (SIGHUP to the pid in <data_dir>/sluice.pid).");
-  reload_cmd->add_option("--data-dir", reload.data_dir, "the server's data directory "
-                                                        "(default: the config's, .data)");
+  auto* reload_cmd =
+      app.add_subcommand("reload",
+                         "Make a running server read its pipeline files again and restart failed "
+                         "pipelines now (SIGHUP to the pid in <data_dir>/sluice.pid).");
+  reload_cmd->add_option("--data-dir", reload.data_dir,
+                         "the server's data directory "
+                         "(default: the config's, .data)");
   reload_cmd->add_option("-c,--config", reload.config, kConfigHelp);
 
   DlqOptions dlq;
@@ -63,14 +66,16 @@ int main(int argc, char** argv) {
       "dlq", "Print a pipeline's dead letters as JSON lines (safe while the server runs).");
   dlq_cmd->add_option("--pipeline", dlq.pipeline, "pipeline id")->required();
   dlq_cmd->add_flag("--summary", dlq.summary, "count the dead letters by reason instead");
-  dlq_cmd->add_option("--data-dir", dlq.data_dir, "the server's data directory (default: the "
-                                                  "config's, .data)");
+  dlq_cmd->add_option("--data-dir", dlq.data_dir,
+                      "the server's data directory (default: the "
+                      "config's, .data)");
   dlq_cmd->add_option("-c,--config", dlq.config, kConfigHelp);
 
   FlattenOptions flatten;
-  auto* flatten_cmd = app.add_subcommand(
-      "flatten", "Read one OTLP export request on stdin and print its records flattened to "
-                 "GlassFlow's schema, one JSON object per line.");
+  auto* flatten_cmd =
+      app.add_subcommand("flatten",
+                         "Read one OTLP export request on stdin and print its records flattened to "
+                         "GlassFlow's schema, one JSON object per line.");
   flatten_cmd->add_option("--signal", flatten.signal, "logs, metrics or traces")
       ->required()
       ->check(CLI::IsMember({"logs", "metrics", "traces"}));
@@ -78,16 +83,17 @@ int main(int argc, char** argv) {
 
   EncodeOptions encode;
   auto* encode_cmd = app.add_subcommand(
-      "encode", "Read one OTLP export request on stdin and print the RowBinary rows (or the "
-                "Native block) the sink would insert for a pipeline and a table.");
+      "encode",
+      "Read one OTLP export request on stdin and print the RowBinary rows (or the "
+      "Native block) the sink would insert for a pipeline and a table.");
   encode_cmd->add_option("--pipeline", encode.pipeline, "pipeline file")->required();
-  encode_cmd->add_option("--columns", encode.columns,
-                         "the table's columns: the output of DESCRIBE TABLE ... FORMAT "
-                         "TabSeparated")
+  encode_cmd
+      ->add_option("--columns", encode.columns,
+                   "the table's columns: the output of DESCRIBE TABLE ... FORMAT "
+                   "TabSeparated")
       ->required();
   encode_cmd->add_flag("--json", encode.json, "the request is OTLP/JSON (default: protobuf)");
-  encode_cmd->add_flag("--native", encode.native,
-                       "print a Native block instead of RowBinary rows");
+  encode_cmd->add_flag("--native", encode.native, "print a Native block instead of RowBinary rows");
 
   app.add_subcommand("version", "Print the version.");
 

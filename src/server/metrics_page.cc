@@ -20,12 +20,9 @@ constexpr Transport kTransportsList[] = {Transport::kHttp, Transport::kGrpc};
 // The Collector names a signal's items: log_records, spans, metric_points.
 std::string_view ItemName(Signal s) {
   switch (s) {
-    case Signal::kLogs:
-      return "log_records";
-    case Signal::kTraces:
-      return "spans";
-    case Signal::kMetrics:
-      return "metric_points";
+    case Signal::kLogs: return "log_records";
+    case Signal::kTraces: return "spans";
+    case Signal::kMetrics: return "metric_points";
   }
   return "log_records";
 }
@@ -72,8 +69,8 @@ std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& proc
   for (Signal sig : kSignals) {
     const std::string item(ItemName(sig));
     for (bool accepted : {true, false}) {
-      const std::string name =
-          std::string("otelcol_receiver_") + (accepted ? "accepted_" : "refused_") + item + "_total";
+      const std::string name = std::string("otelcol_receiver_") +
+                               (accepted ? "accepted_" : "refused_") + item + "_total";
       out.Family(name, "counter",
                  accepted ? "Records stored in the pipeline's durable buffer and acknowledged."
                           : "Records not stored: refused requests and partial_success rejections.");
@@ -122,11 +119,12 @@ std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& proc
 
   // ---- GlassFlow names
   for (bool histogram : {false, true}) {
-    const std::string_view name = histogram ? "gfm_receiver_request_duration_seconds"
-                                            : "gfm_receiver_request_count_total";
+    const std::string_view name =
+        histogram ? "gfm_receiver_request_duration_seconds" : "gfm_receiver_request_count_total";
     out.Family(name, histogram ? "histogram" : "counter",
-               histogram ? "OTLP requests' time from read to answer, by wire status code."
-                         : "OTLP requests answered, by wire status code (HTTP status or gRPC code).");
+               histogram
+                   ? "OTLP requests' time from read to answer, by wire status code."
+                   : "OTLP requests answered, by wire status code (HTTP status or gRPC code).");
     for (const Entry& e : all)
       RequestSeries(out, histogram, name, e.p->config().id, SourceTypeOf(e.p->config().signal),
                     e.p->metrics().requests);

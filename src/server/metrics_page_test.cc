@@ -34,11 +34,16 @@ TEST(MetricsPage, SeriesForAPipelineAndTheUnroutedRequests) {
   const std::string page = RenderMetrics(registry, ReadProcessStats());
   for (const char* line : {
            "# TYPE otelcol_receiver_accepted_log_records_total counter\n",
-           "otelcol_receiver_accepted_log_records_total{receiver=\"otlp\",transport=\"http\",pipeline_id=\"unit-logs\"} 3\n",
-           "otelcol_receiver_refused_log_records_total{receiver=\"otlp\",transport=\"grpc\",pipeline_id=\"unit-logs\"} 2\n",
-           "gfm_receiver_request_count_total{component=\"otlp.logs\",transport=\"http\",status=\"ok\",code=\"200\",pipeline_id=\"unit-logs\"} 1\n",
-           "gfm_receiver_request_count_total{component=\"otlp.logs\",transport=\"grpc\",status=\"error\",code=\"UNAVAILABLE\",pipeline_id=\"unit-logs\"} 1\n",
-           "gfm_receiver_request_count_total{component=\"\",transport=\"http\",status=\"error\",code=\"404\",pipeline_id=\"\"} 1\n",
+           "otelcol_receiver_accepted_log_records_total{receiver=\"otlp\",transport=\"http\","
+           "pipeline_id=\"unit-logs\"} 3\n",
+           "otelcol_receiver_refused_log_records_total{receiver=\"otlp\",transport=\"grpc\","
+           "pipeline_id=\"unit-logs\"} 2\n",
+           "gfm_receiver_request_count_total{component=\"otlp.logs\",transport=\"http\",status="
+           "\"ok\",code=\"200\",pipeline_id=\"unit-logs\"} 1\n",
+           "gfm_receiver_request_count_total{component=\"otlp.logs\",transport=\"grpc\",status="
+           "\"error\",code=\"UNAVAILABLE\",pipeline_id=\"unit-logs\"} 1\n",
+           "gfm_receiver_request_count_total{component=\"\",transport=\"http\",status=\"error\","
+           "code=\"404\",pipeline_id=\"\"} 1\n",
            "sluice_pipeline_state{pipeline_id=\"unit-logs\",state=\"Failed\"} 1\n",
            "sluice_pipeline_state{pipeline_id=\"unit-logs\",state=\"Running\"} 0\n",
            "sluice_build_info{version=\"0.1.0\"} 1\n",

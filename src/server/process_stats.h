@@ -11,7 +11,7 @@ struct ProcessStats {
   uint64_t resident_bytes = 0;  // RSS
   uint64_t virtual_bytes = 0;
   uint64_t open_fds = 0;
-  uint64_t max_fds = 0;         // the soft limit
+  uint64_t max_fds = 0;  // the soft limit
   uint64_t threads = 0;
   double start_time_seconds = 0;  // Unix time the process started
 };

@@ -58,11 +58,10 @@ class ProgressLog {
       const Figures& was = last_[p->config().id];
       if (f.in != was.in || f.out != was.out || f.dead != was.dead) {
         const auto snap = p->TakeSnapshot();
-        SLOG(INFO) << "pipeline " << p->config().id << ": +" << (f.in - was.in)
-                   << " records in, +" << (f.out - was.out) << " rows written, +"
-                   << (f.dead - was.dead) << " dead letters in the last minute; "
-                   << snap.buffer.unacked_records << " records (" << snap.buffer.unacked_bytes
-                   << " bytes) waiting";
+        SLOG(INFO) << "pipeline " << p->config().id << ": +" << (f.in - was.in) << " records in, +"
+                   << (f.out - was.out) << " rows written, +" << (f.dead - was.dead)
+                   << " dead letters in the last minute; " << snap.buffer.unacked_records
+                   << " records (" << snap.buffer.unacked_bytes << " bytes) waiting";
       }
       now[p->config().id] = f;
     }
@@ -148,8 +147,9 @@ int RunServe(const ServeOptions& o) {
   SLOG(INFO) << "sluice serving OTLP/gRPC on " << cfg->grpc.address << ":" << grpc.port()
              << " and OTLP/HTTP on " << cfg->http.address << ":" << http.port() << " ("
              << registry.List().size() << " pipelines from " << cfg->pipelines_dir << ")"
-             << (admin ? Cat("; admin (metrics, status) on ", cfg->admin.address, ":", admin->port())
-                       : std::string());
+             << (admin
+                     ? Cat("; admin (metrics, status) on ", cfg->admin.address, ":", admin->port())
+                     : std::string());
 
   ProgressLog progress;
   while (true) {

@@ -106,14 +106,10 @@ void AppendCommon(const Pipeline& p, const Pipeline::Snapshot& snap, bool health
 
 std::string_view StatusName(Pipeline::State s) {
   switch (s) {
-    case Pipeline::State::kStarting:
-      return "Created";
-    case Pipeline::State::kRunning:
-      return "Running";
-    case Pipeline::State::kFailed:
-      return "Failed";
-    case Pipeline::State::kStopped:
-      return "Stopped";
+    case Pipeline::State::kStarting: return "Created";
+    case Pipeline::State::kRunning: return "Running";
+    case Pipeline::State::kFailed: return "Failed";
+    case Pipeline::State::kStopped: return "Stopped";
   }
   return "Failed";
 }
@@ -145,9 +141,10 @@ bool Ready(const pipeline::Registry& registry, std::string* why) {
     const Pipeline::Snapshot snap = p->TakeSnapshot();
     std::string reason;
     if (snap.state != Pipeline::State::kRunning)
-      reason = Cat(StatusName(snap.state), snap.state == Pipeline::State::kFailed && !snap.error.empty()
-                                               ? Cat(": ", snap.error)
-                                               : std::string());
+      reason =
+          Cat(StatusName(snap.state), snap.state == Pipeline::State::kFailed && !snap.error.empty()
+                                          ? Cat(": ", snap.error)
+                                          : std::string());
     else if (!snap.storage_ready)
       reason = "its buffer is not open";
     else if (snap.buffer.unacked_bytes >= p->buffer_limit_bytes())

@@ -1,7 +1,6 @@
 // `sluice status` (the pipelines and their figures, from the admin listener) and
 // `sluice reload` (SIGHUP to the server named by the data directory's pid file).
 #include <signal.h>
-
 #include <simdjson.h>
 
 #include <cerrno>
@@ -117,8 +116,10 @@ int RunReload(const ReloadOptions& o) {
   std::ifstream in(path);
   long pid = 0;
   if (!(in >> pid) || pid <= 0) {
-    std::fprintf(stderr, "error: no server found: %s is missing (is `sluice serve` running "
-                         "with data_dir %s?)\n", path.c_str(), data_dir.c_str());
+    std::fprintf(stderr,
+                 "error: no server found: %s is missing (is `sluice serve` running "
+                 "with data_dir %s?)\n",
+                 path.c_str(), data_dir.c_str());
     return 1;
   }
   // A stale file (the server was killed) may name another process by now.
@@ -134,8 +135,10 @@ int RunReload(const ReloadOptions& o) {
     std::fprintf(stderr, "error: cannot signal process %ld: %s\n", pid, std::strerror(errno));
     return 1;
   }
-  std::printf("reloading sluice (pid %ld): pipeline files are read again and failed pipelines "
-              "try again now\n", pid);
+  std::printf(
+      "reloading sluice (pid %ld): pipeline files are read again and failed pipelines "
+      "try again now\n",
+      pid);
   return 0;
 }
 
