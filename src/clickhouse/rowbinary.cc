@@ -503,6 +503,11 @@ Status EncodeBinding(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWri
 Status EncodeBindingValue(const ColumnBinding& b, const otlp::RecordCtx& ctx, ByteWriter& w,
                           RowScratch* scratch) {
   Value v = otlp::ExtractPath(b.path, ctx);
+  // `flags` is a bit set whose low byte is the W3C trace flags: a UInt8 column (ClickStack's
+  // TraceFlags) takes that byte, as the Collector's exporter writes it, not a range error.
+  if (b.part == Part::kWhole && b.path.field->id == otlp::FieldId::kFlags &&
+      v.kind == VKind::kU64 && b.type.Base().kind == Type::kUInt8)
+    v.u &= 0xFF;
   switch (b.part) {
     case Part::kWhole: return EncodeValue(v, b.type, w);
     case Part::kMember: {

@@ -119,11 +119,14 @@ bool ParseByteSize(std::string_view s, uint64_t* out) {
   return false;
 }
 
-StatusOr<PipelineConfig> ParsePipeline(const std::string& json) {
+StatusOr<PipelineConfig> ParsePipeline(const std::string& json, DocFormat format) {
   // A JSON document is checked as JSON first: YAML's parser, which reads both, reports
   // JSON mistakes at the wrong place.
-  if (size_t first = json.find_first_not_of(" \t\r\n");
-      first != std::string::npos && (json[first] == '{' || json[first] == '[')) {
+  const size_t first = json.find_first_not_of(" \t\r\n");
+  const bool as_json =
+      format == DocFormat::kJson || (format == DocFormat::kAuto && first != std::string::npos &&
+                                     (json[first] == '{' || json[first] == '['));
+  if (as_json) {
     if (JsonSyntaxError e = CheckJsonSyntax(json); e.line != 0)
       return absl::InvalidArgumentError(
           Cat("not valid JSON: line ", e.line, ", column ", e.column, ": ", e.message));

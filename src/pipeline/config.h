@@ -44,8 +44,15 @@ struct PipelineConfig {
   std::string document;  // the JSON as submitted, for reporting back
 };
 
-// Parses and validates a v3 pipeline document (JSON). InvalidArgument names the field.
-StatusOr<PipelineConfig> ParsePipeline(const std::string& json);
+// How a document is written: JSON is checked as JSON first (its syntax errors are located
+// precisely); YAML (a superset, flow style included) is read as YAML; kAuto takes a
+// document that starts with '{' or '[' for JSON.
+enum class DocFormat { kAuto, kJson, kYaml };
+
+// Parses and validates a v3 pipeline document (JSON or YAML). InvalidArgument names the
+// field; unknown keys are errors, one line each.
+StatusOr<PipelineConfig> ParsePipeline(const std::string& text,
+                                       DocFormat format = DocFormat::kAuto);
 
 // Go duration syntax plus days: "1s", "500ms", "1h30m", "1d12h". Returns false on error.
 bool ParseDuration(std::string_view s, std::chrono::milliseconds* out);

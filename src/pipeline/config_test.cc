@@ -107,6 +107,13 @@ sink:
     - {name: body, column_name: Body, column_type: String}
 )");
   ASSERT_TRUE(p.ok()) << p.status();
+  // YAML flow style is YAML, not broken JSON.
+  auto flow = ParsePipeline(
+      "{pipeline_id: otel-logs, sources: [{type: otlp.logs, source_id: l}], sink: {type: "
+      "clickhouse, connection_params: {host: ch}, table: t, max_batch_size: 5, mapping: "
+      "[{name: body, column_name: Body}]}}",
+      DocFormat::kYaml);
+  EXPECT_TRUE(flow.ok()) << flow.status();
   auto j = ParsePipeline(kGood);
   EXPECT_EQ(p->id, j->id);
   EXPECT_EQ(p->sink.max_delay, j->sink.max_delay);

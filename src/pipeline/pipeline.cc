@@ -245,6 +245,8 @@ bool Pipeline::WriteDeadLetter(std::string_view component, std::string_view reas
     Status d = dlq_->Write(component, reason, error, shortened.empty() ? message : shortened);
     if (d.ok()) {
       stats_.rows_dead_lettered++;
+      if (reason != "quarantined_entry" && !reason.starts_with("view_rejected_"))
+        stats_.rows_send_failed++;
       metrics_.DeadLettered(reason);
       uint64_t suppressed = 0;
       if (dead_letter_log_.Allow(&suppressed))
@@ -466,7 +468,9 @@ void Pipeline::WorkerLoop() {
   const int watch =
       Watchdog::Get().Add({pthread_self(), [g = guard_.get()] { return g ? g->current() : 0; },
                            &abort_, limits_.entry_cpu_budget});
+  auto failure_backoff = milliseconds(500);  // doubled before its first use
   while (true) {
+    const uint64_t inserted_before = stats_.batches_inserted.load();
     Status failure = Consume();
     if (failure.ok()) break;  // stopping
     // A table-level failure (dropped, changed, not writable): wait for the table to be
@@ -474,6 +478,12 @@ void Pipeline::WorkerLoop() {
     stats_.sink_failures++;
     SetState(State::kFailed, failure);
     if (!SettleAfterFailure()) break;  // stopping meanwhile
+    // The table may read as fine while INSERTs still fail (a read-only user, INSERT rights
+    // revoked): the next try waits, longer each time until an INSERT succeeds again.
+    failure_backoff = stats_.batches_inserted.load() != inserted_before
+                          ? milliseconds(1000)
+                          : std::min(failure_backoff * 2, milliseconds(30000));
+    if (!SleepUntilRetry(failure_backoff)) break;
     if (!PlanRetrying()) break;
   }
   Watchdog::Get().Remove(watch);

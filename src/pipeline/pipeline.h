@@ -69,7 +69,10 @@ struct Limits {
 struct PipelineStats {
   std::atomic<uint64_t> requests{0}, records_accepted{0}, rows_inserted{0}, rows_rejected{0},
       rows_failed{0}, rows_unrouted{0}, rows_dead_lettered{0}, batches_inserted{0},
-      insert_retries{0}, entries_quarantined{0}, sink_failures{0};
+      insert_retries{0}, entries_quarantined{0}, sink_failures{0},
+      // Dead letters of rows not written (not whole quarantined requests, nor rows a view
+      // rejected after the table took them): the exporter's "send failed".
+      rows_send_failed{0};
 };
 
 class Pipeline {

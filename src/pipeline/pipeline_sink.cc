@@ -179,19 +179,6 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
                << s.message() << "); they stay in the buffer";
     return;
   }
-  if (whole ? IsTableLevel(client, batch, s)
-            : clickhouse::IsTableLevelCode(clickhouse::ParseErrorCode(s))) {
-    // Not the rows' fault: the pipeline fails (its rows stay in the buffer) until the table
-    // is fixed.
-    *complete = false;
-    std::lock_guard<std::mutex> lock(mu_);
-    if (sink_failure_.ok())
-      sink_failure_ = absl::FailedPreconditionError(
-          Cat("table ", config_.sink.endpoint.database, ".", routes_.tables[batch.route],
-              " rejects the pipeline's INSERTs: ", s.message()));
-    work_cv_.notify_all();
-    return;
-  }
   const std::string why(s.message());
   const int code = clickhouse::ParseErrorCode(why);
   if (clickhouse::IsViewRejection(why) && !null_engine_[batch.route]) {
@@ -213,6 +200,19 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
     SLOG(WARN) << "pipeline " << config_.id << ": a view rejected an INSERT of " << (b - a)
                << " rows into " << routes_.tables[batch.route]
                << " (the rows are in the table; dead-lettered as view_rejected): " << why;
+    return;
+  }
+  if (whole ? IsTableLevel(client, batch, s)
+            : clickhouse::IsTableLevelCode(clickhouse::ParseErrorCode(s))) {
+    // Not the rows' fault: the pipeline fails (its rows stay in the buffer) until the table
+    // is fixed.
+    *complete = false;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sink_failure_.ok())
+      sink_failure_ = absl::FailedPreconditionError(
+          Cat("table ", config_.sink.endpoint.database, ".", routes_.tables[batch.route],
+              " rejects the pipeline's INSERTs: ", s.message()));
+    work_cv_.notify_all();
     return;
   }
   if (batch.refs.size() != batch.row_count) {  // untracked rows: cannot single them out

@@ -155,4 +155,14 @@ void Registry::StopAll() {
   for (auto& t : stoppers) t.join();
 }
 
+void Registry::set_unloadable(std::set<std::string> ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  unloadable_ = std::set<std::string, std::less<>>(ids.begin(), ids.end());
+}
+
+bool Registry::unloadable(std::string_view id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return unloadable_.find(id) != unloadable_.end();
+}
+
 }  // namespace sluice::pipeline

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ class Registry {
   Status Replace(PipelineConfig config);
 
   std::shared_ptr<Pipeline> Find(std::string_view id) const;
+  // Ids of pipeline files that cannot be loaded now: requests for them are told to retry.
+  void set_unloadable(std::set<std::string> ids);
+  bool unloadable(std::string_view id) const;
   // Whether the configured pipelines have been loaded (set once at start): until then an
   // unknown id may be one not loaded yet, which clients must retry, not drop.
   bool loaded() const { return loaded_.load(); }
@@ -62,6 +66,7 @@ class Registry {
   mutable std::mutex mu_;  // guards snapshot_ pointer swaps
   std::mutex control_mu_;  // serializes changes
   std::shared_ptr<const Map> snapshot_ = std::make_shared<Map>();
+  std::set<std::string, std::less<>> unloadable_;  // guarded by mu_
   // Open logs by directory. Guarded by logs_mu_ (workers open them).
   std::mutex logs_mu_;
   std::map<std::string, std::shared_ptr<buffer::LocalLog>> logs_;

@@ -70,10 +70,10 @@ void Watchdog::Loop() {
     for (auto& [id, x] : watched_) {
       const uint64_t entry = x.w.entry();
       const int64_t cpu = entry != 0 ? ThreadCpuNanos(x.w.thread) : 0;
-      if (entry == 0 || cpu < 0) {
-        x.entry = 0;
-        continue;
-      }
+      // Not in an entry, or paused in one (waiting for room to hand a batch over): nothing
+      // is counted meanwhile, but what the entry spent so far stays; an entry that pauses
+      // between batches would otherwise never reach its budget.
+      if (entry == 0 || cpu < 0) continue;
       if (entry == x.entry) {
         x.spent_ns += cpu - x.cpu_ns;
       } else {

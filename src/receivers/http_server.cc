@@ -163,9 +163,23 @@ struct Handler {
     HttpAnswer a;
     if (routes.handle &&
         routes.handle(std::string_view(req.method_string().data(), req.method_string().size()),
-                      target, query, req.body(), &a))
-      co_return Answer(a, v);
+                      target, query, req.body(), &a)) {
+      Response r = Answer(a, v);
+      if (req.method() == http::verb::head) {  // the headers of a GET, without its body
+        const size_t n = r.body().size();
+        r.body().clear();
+        r.content_length(n);
+      }
+      co_return r;
+    }
     co_return Plain(404, Cat("no such path: ", target), v);
+  }
+
+  // Counts an OTLP request refused before it reached Handle (over the request memory, too
+  // large, a header that cannot be served): in the server's unrouted requests.
+  void CountRefused(std::string_view target, int status) const {
+    if (routes.otlp && target.starts_with("/v1/"))
+      RecordRequest(registry, IngestResult{}, pipeline::Transport::kHttp, status, 0.0);
   }
 
   net::awaitable<Response> HandleOtlp(Request& req, RequestBudget::Lease lease, int fd,
@@ -296,6 +310,8 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
     if (!declared_too_large) {
       auto [status, reason] = CheckHead(parser);
       if (status != 0) {
+        handler.CountRefused(
+            std::string_view(parser.get().target().data(), parser.get().target().size()), status);
         co_await refuse(status, reason);
         break;
       }
@@ -333,11 +349,13 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
                              json),
                    head.version());
       keep_alive = false;
+      handler.CountRefused(std::string_view(head.target().data(), head.target().size()), 429);
     } else if (ec == http::error::body_limit) {
       Status too_large = absl::ResourceExhaustedError(
           Cat("request body exceeds the limit of ", handler.opts.max_body_bytes, " bytes"));
       res = Answer(HttpError(too_large, json), head.version());
       keep_alive = false;  // the rest of the body is not read
+      handler.CountRefused(std::string_view(head.target().data(), head.target().size()), 413);
     } else if (ec) {
       in_flight--;
       if (int status = MalformedStatus(ec))

@@ -22,9 +22,14 @@ void IngestAsync(pipeline::Registry& registry, Signal signal,
   if (!p) {
     // While the server starts, an id may belong to a pipeline not loaded yet: 404 is
     // permanent (exporters drop the batch), so answer "retry" until loading is done.
-    res.status = registry.loaded()
-                     ? absl::NotFoundError(Cat("unknown pipeline '", *pipeline_id, "'"))
-                     : absl::UnavailableError("pipelines are still loading; retry");
+    if (!registry.loaded())
+      res.status = absl::UnavailableError("pipelines are still loading; retry");
+    else if (registry.unloadable(*pipeline_id))
+      res.status = absl::UnavailableError(
+          Cat("pipeline '", *pipeline_id,
+              "' has a file the server cannot load (see the server log); retry once it is fixed"));
+    else
+      res.status = absl::NotFoundError(Cat("unknown pipeline '", *pipeline_id, "'"));
     done(std::move(res));
     return;
   }

@@ -30,14 +30,18 @@ HttpAnswer Error(int status, std::string_view code, std::string_view message) {
 }
 
 // /healthz and /readyz, shared by both listeners. False: not one of them.
-bool HealthRoute(pipeline::Registry& registry, std::string_view path, HttpAnswer* a) {
+// `?scope=listeners` asks only whether the listeners are up (answered 503 before this by
+// the server while it starts or stops): for a load balancer, since a failed pipeline
+// still takes requests into its buffer.
+bool HealthRoute(pipeline::Registry& registry, std::string_view path, std::string_view query,
+                 HttpAnswer* a) {
   if (path == "/healthz") {
     *a = Json(200, "{\"status\":\"ok\"}");
     return true;
   }
   if (path == "/readyz") {
     std::string why;
-    if (Ready(registry, &why))
+    if (query.find("scope=listeners") != std::string_view::npos || Ready(registry, &why))
       *a = Json(200, "{\"status\":\"ready\"}");
     else
       *a = Json(503, Cat("{\"status\":\"not ready\",\"pipelines\":", why, "}"));
@@ -52,14 +56,14 @@ bool IsRead(std::string_view method) { return method == "GET" || method == "HEAD
 
 receivers::HttpRoutes OtlpHealthRoutes(pipeline::Registry& registry) {
   receivers::HttpRoutes r;
-  r.handle = [&registry](std::string_view method, std::string_view path, std::string_view,
+  r.handle = [&registry](std::string_view method, std::string_view path, std::string_view query,
                          std::string_view, HttpAnswer* a) {
     if (path != "/healthz" && path != "/readyz") return false;
     if (!IsRead(method)) {
       *a = Error(405, "method_not_allowed", "use GET");
       return true;
     }
-    return HealthRoute(registry, path, a);
+    return HealthRoute(registry, path, query, a);
   };
   return r;
 }
@@ -67,7 +71,7 @@ receivers::HttpRoutes OtlpHealthRoutes(pipeline::Registry& registry) {
 receivers::HttpRoutes AdminRoutes(pipeline::Registry& registry) {
   receivers::HttpRoutes r;
   r.otlp = false;
-  r.handle = [&registry](std::string_view method, std::string_view path, std::string_view,
+  r.handle = [&registry](std::string_view method, std::string_view path, std::string_view query,
                          std::string_view, HttpAnswer* a) {
     constexpr std::string_view kPipelines = "/api/v1/pipeline";
     const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz" ||
@@ -78,7 +82,7 @@ receivers::HttpRoutes AdminRoutes(pipeline::Registry& registry) {
       *a = Error(405, "method_not_allowed", Cat(method, " is not served on ", path));
       return true;
     }
-    if (HealthRoute(registry, path, a)) return true;
+    if (HealthRoute(registry, path, query, a)) return true;
     if (path == "/metrics") {
       a->status = 200;
       a->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -100,7 +104,7 @@ receivers::HttpRoutes AdminRoutes(pipeline::Registry& registry) {
     }
     // /api/v1/pipeline/{id}/health
     std::string_view rest = path.substr(kPipelines.size());
-    if (rest.starts_with("/") && rest.ends_with("/health")) {
+    if (rest.size() > 8 && rest.starts_with("/") && rest.ends_with("/health")) {
       const std::string_view id = rest.substr(1, rest.size() - 1 - 7);
       std::string body = PipelineHealthJson(registry, id);
       if (body.empty())

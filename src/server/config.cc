@@ -48,6 +48,7 @@ Status CheckKeys(const YAML::Node& root) {
       m += Cat("; did you mean '", near, "'?");
     problems += Cat(problems.empty() ? "" : "; ", m);
   };
+  if (root.IsNull()) return absl::OkStatus();  // an empty file (or only comments): defaults
   if (!root.IsMap()) return absl::InvalidArgumentError("the config must be a mapping of keys");
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>("");

@@ -95,11 +95,8 @@ std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& proc
       for (const Entry& e : all) {
         if (e.p->config().signal != sig) continue;
         const auto& st = e.p->stats();
-        // A quarantined entry is one dead letter for a whole request, counted before it.
-        const uint64_t quarantined = st.entries_quarantined.load();
-        const uint64_t dead = st.rows_dead_lettered.load();
-        const uint64_t v = sent ? st.rows_inserted.load()
-                                : dead - std::min(dead, quarantined) + st.rows_failed.load();
+        const uint64_t v =
+            sent ? st.rows_inserted.load() : st.rows_send_failed.load() + st.rows_failed.load();
         out.Sample(name, {{"exporter", "clickhouse"}, {"pipeline_id", e.p->config().id}}, v);
       }
     }

@@ -1,5 +1,7 @@
 #include "server/pipeline_dir.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -39,7 +41,22 @@ StatusOr<pipeline::PipelineConfig> LoadPipelineFile(const std::string& path) {
   if (!in) return absl::NotFoundError("cannot be read");
   std::stringstream ss;
   ss << in.rdbuf();
-  return pipeline::ParsePipeline(ss.str());
+  const std::string ext = std::filesystem::path(path).extension().string();
+  return pipeline::ParsePipeline(
+      ss.str(), ext == ".json" ? pipeline::DocFormat::kJson : pipeline::DocFormat::kYaml);
+}
+
+std::string PipelineIdOfFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    const YAML::Node root = YAML::Load(ss.str());
+    if (root.IsMap() && root["pipeline_id"] && root["pipeline_id"].IsScalar())
+      return root["pipeline_id"].as<std::string>();
+  } catch (const YAML::Exception&) {
+  }
+  return std::filesystem::path(path).stem().string();
 }
 
 Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
@@ -56,12 +73,16 @@ Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
   for (const auto& path : others)
     if (reported->insert(path).second)
       SLOG(WARN) << path << ": not a pipeline file (.json, .yaml or .yml); ignored";
+  std::set<std::string> unloadable;
   for (const auto& path : files) {
     auto p = LoadPipelineFile(path);
     if (!p.ok()) {
       SLOG(ERROR) << path << ": " << p.status().message();
       if (first.ok()) first = absl::InvalidArgumentError(Cat(path, ": ", p.status().message()));
       unreadable = true;
+      // Its clients are told to retry (503), not that the pipeline does not exist (404,
+      // which exporters drop): the file is being fixed, and its buffer may hold data.
+      unloadable.insert(PipelineIdOfFile(path));
       continue;
     }
     if (wanted.count(p->id)) {
@@ -82,12 +103,13 @@ Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
       (void)registry.Remove(p->config().id);
     } else if (it->second.document == p->config().document) {
       wanted.erase(it);  // unchanged
-      if (p->state() == pipeline::Pipeline::State::kFailed) {
-        SLOG(INFO) << "pipeline " << p->config().id << " has failed: trying it again now";
+      if (p->state() != pipeline::Pipeline::State::kRunning) {
+        SLOG(INFO) << "pipeline " << p->config().id << " is not running: trying it again now";
         p->RetryNow();
       }
     }
   }
+  registry.set_unloadable(std::move(unloadable));
   for (auto& [id, cfg] : wanted) {
     SLOG(INFO) << "starting pipeline " << id;
     Status s = registry.Replace(std::move(cfg));

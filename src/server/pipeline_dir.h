@@ -19,8 +19,11 @@ bool IsPipelineFile(const std::string& path);
 // The pipeline files of `dir`, sorted; other entries (not directories) go to `others`.
 Status ListPipelineFiles(const std::string& dir, std::vector<std::string>* files,
                          std::vector<std::string>* others);
-// Reads and parses one pipeline file.
+// Reads and parses one pipeline file (as JSON or YAML by its extension).
 StatusOr<pipeline::PipelineConfig> LoadPipelineFile(const std::string& path);
+// The pipeline_id a file that cannot be loaded is meant for: its pipeline_id when it can be
+// read at all, else the file's name without its extension.
+std::string PipelineIdOfFile(const std::string& path);
 
 // Returns the first error; pipelines whose documents are valid are applied regardless.
 Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry);

@@ -81,7 +81,11 @@ int RunStatus(const StatusOptions& o) {
     std::string_view id, state;
     if (p["pipeline_id"].get_string().get(id)) id = "?";
     if (p["status"].get_string().get(state)) state = "?";
-    simdjson::dom::element st = p["stats"];
+    simdjson::dom::element st;
+    if (p["stats"].get(st)) {
+      std::fprintf(stderr, "error: unexpected answer from the admin listener (no stats)\n");
+      return 1;
+    }
     uint64_t in = 0, out = 0, bytes = 0, dead = 0;
     double age = 0;
     if (st["records_in"].get_uint64().get(in)) in = 0;
@@ -126,7 +130,7 @@ int RunReload(const ReloadOptions& o) {
   std::ifstream comm(Cat("/proc/", pid, "/comm"));
   std::string name;
   std::getline(comm, name);
-  if (name != "sluice") {
+  if (!name.starts_with("sluice")) {
     std::fprintf(stderr, "error: no server found: process %ld named in %s is not running sluice\n",
                  pid, path.c_str());
     return 1;

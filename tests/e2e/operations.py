@@ -214,6 +214,8 @@ def test_table_missing_heals():
         st2, _, body2 = post("/readyz", b"", {}, method="GET", port=s.http_port)
         check("/readyz is 503 and names the pipeline (admin and 4318)",
               st == 503 and pid in ready["pipelines"] and st2 == 503 and pid.encode() in body2, str(ready))
+        st3 = post("/readyz?scope=listeners", b"", {}, method="GET", port=s.http_port)[0]
+        check("/readyz?scope=listeners (for load balancers) is 200: the listeners are up", st3 == 200, str(st3))
         out = subprocess.run([SLUICE, "status", "--admin", f"127.0.0.1:{s.admin_port}"], capture_output=True, text=True)
         check("`sluice status` shows it Failed with the reason",
               out.returncode == 0 and pid in out.stdout and "Failed" in out.stdout and "heal" in out.stdout, out.stdout)
@@ -264,7 +266,7 @@ def test_reload_restarts_a_failed_pipeline():
         check(f"reload answers and the pipeline runs at once ({took:.1f} s, before its next check)",
               out.returncode == 0 and h is not None and took < 2.5, out.stdout + out.stderr)
         check("its buffered rows land", st == 200 and wait_rows("SELECT count() FROM ops.reload WHERE Body LIKE 'reload #%'", 4))
-        check("the log says why", "has failed: trying it again now" in s.log())
+        check("the log says why", "is not running: trying it again now" in s.log())
         rc, _ = s.stop()
         out = subprocess.run([SLUICE, "reload", "--data-dir", s.data_dir], capture_output=True, text=True)
         check("reload with no server running: exit 1, says so",
@@ -311,6 +313,43 @@ def test_wrong_password_heals():
 
 
 # ---------------------------------------------------------------- health, logs
+
+def test_unloadable_file_and_head():
+    print("a pipeline file that cannot be loaded: its id answers 503 (retry), not 404; HEAD; an empty config")
+    s = Sluice("ops-unloadable", [])
+    bad = ops_pipeline("ops-broken", "t")
+    bad["sink"]["max_batch_sise"] = 5
+    json.dump(bad, open(os.path.join(s.dir, "pipelines", "ops-broken.json"), "w"))
+    open(os.path.join(s.dir, "pipelines", "garbled.json"), "w").write("{ not json")
+    s.start()
+    try:
+        st, hd, body = s.post("/v1/logs", logs("x", 1), H("ops-broken"))
+        check("its id: 503 + Retry-After naming the problem", st == 503 and hd.get("retry-after") == "5"
+              and b"cannot load" in body, f"{st} {body[:200]!r}")
+        st2 = s.post("/v1/logs", logs("x", 1), H("garbled"))[0]
+        check("a file whose id cannot be read: its name stands for the id (503)", st2 == 503, str(st2))
+        st3 = s.post("/v1/logs", logs("x", 1), H("ops-never-configured"))[0]
+        check("an id no file names: 404", st3 == 404, str(st3))
+        st, hd, body = post("/metrics", b"", {}, method="HEAD", port=s.admin_port)
+        check("HEAD /metrics: 200, the length of the page, no body",
+              st == 200 and int(hd.get("content-length", "0")) > 1000 and body == b"", f"{st} {hd}")
+        st, hd, body = post("/healthz", b"", {}, method="GET", port=s.admin_port)
+        check("the connection still works after it (keep-alive framing intact)", st == 200)
+    finally:
+        s.stop()
+    empty = Sluice("ops-empty-config", [])
+    open(empty.config_path, "w").write("# nothing set: defaults\n")
+    env_ports = {"SLUICE_HTTP_PORT": str(empty.http_port), "SLUICE_GRPC_PORT": str(empty.grpc_port),
+                 "SLUICE_ADMIN_PORT": str(empty.admin_port), "SLUICE_HTTP_ADDRESS": "127.0.0.1",
+                 "SLUICE_GRPC_ADDRESS": "127.0.0.1", "SLUICE_DATA_DIR": empty.data_dir,
+                 "SLUICE_PIPELINES_DIR": os.path.join(empty.dir, "pipelines")}
+    empty.start(env=env_ports)
+    try:
+        check("a config file with only a comment starts the server with defaults",
+              empty.proc.poll() is None and post("/healthz", b"", {}, method="GET", port=empty.http_port)[0] == 200)
+    finally:
+        empty.stop()
+
 
 def test_grpc_health_per_service():
     print("grpc.health.v1: the server and each OTLP service report SERVING")
@@ -446,7 +485,7 @@ def test_cli():
 
 def run_all():
     for t in (test_metrics_move_exactly, test_table_missing_heals, test_reload_restarts_a_failed_pipeline,
-              test_wrong_password_heals, test_grpc_health_per_service, test_orderly_stop_logs_nothing_alarming,
+              test_wrong_password_heals, test_unloadable_file_and_head, test_grpc_health_per_service, test_orderly_stop_logs_nothing_alarming,
               test_cli):
         try:
             t()
