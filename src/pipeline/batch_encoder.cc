@@ -123,8 +123,10 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
       }
       if (!s.ok()) {
         batch->rows.resize(row_start);
-        if (stats.rejected++ == 0) stats.first_error = std::string(s.message());
-        if (reject) reject(ctx, s);
+        // Which record of the request (0-based, in request order), for the dead letter.
+        const Status named(s.code(), Cat("record ", record, ": ", s.message()));
+        if (stats.rejected++ == 0) stats.first_error = std::string(named.message());
+        if (reject) reject(ctx, named);
         return;
       }
     }

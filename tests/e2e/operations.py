@@ -157,7 +157,7 @@ def test_metrics_move_exactly():
         check("batch sizes add up to the rows sent (11)", d("gfm_sink_batch_size_records_sum", **L) == 11)
         log = s.log()
         check("the dead letter is logged with the column, the field and the value",
-              "dead letter (schema_mismatch): column 'SevNum' from 'severity_number': 300 does not fit UInt8" in log,
+              "dead letter (schema_mismatch): record 1: column 'SevNum' from 'severity_number': 300 does not fit UInt8" in log,
               log[-600:])
         # Retries: ClickHouse unreachable (the gate closed) while rows wait.
         gate.close()
