@@ -168,6 +168,9 @@ def main():
     doc["pipeline_id"] = "bench-logs"
     doc["sink"]["connection_params"]["http_port"] = str(CH_HTTP)
     doc["sink"]["max_batch_size"] = int(os.environ.get("BENCH_BATCH", "10000"))
+    # BENCH_COMPRESSION=lz4|zstd: INSERT bodies in ClickHouse's compressed frames.
+    if os.environ.get("BENCH_COMPRESSION"):
+        doc["sink"]["connection_params"]["compression"] = os.environ["BENCH_COMPRESSION"]
     json.dump(doc, open(os.path.join(DATA, "pipelines", "bench-logs.json"), "w"))
     env = dict(os.environ, SLUICE_PIPELINES_DIR=os.path.join(DATA, "pipelines"), SLUICE_DATA_DIR=DATA,
                SLUICE_HTTP_PORT=str(HTTP_PORT), SLUICE_GRPC_PORT=str(GRPC_PORT),

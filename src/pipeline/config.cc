@@ -233,6 +233,10 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json, DocFormat format
     ep.user = Str(cp["username"]);
     if (ep.user.empty()) ep.user = "default";
     ep.password = Str(cp["password"]);
+    if (std::string c = Trim(Str(cp["compression"]));
+        !c.empty() && !clickhouse::ParseCodec(c, &p.sink.compression))
+      return Invalid("sink.connection_params.compression",
+                     Cat("'", c, "' is not none, lz4 or zstd"));
     p.sink.table = Str(sink["table"]);
     if (const YAML::Node by = sink["tables_by_metric_type"]; by && by.IsMap()) {
       if (p.signal != Signal::kMetrics)

@@ -27,10 +27,10 @@ const std::map<std::string, std::vector<std::string_view>, std::less<>>& Shapes(
         "max_delay_time", "mapping", "source_id",
         // connection parameters flat on the sink (older documents)
         "host", "port", "http_port", "database", "username", "password", "secure",
-        "skip_certificate_verification"}},
+        "skip_certificate_verification", "compression"}},
       {"sink.connection_params",
        {"host", "port", "http_port", "database", "username", "password", "secure",
-        "skip_certificate_verification"}},
+        "skip_certificate_verification", "compression"}},
       {"sink.mapping[]", {"name", "column_name", "column_type"}},
       {"resources", {"nats", "sources", "transform", "sink", "join", "ingestor"}},
       {"resources.nats", {"stream"}},

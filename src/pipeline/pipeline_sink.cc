@@ -165,7 +165,18 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
         params, "&insert_deduplication_token=",
         clickhouse::UrlEncode(DedupToken(config_.id, routes_.tables[batch.route], batch, a, b)));
   }
-  Status s = InsertRetrying(client, dedup_token_ ? with_token : params, rows);
+  // Compressed once for all its retries: ClickHouse's frames, read with decompress=1.
+  thread_local std::string framed;
+  std::string compressed_params;
+  if (config_.sink.compression != clickhouse::Codec::kNone) {
+    framed.clear();
+    clickhouse::AppendFrames(config_.sink.compression, rows, &framed);
+    rows = framed;
+    compressed_params = Cat(dedup_token_ ? with_token : params, "&decompress=1");
+  }
+  Status s = InsertRetrying(
+      client, !compressed_params.empty() ? compressed_params : (dedup_token_ ? with_token : params),
+      rows);
   if (s.ok()) {
     stats_.rows_inserted += b - a;
     stats_.batches_inserted++;

@@ -22,6 +22,7 @@ from harness import *  # noqa: F401,F403 (constants, helpers and check)
 import harness
 import fault_matrix
 import operations
+import reach
 import robustness
 
 # ---------------------------------------------------------------- set-up / tear-down
@@ -844,6 +845,7 @@ def main():
                             test_kill9_cycles(), test_clickhouse_outage())),
         ("robustness", robustness.run_all),
         ("operations", operations.run_all),
+        ("reach", reach.run_all),
         ("matrix", fault_matrix.run_all),
     ]
     try:
