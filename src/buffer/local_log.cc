@@ -7,6 +7,7 @@
 #include "core/executor.h"
 #include "core/log.h"
 #include "core/thread_name.h"
+#include "core/wall_clock.h"
 
 namespace sluice::buffer {
 LocalLog::LocalLog(Filesystem* fs, LogOptions options)
@@ -32,9 +33,7 @@ LocalLog::~LocalLog() {
 
 int64_t LocalLog::Now() const {
   if (opts_.now_ms) return opts_.now_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return UnixMillis();
 }
 
 std::string LocalLog::SegmentPath(uint64_t first_seq) const {

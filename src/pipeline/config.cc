@@ -141,7 +141,7 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json, DocFormat format
   if (!root.IsMap())
     return absl::InvalidArgumentError(
         "a pipeline document must be an object (a JSON object or YAML mapping)");
-  if (std::vector<std::string> unknown = UnknownKeys(root); !unknown.empty()) {
+  if (std::vector<std::string> unknown = UnknownKeys(root, PipelineKeyShapes()); !unknown.empty()) {
     std::string m;
     for (const auto& u : unknown) m += Cat(m.empty() ? "" : "\n", u);
     return absl::InvalidArgumentError(m);

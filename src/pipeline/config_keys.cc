@@ -8,11 +8,9 @@
 #include "core/cat.h"
 
 namespace sluice::pipeline {
-namespace {
 
-// Allowed keys by object path ("[]" stands for any array index). Paths not listed are free.
-const std::map<std::string, std::vector<std::string_view>, std::less<>>& Shapes() {
-  static const auto* shapes = new std::map<std::string, std::vector<std::string_view>, std::less<>>{
+const KeyShapes& PipelineKeyShapes() {
+  static const auto* shapes = new KeyShapes{
       {"",
        {"version", "pipeline_id", "name", "sources", "transforms", "join", "sink", "metadata",
         "resources", "exported_at", "exported_by"}},
@@ -40,6 +38,8 @@ const std::map<std::string, std::vector<std::string_view>, std::less<>>& Shapes(
   return *shapes;
 }
 
+namespace {
+
 size_t EditDistance(std::string_view a, std::string_view b) {
   // Optimal string alignment: insertions, deletions, substitutions, adjacent swaps.
   std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
@@ -55,15 +55,14 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   return d[a.size()][b.size()];
 }
 
-void Walk(const YAML::Node& node, const std::string& shape, const std::string& path,
-          std::vector<std::string>* out) {
+void Walk(const YAML::Node& node, const KeyShapes& shapes, const std::string& shape,
+          const std::string& path, std::vector<std::string>* out) {
   if (node.IsSequence()) {
     for (size_t i = 0; i < node.size(); ++i)
-      Walk(node[i], shape + "[]", Cat(path, "[", i, "]"), out);
+      Walk(node[i], shapes, shape + "[]", Cat(path, "[", i, "]"), out);
     return;
   }
   if (!node.IsMap()) return;
-  const auto& shapes = Shapes();
   auto it = shapes.find(shape);
   if (it == shapes.end()) return;  // free-form
   for (const auto& kv : node) {
@@ -79,7 +78,7 @@ void Walk(const YAML::Node& node, const std::string& shape, const std::string& p
     }
     const std::string child_shape = shape.empty() ? key : Cat(shape, ".", key);
     const std::string child_path = path.empty() ? key : Cat(path, ".", key);
-    Walk(kv.second, child_shape, child_path, out);
+    Walk(kv.second, shapes, child_shape, child_path, out);
   }
 }
 
@@ -102,9 +101,9 @@ std::string_view ClosestMatch(std::string_view word,
   return {};
 }
 
-std::vector<std::string> UnknownKeys(const YAML::Node& root) {
+std::vector<std::string> UnknownKeys(const YAML::Node& root, const KeyShapes& shapes) {
   std::vector<std::string> out;
-  Walk(root, "", "", &out);
+  Walk(root, shapes, "", "", &out);
   return out;
 }
 

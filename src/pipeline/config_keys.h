@@ -1,9 +1,10 @@
-// The keys a v3 pipeline document may hold, object by object (GlassFlow's schema, Kafka-only
-// and resource keys included so that its documents load unchanged), and the check that
-// names every other key with its JSON path and the closest known key.
-// Thread-safe (pure).
+// The check that names every unknown key of a document (a pipeline file, the server config)
+// with its path and the closest known key, and the keys a v3 pipeline document may hold,
+// object by object (GlassFlow's schema, Kafka-only and resource keys included so that its
+// documents load unchanged). Thread-safe (pure).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,10 +15,16 @@ class Node;
 
 namespace sluice::pipeline {
 
-// One message per unknown key: "unknown key 'max_batch_sise' in sink; did you mean
-// 'max_batch_size'?". Objects whose keys are free (tables_by_metric_type, resources of
-// components) are not checked.
-std::vector<std::string> UnknownKeys(const YAML::Node& root);
+// Allowed keys by object path: "" is the top level, "a.b" an object within it, "a[]" the
+// items of the array a. Objects whose path is not listed may hold any key.
+using KeyShapes = std::map<std::string, std::vector<std::string_view>, std::less<>>;
+
+// A pipeline document's shapes (tables_by_metric_type and components' resources are free).
+const KeyShapes& PipelineKeyShapes();
+
+// One message per unknown key, in document order: "unknown key 'max_batch_sise' in sink;
+// did you mean 'max_batch_size'?" ("at the top level" for the top level).
+std::vector<std::string> UnknownKeys(const YAML::Node& root, const KeyShapes& shapes);
 
 // The candidate closest to `word` by edit distance (transpositions count as one), when it
 // is close enough to be a likely typo; empty otherwise.

@@ -4,6 +4,7 @@
 #include "core/cat.h"
 #include "core/log.h"
 #include "core/thread_name.h"
+#include "core/wall_clock.h"
 #include "pipeline/spare_rows.h"
 #include "pipeline/watchdog.h"
 
@@ -23,12 +24,6 @@ constexpr size_t kQuarantineMaxBytes = 40u << 20;
 // rejected INSERT wrote nothing (views aside) and a split re-sends nothing twice.
 constexpr size_t kMaxBatchRows = 1u << 20;
 
-int64_t WallMs() {
-  return std::chrono::duration_cast<milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Pipeline::Pipeline(PipelineConfig config, Limits limits, StorageOpener storage,
@@ -39,7 +34,7 @@ Pipeline::Pipeline(PipelineConfig config, Limits limits, StorageOpener storage,
       budget_(budget ? std::move(budget) : std::make_shared<MemoryBudget>(limits_.batch_memory)),
       scheduler_(InsertScheduler::ForEndpoint(config_.sink.endpoint, limits_.endpoint_inserts)),
       queue_(scheduler_->AddQueue(limits_.inserts_in_flight)),
-      created_ms_(WallMs()),
+      created_ms_(UnixMillis()),
       state_changed_ms_(created_ms_) {}
 
 Pipeline::~Pipeline() { Stop(); }
@@ -108,27 +103,19 @@ void Pipeline::Stop() {
     if (storage_ready_ && next_unread_ > 0) AckSettled();
     if (state_ != State::kFailed) {
       state_ = State::kStopped;
-      state_changed_ms_ = WallMs();
+      state_changed_ms_ = UnixMillis();
     }
   });
 }
 
-std::string Pipeline::error() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return error_;
-}
-
 void Pipeline::SetState(State s, const Status& why) {
-  {
+  if (!why.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
-    error_ = why.ok() ? std::string() : std::string(why.message());
-    if (!why.ok()) {
-      last_error_ = error_;
-      last_error_ms_ = WallMs();
-    }
+    last_error_ = std::string(why.message());
+    last_error_ms_ = UnixMillis();
   }
   if (state_.exchange(s) != s) {
-    state_changed_ms_ = WallMs();
+    state_changed_ms_ = UnixMillis();
     if (s == State::kFailed)
       SLOG(ERROR) << "pipeline " << config_.id << " failed: " << why.message();
   }
@@ -147,6 +134,9 @@ Pipeline::Snapshot Pipeline::TakeSnapshot() const {
   snap.state_changed_ms = state_changed_ms_.load();
   snap.storage_ready = storage_ready_.load();
   if (snap.storage_ready) snap.buffer = log_->stats();
+  if (snap.buffer.oldest_unacked_ms > 0)
+    snap.oldest_age_seconds = std::max<double>(
+        0, static_cast<double>(UnixMillis() - snap.buffer.oldest_unacked_ms) / 1e3);
   return snap;
 }
 

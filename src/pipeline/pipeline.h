@@ -115,7 +115,6 @@ class Pipeline {
 
   const PipelineConfig& config() const { return config_; }
   State state() const { return state_.load(); }
-  std::string error() const;
   const PipelineStats& stats() const { return stats_; }
   // Counters and histograms; the receivers record their requests here.
   PipelineMetrics& metrics() { return metrics_; }
@@ -129,7 +128,8 @@ class Pipeline {
     std::string error;     // the last failure (kept after recovering), empty if none
     int64_t error_ms = 0;  // its wall-clock time
     bool storage_ready = false;
-    buffer::LogStats buffer;  // valid when storage_ready
+    buffer::LogStats buffer;        // valid when storage_ready
+    double oldest_age_seconds = 0;  // of the oldest record not yet written (0: none)
     size_t inserts_in_flight = 0;
     int64_t created_ms = 0;        // when this pipeline (configuration) was started
     int64_t state_changed_ms = 0;  // when its state last changed
@@ -254,7 +254,6 @@ class Pipeline {
   bool stopping_ = false;                // guarded by mu_
   bool worker_exited_ = false;           // guarded by mu_
   std::chrono::steady_clock::time_point stop_deadline_;  // guarded by mu_; set by Stop
-  std::string error_;                                    // guarded by mu_
   std::string last_error_;                               // guarded by mu_; kept after recovery
   int64_t last_error_ms_ = 0;                            // guarded by mu_
   bool retry_now_ = false;                               // guarded by mu_; see RetryNow

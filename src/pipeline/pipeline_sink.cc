@@ -9,6 +9,7 @@
 #include "clickhouse/http_client.h"
 #include "core/cat.h"
 #include "core/log.h"
+#include "core/wall_clock.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/spare_rows.h"
 #include "pipeline/table_plan.h"
@@ -103,9 +104,7 @@ Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::strin
                       : r.status();
     if (s.ok()) {
       metrics_.insert_duration.Observe(std::chrono::duration<double>(Clock::now() - start).count());
-      metrics_.last_insert_ms = std::chrono::duration_cast<milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
+      metrics_.last_insert_ms = UnixMillis();
       return s;
     }
     if (!IsRetryable(s)) return s;
@@ -156,27 +155,24 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
     const size_t to = b < batch.refs.size() ? batch.refs[b].offset : batch.rows.size();
     rows = rows.substr(from, to - from);
   }
-  std::string with_token;
+  std::string query = params;
   if (dedup_token_) {
     // The same rows from the same log positions get the same token, so a retried or
     // replayed insert, split ranges included, is dropped by servers that deduplicate
     // (Replicated tables, or non_replicated_deduplication_window > 0).
-    with_token = Cat(
-        params, "&insert_deduplication_token=",
+    query += Cat(
+        "&insert_deduplication_token=",
         clickhouse::UrlEncode(DedupToken(config_.id, routes_.tables[batch.route], batch, a, b)));
   }
   // Compressed once for all its retries: ClickHouse's frames, read with decompress=1.
   thread_local std::string framed;
-  std::string compressed_params;
   if (config_.sink.compression != clickhouse::Codec::kNone) {
     framed.clear();
     clickhouse::AppendFrames(config_.sink.compression, rows, &framed);
     rows = framed;
-    compressed_params = Cat(dedup_token_ ? with_token : params, "&decompress=1");
+    query += "&decompress=1";
   }
-  Status s = InsertRetrying(
-      client, !compressed_params.empty() ? compressed_params : (dedup_token_ ? with_token : params),
-      rows);
+  Status s = InsertRetrying(client, query, rows);
   if (s.ok()) {
     stats_.rows_inserted += b - a;
     stats_.batches_inserted++;

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
+#include "server/config.h"
+
 namespace sluice::server {
 
 struct ServeOptions {
@@ -53,6 +56,13 @@ struct EncodeOptions {
   bool json = false, native = false;
 };
 int RunEncode(const EncodeOptions& o);
+
+// Prints "error: <message>" on stderr and returns 1, a failed command's exit code.
+int Fail(const Status& s);
+// A tool's directory flag: `given` when set, else that setting (`field`) of the server config
+// at `config_path` (defaults and SLUICE_* variables when that is empty too).
+StatusOr<std::string> FlagOrConfig(const std::string& given, const std::string& config_path,
+                                   std::string ServerConfig::*field);
 
 // Where `sluice serve` writes its process id: <data_dir>/sluice.pid.
 std::string PidFilePath(const std::string& data_dir);

@@ -2,9 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
 #include <cstdlib>
-#include <vector>
 
 #include "core/cat.h"
 #include "pipeline/config.h"
@@ -28,7 +26,8 @@ Status ReadDuration(const YAML::Node& n, const char* key, std::chrono::milliseco
 
 // Every key of the file must be known: a typo would otherwise leave a default in force.
 Status CheckKeys(const YAML::Node& root) {
-  static const std::vector<std::pair<std::string_view, std::vector<std::string_view>>> kSections = {
+  static const pipeline::KeyShapes kShapes = {
+      {"", {"pipelines_dir", "data_dir", "log_level", "http", "grpc", "admin", "limits", "buffer"}},
       {"http", {"address", "port", "io_threads", "max_connections"}},
       {"grpc", {"address", "port"}},
       {"admin", {"address", "port", "enabled"}},
@@ -38,34 +37,11 @@ Status CheckKeys(const YAML::Node& root) {
         "entry_cpu_budget"}},
       {"buffer", {"fsync", "sync_interval"}},
   };
-  std::vector<std::string_view> top = {"pipelines_dir", "data_dir", "log_level"};
-  for (const auto& [name, keys] : kSections) top.push_back(name);
-  std::string problems;
-  auto unknown = [&](const std::string& key, std::string_view where,
-                     const std::vector<std::string_view>& known) {
-    std::string m = Cat("unknown key '", key, "' ", where);
-    if (auto near = pipeline::ClosestMatch(key, known); !near.empty())
-      m += Cat("; did you mean '", near, "'?");
-    problems += Cat(problems.empty() ? "" : "; ", m);
-  };
   if (root.IsNull()) return absl::OkStatus();  // an empty file (or only comments): defaults
   if (!root.IsMap()) return absl::InvalidArgumentError("the config must be a mapping of keys");
-  for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>("");
-    auto section = std::find_if(kSections.begin(), kSections.end(),
-                                [&](const auto& sec) { return sec.first == key; });
-    if (section == kSections.end()) {
-      if (std::find(top.begin(), top.end(), key) == top.end())
-        unknown(key, "at the top level", top);
-      continue;
-    }
-    if (!kv.second.IsMap()) continue;
-    for (const auto& sub : kv.second) {
-      const std::string k = sub.first.as<std::string>("");
-      if (std::find(section->second.begin(), section->second.end(), k) == section->second.end())
-        unknown(k, Cat("in ", key), section->second);
-    }
-  }
+  std::string problems;
+  for (const std::string& u : pipeline::UnknownKeys(root, kShapes))
+    problems += Cat(problems.empty() ? "" : "; ", u);
   if (!problems.empty()) return absl::InvalidArgumentError(problems);
   return absl::OkStatus();
 }

@@ -12,15 +12,9 @@
 namespace sluice::server {
 
 int RunDlq(const DlqOptions& o) {
-  std::string data_dir = o.data_dir;
-  if (data_dir.empty()) {
-    auto cfg = LoadConfig(o.config);
-    if (!cfg.ok()) {
-      std::fprintf(stderr, "error: %s\n", std::string(cfg.status().message()).c_str());
-      return 1;
-    }
-    data_dir = cfg->data_dir;
-  }
+  auto dir_or = FlagOrConfig(o.data_dir, o.config, &ServerConfig::data_dir);
+  if (!dir_or.ok()) return Fail(dir_or.status());
+  const std::string& data_dir = *dir_or;
   const std::string dir = data_dir + "/pipelines/" + o.pipeline + "/dlq";
   if (!PosixFilesystem()->Exists(dir)) {
     std::fprintf(stderr, "no dead-letter queue for pipeline '%s' in %s\n", o.pipeline.c_str(),
@@ -45,10 +39,7 @@ int RunDlq(const DlqOptions& o) {
     }
     ++by_reason[std::string(reason)];
   });
-  if (!s.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
-    return 1;
-  }
+  if (!s.ok()) return Fail(s);
   if (total == 0) {
     std::fprintf(stderr, "no dead letters for pipeline '%s'\n", o.pipeline.c_str());
     return 0;

@@ -1,7 +1,6 @@
 #include "server/metrics_page.h"
 
 #include <algorithm>
-#include <chrono>
 #include <string_view>
 
 #include "core/prom_text.h"
@@ -60,9 +59,6 @@ void RequestSeries(PromText& out, bool histogram, std::string_view name, std::st
 std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& process) {
   std::vector<Entry> all;
   for (auto& p : registry.List()) all.push_back({p, p->TakeSnapshot()});
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
   PromText out;
 
   // ---- OpenTelemetry Collector names (receiver "otlp", exporter "clickhouse")
@@ -174,10 +170,7 @@ std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& proc
       switch (g) {
         case 0: v = static_cast<double>(b.unacked_records); break;
         case 1: v = static_cast<double>(b.unacked_bytes); break;
-        case 2:
-          v = b.oldest_unacked_ms > 0 ? std::max<double>(0, (now_ms - b.oldest_unacked_ms) / 1e3)
-                                      : 0;
-          break;
+        case 2: v = e.snap.oldest_age_seconds; break;
         case 3: v = static_cast<double>(b.bytes); break;
         case 4: v = static_cast<double>(e.snap.inserts_in_flight); break;
         case 5: v = static_cast<double>(e.p->metrics().last_insert_ms.load()) / 1e3; break;
@@ -205,20 +198,28 @@ std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& proc
                  e.p->metrics().retries(c));
 
   // ---- the process
-  out.Family("process_cpu_seconds_total", "counter", "User and system CPU time.");
-  out.Sample("process_cpu_seconds_total", {}, process.cpu_seconds);
-  out.Family("process_resident_memory_bytes", "gauge", "Resident memory.");
-  out.Sample("process_resident_memory_bytes", {}, process.resident_bytes);
-  out.Family("process_virtual_memory_bytes", "gauge", "Virtual memory.");
-  out.Sample("process_virtual_memory_bytes", {}, process.virtual_bytes);
-  out.Family("process_open_fds", "gauge", "Open file descriptors.");
-  out.Sample("process_open_fds", {}, process.open_fds);
-  out.Family("process_max_fds", "gauge", "The file descriptor limit.");
-  out.Sample("process_max_fds", {}, process.max_fds);
-  out.Family("process_threads", "gauge", "Threads.");
-  out.Sample("process_threads", {}, process.threads);
-  out.Family("process_start_time_seconds", "gauge", "Unix time the process started.");
-  out.Sample("process_start_time_seconds", {}, process.start_time_seconds);
+  struct ProcessFigure {
+    std::string_view name, type, help;
+    double value;
+  };
+  const ProcessFigure figures[] = {
+      {"process_cpu_seconds_total", "counter", "User and system CPU time.", process.cpu_seconds},
+      {"process_resident_memory_bytes", "gauge", "Resident memory.",
+       static_cast<double>(process.resident_bytes)},
+      {"process_virtual_memory_bytes", "gauge", "Virtual memory.",
+       static_cast<double>(process.virtual_bytes)},
+      {"process_open_fds", "gauge", "Open file descriptors.",
+       static_cast<double>(process.open_fds)},
+      {"process_max_fds", "gauge", "The file descriptor limit.",
+       static_cast<double>(process.max_fds)},
+      {"process_threads", "gauge", "Threads.", static_cast<double>(process.threads)},
+      {"process_start_time_seconds", "gauge", "Unix time the process started.",
+       process.start_time_seconds},
+  };
+  for (const ProcessFigure& f : figures) {
+    out.Family(f.name, f.type, f.help);
+    out.Sample(f.name, {}, f.value);
+  }
   out.Family("sluice_build_info", "gauge", "Always 1; the version in a label.");
   out.Sample("sluice_build_info", {{"version", kVersion}}, uint64_t{1});
   return out.Take();

@@ -4,12 +4,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "core/cat.h"
+#include "core/fs.h"
 #include "core/log.h"
 
 namespace sluice::server {
@@ -37,24 +36,21 @@ Status ListPipelineFiles(const std::string& dir, std::vector<std::string>* files
 }
 
 StatusOr<pipeline::PipelineConfig> LoadPipelineFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError("cannot be read");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  auto text = PosixFilesystem()->ReadFile(path);
+  if (!text.ok()) return absl::NotFoundError("cannot be read");
   const std::string ext = std::filesystem::path(path).extension().string();
   return pipeline::ParsePipeline(
-      ss.str(), ext == ".json" ? pipeline::DocFormat::kJson : pipeline::DocFormat::kYaml);
+      *text, ext == ".json" ? pipeline::DocFormat::kJson : pipeline::DocFormat::kYaml);
 }
 
 std::string PipelineIdOfFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  try {
-    const YAML::Node root = YAML::Load(ss.str());
-    if (root.IsMap() && root["pipeline_id"] && root["pipeline_id"].IsScalar())
-      return root["pipeline_id"].as<std::string>();
-  } catch (const YAML::Exception&) {
+  if (auto text = PosixFilesystem()->ReadFile(path); text.ok()) {
+    try {
+      const YAML::Node root = YAML::Load(*text);
+      if (root.IsMap() && root["pipeline_id"] && root["pipeline_id"].IsScalar())
+        return root["pipeline_id"].as<std::string>();
+    } catch (const YAML::Exception&) {
+    }
   }
   return std::filesystem::path(path).stem().string();
 }

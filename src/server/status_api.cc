@@ -1,7 +1,5 @@
 #include "server/status_api.h"
 
-#include <chrono>
-
 #include "core/cat.h"
 #include "core/text.h"
 
@@ -27,9 +25,6 @@ void AppendKey(std::string_view key, std::string* out) {
 }
 
 void AppendStats(const Pipeline& p, const Pipeline::Snapshot& snap, std::string* out) {
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
   out->push_back('{');
   AppendKey("records_in", out);
   AppendUInt(p.stats().records_accepted.load(), out);
@@ -51,10 +46,7 @@ void AppendStats(const Pipeline& p, const Pipeline::Snapshot& snap, std::string*
   AppendKey("limit_bytes", out);
   AppendUInt(p.buffer_limit_bytes(), out);
   AppendKey("oldest_age_seconds", out);
-  AppendDouble(snap.buffer.oldest_unacked_ms > 0
-                   ? std::max<double>(0, (now_ms - snap.buffer.oldest_unacked_ms) / 1e3)
-                   : 0,
-               out);
+  AppendDouble(snap.oldest_age_seconds, out);
   out->push_back('}');
   AppendKey("inserts_in_flight", out);
   AppendUInt(snap.inserts_in_flight, out);

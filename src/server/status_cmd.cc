@@ -45,18 +45,12 @@ int RunStatus(const StatusOptions& o) {
     port = std::atoi(o.admin.c_str() + colon + 1);
   } else {
     auto cfg = LoadConfig(o.config);
-    if (!cfg.ok()) {
-      std::fprintf(stderr, "error: %s\n", std::string(cfg.status().message()).c_str());
-      return 1;
-    }
+    if (!cfg.ok()) return Fail(cfg.status());
     host = cfg->admin.address == "0.0.0.0" ? "127.0.0.1" : cfg->admin.address;
     port = cfg->admin.port;
   }
   auto r = AdminGet(host, port, "/api/v1/pipeline");
-  if (!r.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(r.status().message()).c_str());
-    return 1;
-  }
+  if (!r.ok()) return Fail(r.status());
   if (r->status != 200) {
     std::fprintf(stderr, "error: the admin listener answered %d: %s\n", r->status, r->body.c_str());
     return 1;
@@ -107,15 +101,9 @@ int RunStatus(const StatusOptions& o) {
 }
 
 int RunReload(const ReloadOptions& o) {
-  std::string data_dir = o.data_dir;
-  if (data_dir.empty()) {
-    auto cfg = LoadConfig(o.config);
-    if (!cfg.ok()) {
-      std::fprintf(stderr, "error: %s\n", std::string(cfg.status().message()).c_str());
-      return 1;
-    }
-    data_dir = cfg->data_dir;
-  }
+  auto dir_or = FlagOrConfig(o.data_dir, o.config, &ServerConfig::data_dir);
+  if (!dir_or.ok()) return Fail(dir_or.status());
+  const std::string& data_dir = *dir_or;
   const std::string path = PidFilePath(data_dir);
   std::ifstream in(path);
   long pid = 0;

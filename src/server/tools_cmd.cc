@@ -38,10 +38,7 @@ int RunFlatten(const FlattenOptions& o) {
     return 2;
   }
   auto req = ReadRequest(*sig, o.json);
-  if (!req.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(req.status().message()).c_str());
-    return 1;
-  }
+  if (!req.ok()) return Fail(req.status());
   std::string out;
   otlp::ForEachRecord(*sig, *req, [&](const otlp::RecordCtx& ctx) {
     otlp::AppendRecordJson(*sig, ctx, &out);
@@ -58,23 +55,14 @@ int RunEncode(const EncodeOptions& o) {
     return 1;
   }
   auto p = pipeline::ParsePipeline(ReadAll(pf));
-  if (!p.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(p.status().message()).c_str());
-    return 1;
-  }
+  if (!p.ok()) return Fail(p.status());
   auto cols = clickhouse::ParseDescribe(ReadAll(cf));
   if (!cols.ok()) return 1;
   auto plan = clickhouse::BuildPlan(p->signal, p->sink.mapping, *cols, p->sink.endpoint.database,
                                     p->sink.table);
-  if (!plan.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(plan.status().message()).c_str());
-    return 1;
-  }
+  if (!plan.ok()) return Fail(plan.status());
   auto req = ReadRequest(p->signal, o.json);
-  if (!req.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(req.status().message()).c_str());
-    return 1;
-  }
+  if (!req.ok()) return Fail(req.status());
   pipeline::Routes routes;
   routes.tables.push_back(p->sink.table);
   routes.plans.push_back(*plan);
@@ -94,10 +82,7 @@ int RunEncode(const EncodeOptions& o) {
   if (o.native) {  // the block the sink sends
     std::string block;
     Status s = clickhouse::RowBinaryToNative(plan->columns, batch.rows, batch.row_count, &block);
-    if (!s.ok()) {
-      std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
-      return 1;
-    }
+    if (!s.ok()) return Fail(s);
     std::fwrite(block.data(), 1, block.size(), stdout);
     return 0;
   }

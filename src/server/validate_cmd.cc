@@ -26,19 +26,10 @@ void Problem(const std::string& file, std::string_view message) {
 int RunValidate(const ValidateOptions& o) {
   std::vector<std::string> files = o.files, others;
   if (files.empty()) {
-    std::string dir = o.pipelines_dir;
-    if (dir.empty()) {
-      auto cfg = LoadConfig(o.config);
-      if (!cfg.ok()) {
-        std::fprintf(stderr, "error: %s\n", std::string(cfg.status().message()).c_str());
-        return 1;
-      }
-      dir = cfg->pipelines_dir;
-    }
-    if (Status s = ListPipelineFiles(dir, &files, &others); !s.ok()) {
-      std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
-      return 1;
-    }
+    auto dir_or = FlagOrConfig(o.pipelines_dir, o.config, &ServerConfig::pipelines_dir);
+    if (!dir_or.ok()) return Fail(dir_or.status());
+    const std::string& dir = *dir_or;
+    if (Status s = ListPipelineFiles(dir, &files, &others); !s.ok()) return Fail(s);
     for (const auto& f : others)
       std::printf("%s: not a pipeline file (.json, .yaml or .yml); the server ignores it\n",
                   f.c_str());
