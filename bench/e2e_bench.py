@@ -65,7 +65,17 @@ SCENARIOS = [
      "OTLP/gRPC, 100-record requests at a fixed 100k records/s"),
     ("grpc-100k-rate-1000", ["--protocol=grpc", "--records=1000", "--connections=4", "--rate=100000"],
      "OTLP/gRPC, 1000-record requests at a fixed 100k records/s"),
+    # The sink's protocols, one after another in the same run, with the same load as grpc-1000
+    # (which inserts over HTTP RowBinary, as sink-http-rowbinary does again here).
+    ("sink-http-rowbinary", ["--protocol=grpc", "--records=1000", "--connections=4"],
+     "grpc-1000 into a pipeline inserting over HTTP, RowBinary bodies, uncompressed"),
+    ("sink-native-lz4", ["--protocol=grpc", "--records=1000", "--connections=4"],
+     "grpc-1000 into a pipeline inserting over the native TCP protocol, Native blocks in LZ4"),
+    ("sink-native-none", ["--protocol=grpc", "--records=1000", "--connections=4"],
+     "grpc-1000 into a pipeline inserting over the native TCP protocol, uncompressed blocks"),
 ]
+# The pipeline each scenario sends to (default: bench-logs, HTTP RowBinary).
+PIPELINE_OF = {"sink-native-lz4": "bench-logs-native", "sink-native-none": "bench-logs-native-none"}
 
 
 def ch(sql, data=None):
@@ -75,6 +85,15 @@ def ch(sql, data=None):
             return r.read().decode()
     except urllib.error.HTTPError as e:
         raise RuntimeError(f"ClickHouse: {sql}: {e.read().decode()[:500]}") from None
+
+
+def sent_bytes(pipeline):
+    """The pipeline's sluice_clickhouse_sent_bytes_total, from the admin listener."""
+    page = urllib.request.urlopen(f"http://127.0.0.1:{ADMIN_PORT}/metrics", timeout=10).read().decode()
+    for line in page.splitlines():
+        if line.startswith(f'sluice_clickhouse_sent_bytes_total{{pipeline_id="{pipeline}"}}'):
+            return float(line.split()[-1])
+    return 0.0
 
 
 def pin(pid, cpus):
@@ -172,6 +191,13 @@ def main():
     if os.environ.get("BENCH_COMPRESSION"):
         doc["sink"]["connection_params"]["compression"] = os.environ["BENCH_COMPRESSION"]
     json.dump(doc, open(os.path.join(DATA, "pipelines", "bench-logs.json"), "w"))
+    for pid, compression in (("bench-logs-native", "lz4"), ("bench-logs-native-none", "none")):
+        native = json.loads(json.dumps(doc))
+        native["pipeline_id"] = pid
+        cp = native["sink"]["connection_params"]
+        cp.pop("http_port")
+        cp.update({"port": str(CH_TCP), "compression": compression})
+        json.dump(native, open(os.path.join(DATA, "pipelines", f"{pid}.json"), "w"))
     env = dict(os.environ, SLUICE_PIPELINES_DIR=os.path.join(DATA, "pipelines"), SLUICE_DATA_DIR=DATA,
                SLUICE_HTTP_PORT=str(HTTP_PORT), SLUICE_GRPC_PORT=str(GRPC_PORT),
                SLUICE_HTTP_ADDRESS="127.0.0.1", SLUICE_GRPC_ADDRESS="127.0.0.1", SLUICE_LOG_LEVEL="warn",
@@ -196,6 +222,8 @@ def main():
             # scenarios' rows do not weigh on this one.
             ch("TRUNCATE TABLE otel.otel_logs", data=b"")
             out = os.path.join(DATA, f"{name}.json")
+            pipeline = PIPELINE_OF.get(name, "bench-logs")
+            sent_before = sent_bytes(pipeline)
             before = threads_cpu(sluice.pid)
             t0 = time.time()
             perf = None
@@ -221,7 +249,7 @@ def main():
                             pass
                 threading.Thread(target=scrape, daemon=True).start()
             subprocess.run((["taskset", "-c", "0"] if own_core else []) + [os.path.join(BIN, "sluice-loadgen"), f"--grpc_port={GRPC_PORT}",
-                            f"--http_port={HTTP_PORT}", "--pipeline=bench-logs", f"--run={run}",
+                            f"--http_port={HTTP_PORT}", f"--pipeline={pipeline}", f"--run={run}",
                             f"--duration={SECONDS / 2 if paused else SECONDS}", f"--json={out}"] + BODY + args,
                            check=True, stdout=subprocess.DEVNULL)
             sent_cpu = cpu_delta(before, threads_cpu(sluice.pid))
@@ -266,7 +294,9 @@ def main():
                 "receiver_cores": round(sent_cpu["receive"] / send_s, 2),
                 "cpu_by_role_s": {k: round(v, 2) for k, v in cpu.items()},
                 "peak_rss_mib": round(peak_rss_mib(sluice.pid), 1),
-                "latency_ms": lg["latency_ms"], "request_bytes": lg["request_bytes"]})
+                "latency_ms": lg["latency_ms"], "request_bytes": lg["request_bytes"],
+                # INSERT data on the wire per row (compressed, retries included)
+                "wire_bytes_per_row": round((sent_bytes(pipeline) - sent_before) / max(got, 1), 1)})
             if name == CEILING_OF:
                 ceiling = native_ceiling(name, results[-1]["landed_records_per_s"])
     finally:
@@ -276,14 +306,14 @@ def main():
     print(f"\nSluice end to end: fsync=always, {SECONDS:.0f} s per scenario, loadgen, Sluice and "
           f"ClickHouse on the same {os.cpu_count()} cores")
     hdr = (f"{'scenario':<20} {'acked/s':>9} {'landed/s':>9} {'lost':>5} {'CPU-s/M':>8} {'recv CPU-s/M':>12} "
-           f"{'recv cores':>10} {'RSS MiB':>8} {'p50 ms':>7} {'p99 ms':>7} {'p99.9 ms':>8}  non-OK")
+           f"{'recv cores':>10} {'RSS MiB':>8} {'p50 ms':>7} {'p99 ms':>7} {'p99.9 ms':>8} {'wire B/row':>10}  non-OK")
     print(hdr)
     for r in results:
         lost = max(0, r["records_acked"] - r["records_landed"])
         print(f"{r['scenario']:<20} {r['acked_records_per_s']:>9} {r['landed_records_per_s']:>9} {lost:>5} "
               f"{r['cpu_s_per_million']:>8} {r['receiver_cpu_s_per_million']:>12} {r['receiver_cores']:>10} "
               f"{r['peak_rss_mib']:>8} {r['latency_ms']['p50']:>7.2f} {r['latency_ms']['p99']:>7.2f} "
-              f"{r['latency_ms']['p999']:>8.2f}  {r['non_200'] or ''}")
+              f"{r['latency_ms']['p999']:>8.2f} {r['wire_bytes_per_row']:>10}  {r['non_200'] or ''}")
     if ceiling:
         print(f"ClickHouse ceiling (clickhouse-client, Native, the rows of {ceiling['scenario']}): "
               f"{ceiling['rows']} rows in {ceiling['seconds']} s = {ceiling['rows_per_s']} rows/s; "

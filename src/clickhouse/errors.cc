@@ -104,7 +104,12 @@ Status StatusFromResponse(int http_status, std::string_view body) {
       return absl::UnavailableError(Cat("ClickHouse HTTP ", http_status, ": ", text));
     return absl::FailedPreconditionError(Cat("ClickHouse HTTP ", http_status, ": ", text));
   }
-  if (IsRetryableCode(code, body)) return absl::UnavailableError(Cat("ClickHouse: ", text));
+  return StatusFromException(code, text);
+}
+
+Status StatusFromException(int code, std::string_view text) {
+  text = text.substr(0, 2000);
+  if (IsRetryableCode(code, text)) return absl::UnavailableError(Cat("ClickHouse: ", text));
   return absl::InvalidArgumentError(Cat("ClickHouse: ", text));
 }
 

@@ -31,4 +31,7 @@ bool IsViewRejection(std::string_view message);
 // retryable failures, InvalidArgument/FailedPrecondition for permanent ones.
 Status StatusFromResponse(int http_status, std::string_view body);
 
+// The same for an Exception packet of the native protocol (`text` starts "Code: N.").
+Status StatusFromException(int code, std::string_view text);
+
 }  // namespace sluice::clickhouse

@@ -4,6 +4,7 @@
 #include <boost/beast/http.hpp>
 
 #include "clickhouse/errors.h"
+#include "clickhouse/native_client.h"
 #include "core/cat.h"
 #include "core/tcp_stream.h"
 
@@ -53,6 +54,12 @@ StatusOr<HttpResult> HttpClient::Send(const std::string& target, const Headers& 
     if (!reused) {
       if (auto ec = conn_->stream.Connect(ep_.host, ep_.port, deadline))
         return absl::UnavailableError(Cat("connect ", ep_.host, ":", ep_.port, ": ", ec.message()));
+      if (ep_.tls.enabled && ep_.tls_context) {
+        const std::string& name = ep_.tls.server_name.empty() ? ep_.host : ep_.tls.server_name;
+        if (std::string why = conn_->stream.StartTls(*ep_.tls_context, name, deadline);
+            !why.empty())
+          return absl::UnavailableError(Cat("ClickHouse ", ep_.host, ":", ep_.port, ": ", why));
+      }
       conn_->buffer.clear();
     }
     conn_->stream.set_deadline(deadline);
@@ -79,7 +86,9 @@ StatusOr<HttpResult> HttpClient::Send(const std::string& target, const Headers& 
           rec == boost::system::errc::timed_out || rec == boost::system::errc::operation_canceled;
       if (attempt == 0 && reused && !timed_out) continue;
       return absl::UnavailableError(
-          Cat("HTTP exchange with ", ep_.host, ":", ep_.port, " failed: ", rec.message()));
+          Cat("HTTP exchange with ", ep_.host, ":", ep_.port, " failed: ", rec.message(),
+              conn_->stream.tls_error().empty() ? "" : Cat(" (", conn_->stream.tls_error(), ")"),
+              reused || timed_out ? "" : HandshakeHint(ep_, false)));
     }
     HttpResult res;
     res.status = static_cast<int>(parser.get().result_int());

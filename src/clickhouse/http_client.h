@@ -1,6 +1,7 @@
 // A minimal blocking HTTP/1.1 client for ClickHouse's HTTP interface: Beast's parser and
 // serializer over one TcpStream (a socket with deadlines, no event loop). One connection,
 // reused (keep-alive) and re-opened on failure; each exchange ends by the timeout. The transport
+// With ep.tls enabled the connection is HTTPS. The transport
 // (Send) also serves other HTTP endpoints: the load generator posts OTLP with it. Not thread-safe:
 // each inserter thread owns its client.
 #pragma once
@@ -13,17 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "clickhouse/endpoint.h"
 #include "core/status.h"
 
 namespace sluice::clickhouse {
-
-struct Endpoint {
-  std::string host = "127.0.0.1";
-  int port = 8123;  // HTTP port
-  std::string user = "default";
-  std::string password;
-  std::string database = "default";
-};
 
 struct HttpResult {
   int status = 0;

@@ -171,8 +171,8 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
     if (!cols.empty()) cols += ", ";
     cols += QuoteIdent(b.column);
   }
-  plan.insert_query = Cat("INSERT INTO ", QuoteIdent(database), ".", QuoteIdent(table_name), " (",
-                          cols, ") FORMAT RowBinary");
+  plan.insert_into =
+      Cat("INSERT INTO ", QuoteIdent(database), ".", QuoteIdent(table_name), " (", cols, ")");
   return plan;
 }
 

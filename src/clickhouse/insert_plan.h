@@ -29,7 +29,9 @@ struct MappingEntry {
 
 struct InsertPlan {
   std::vector<ColumnBinding> columns;
-  std::string insert_query;  // INSERT INTO `db`.`t` (...) FORMAT RowBinary
+  // INSERT INTO `db`.`t` (...), completed by the protocol: FORMAT RowBinary (HTTP) or
+  // VALUES (native, the data following as blocks).
+  std::string insert_into;
 };
 
 // With `used` set, entries whose column the table lacks are skipped instead of failing,

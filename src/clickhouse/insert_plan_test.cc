@@ -28,9 +28,9 @@ TEST(InsertPlan, BindsColumnsAndNested) {
                                  {"resource_attributes.service.name", "Service", ""}};
   auto plan = BuildPlan(Signal::kTraces, {m[2], m[3], m[1]}, table, "otel", "t");
   ASSERT_TRUE(plan.ok()) << plan.status();
-  EXPECT_EQ(plan->insert_query,
+  EXPECT_EQ(plan->insert_into,
             "INSERT INTO `otel`.`t` (`Events.Name`, `Events.Timestamp`, `Service`, `Attrs.key`, "
-            "`Attrs.value`) FORMAT RowBinary");
+            "`Attrs.value`)");
   EXPECT_EQ(plan->columns[0].part, Part::kMember);
   EXPECT_EQ(plan->columns[3].part, Part::kMapKeys);
   EXPECT_EQ(plan->columns[4].part, Part::kMapValues);

@@ -9,9 +9,6 @@
 
 namespace sluice::clickhouse {
 
-namespace {
-
-// Bytes of a fixed-width value, 0 for the others.
 size_t FixedWidth(const Type& t) {
   switch (t.kind) {
     case Type::kUInt8:
@@ -35,6 +32,8 @@ size_t FixedWidth(const Type& t) {
     default: return 0;
   }
 }
+
+namespace {
 
 // One column being built, as a tree that follows the type: a Nullable keeps its null map
 // and its inner column, an Array or Map its end offsets and element columns, a Tuple one
@@ -135,7 +134,21 @@ class Reader {
         const uint64_t n = r_.Varint();
         c.total += n;
         c.offsets.push_back(c.total);
-        for (uint64_t i = 0; i < n && ok(); ++i) Value(c.kids[0]);
+        Column& e = c.kids[0];
+        // Elements of fixed width or String are the same bytes in RowBinary and Native, back
+        // to back: one copy for the whole array (attribute maps are Array(String) pairs).
+        if (e.width) {
+          if (n > r_.remaining() / e.width) return Fail();
+          e.data.append(r_.Raw(n * e.width));
+          return;
+        }
+        if (e.type->kind == Type::kString) {
+          const char* start = r_.pos();
+          for (uint64_t i = 0; i < n && ok(); ++i) r_.Len();
+          if (ok()) e.data.append(start, static_cast<size_t>(r_.pos() - start));
+          return;
+        }
+        for (uint64_t i = 0; i < n && ok(); ++i) Value(e);
         return;
       }
       case Type::kMap: {
@@ -199,6 +212,8 @@ class Reader {
                 : std::string_view();
   }
 
+  void Fail() { bad_type_ = true; }
+
   otlp::WireReader r_;
   bool bad_type_ = false;
 };
@@ -248,7 +263,7 @@ void WriteData(const Column& c, ByteWriter& w) {
 }  // namespace
 
 Status RowBinaryToNative(const std::vector<ColumnBinding>& columns, std::string_view bytes,
-                         uint64_t rows, std::string* out) {
+                         uint64_t rows, std::string* out, bool custom_flag) {
   // Column buffers are kept per thread and reused (an inserter sends one block after
   // another to the same table): no allocation, no page faults, no growth copies once warm.
   thread_local std::vector<Column> cols;
@@ -283,6 +298,7 @@ Status RowBinaryToNative(const std::vector<ColumnBinding>& columns, std::string_
     w.Bytes(columns[i].column);
     w.VarUInt(columns[i].type.text.size());
     w.Bytes(columns[i].type.text);
+    if (custom_flag) w.U8(0);
     if (rows == 0) continue;
     WritePrefixes(cols[i], w);
     WriteData(cols[i], w);

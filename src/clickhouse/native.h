@@ -16,10 +16,17 @@
 
 namespace sluice::clickhouse {
 
-// Appends to `out` one Native block (HTTP form: no BlockInfo) holding the `rows` RowBinary
+// Bytes of one value of a fixed-width type (integers, floats, dates, UUID, FixedString,
+// enums); 0 for the others.
+size_t FixedWidth(const Type& t);
+
+// Appends to `out` one Native block (without BlockInfo, which the TCP protocol puts before
+// it) holding the `rows` RowBinary
 // rows in `bytes`, whose columns are `columns` (names and the server's types, in order).
 // InvalidArgument when the bytes do not hold exactly that many rows of those types.
+// With `custom_flag` each column header ends with the custom-serialization byte (0), as
+// the TCP protocol wants from revision 54454.
 Status RowBinaryToNative(const std::vector<ColumnBinding>& columns, std::string_view bytes,
-                         uint64_t rows, std::string* out);
+                         uint64_t rows, std::string* out, bool custom_flag = false);
 
 }  // namespace sluice::clickhouse

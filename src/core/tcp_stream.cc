@@ -1,16 +1,23 @@
 #include "core/tcp_stream.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/error.hpp>
+
+#include "core/cat.h"
+#include "core/tls.h"
 
 namespace sluice {
 
@@ -22,6 +29,11 @@ error_code Errno(int e) { return error_code(e, boost::system::system_category())
 }  // namespace
 
 void TcpStream::Close() {
+  if (ssl_ != nullptr) {
+    SSL_shutdown(ssl_);  // one non-blocking attempt at close_notify; never waits
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -51,6 +63,8 @@ size_t TcpStream::Transfer(std::vector<iovec>& iov, bool write, error_code& ec) 
     return 0;
   }
   if (iov.empty()) return 0;
+  tls_error_.clear();
+  if (ssl_ != nullptr) return TlsTransfer(iov, write, ec);
   while (true) {
     ssize_t n;
     if (write) {
@@ -75,6 +89,84 @@ size_t TcpStream::Transfer(std::vector<iovec>& iov, bool write, error_code& ec) 
     ec = Errno(n < 0 ? errno : EIO);
     return 0;
   }
+}
+
+size_t TcpStream::TlsTransfer(std::vector<iovec>& iov, bool write, error_code& ec) {
+  // One buffer at a time: a TLS record carries one buffer's bytes (write_some semantics).
+  void* data = iov[0].iov_base;
+  const int len = static_cast<int>(std::min<size_t>(iov[0].iov_len, 1 << 30));
+  while (true) {
+    ERR_clear_error();
+    const int n = write ? SSL_write(ssl_, data, len) : SSL_read(ssl_, data, len);
+    if (n > 0) return static_cast<size_t>(n);
+    const int err = SSL_get_error(ssl_, n);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      ec = Wait(err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
+      if (ec) return 0;
+      continue;
+    }
+    if (err == SSL_ERROR_ZERO_RETURN) {
+      ec = boost::asio::error::eof;
+    } else if (err == SSL_ERROR_SYSCALL && errno != 0) {
+      ec = Errno(errno);
+    } else {
+      tls_error_ = TakeOpenSslErrors();
+      ec = boost::asio::error::connection_reset;  // a TLS protocol failure: the stream is lost
+    }
+    return 0;
+  }
+}
+
+std::string TcpStream::StartTls(const TlsContext& tls, const std::string& server_name,
+                                Clock::time_point deadline) {
+  if (fd_ < 0) return "not connected";
+  ERR_clear_error();
+  ssl_ = SSL_new(tls.ctx());
+  if (ssl_ == nullptr) return TakeOpenSslErrors();
+  SSL_set_fd(ssl_, fd_);
+  in6_addr ip6;
+  in_addr ip4;
+  const bool is_ip = inet_pton(AF_INET, server_name.c_str(), &ip4) == 1 ||
+                     inet_pton(AF_INET6, server_name.c_str(), &ip6) == 1;
+  if (!is_ip && !server_name.empty()) SSL_set_tlsext_host_name(ssl_, server_name.c_str());
+  if (tls.options().verify && !server_name.empty()) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+    if (is_ip) {
+      X509_VERIFY_PARAM_set1_ip_asc(param, server_name.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_host(param, server_name.c_str(), 0);
+    }
+  }
+  const Clock::time_point saved = deadline_;
+  deadline_ = deadline;
+  std::string why;
+  while (true) {
+    ERR_clear_error();
+    const int rc = SSL_connect(ssl_);
+    if (rc == 1) break;
+    const int err = SSL_get_error(ssl_, rc);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      if (error_code ec = Wait(err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT)) {
+        why = Cat("TLS handshake: ", ec.message());
+        break;
+      }
+      continue;
+    }
+    const long verify = SSL_get_verify_result(ssl_);
+    if (verify != X509_V_OK) {
+      why = Cat("TLS: the server's certificate is not trusted: ",
+                X509_verify_cert_error_string(verify));
+    } else if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN) {
+      ERR_clear_error();
+      why = "TLS handshake: the server closed the connection (does this port speak TLS?)";
+    } else {
+      why = Cat("TLS handshake: ", TakeOpenSslErrors());
+    }
+    break;
+  }
+  deadline_ = saved;
+  if (!why.empty()) Close();
+  return why;
 }
 
 error_code TcpStream::Connect(const std::string& host, int port, Clock::time_point deadline) {

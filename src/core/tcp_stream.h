@@ -3,7 +3,8 @@
 // epoll, an eventfd and a timerfd per client, and throws when descriptors run out).
 // Satisfies Beast's SyncReadStream and SyncWriteStream, so Beast's HTTP parser and
 // serializer run over it. Every failure is an error code, never an exception.
-// Not thread-safe: one owner thread.
+// With StartTls the same stream runs TLS (OpenSSL over the non-blocking socket, same
+// deadlines). Not thread-safe: one owner thread.
 #pragma once
 
 #include <sys/uio.h>
@@ -16,6 +17,12 @@
 #include <cstddef>
 #include <string>
 #include <vector>
+
+typedef struct ssl_st SSL;
+
+namespace sluice {
+class TlsContext;
+}
 
 namespace sluice {
 
@@ -31,6 +38,16 @@ class TcpStream {
   boost::system::error_code Connect(const std::string& host, int port, Clock::time_point deadline);
   void Close();
   bool is_open() const { return fd_ >= 0; }
+
+  // Runs a TLS handshake on the connected socket before `deadline`, presenting `server_name`
+  // (SNI when it is a name; checked against the certificate when the context verifies).
+  // Returns an empty string, or why the handshake failed (the certificate's fault named).
+  std::string StartTls(const TlsContext& tls, const std::string& server_name,
+                       Clock::time_point deadline);
+  bool is_tls() const { return ssl_ != nullptr; }
+  // OpenSSL's reason for the last transfer that failed in TLS (an alert, a bad record);
+  // empty after other failures.
+  const std::string& tls_error() const { return tls_error_; }
 
   // Reads and writes fail with timed_out past this point, or with operation_canceled once
   // *cancel is set (checked at least every 100 ms while waiting).
@@ -78,7 +95,11 @@ class TcpStream {
   // Waits until the socket is ready for `events`; an error past the deadline or on cancel.
   boost::system::error_code Wait(short events);
 
+  size_t TlsTransfer(std::vector<iovec>& iov, bool write, boost::system::error_code& ec);
+
   int fd_ = -1;
+  SSL* ssl_ = nullptr;
+  std::string tls_error_;
   Clock::time_point deadline_ = Clock::time_point::max();
   const std::atomic<bool>* cancel_ = nullptr;
   std::vector<iovec> iov_;

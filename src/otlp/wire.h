@@ -37,6 +37,7 @@ class WireReader {
   bool ok() const { return ok_; }
   bool at_end() const { return p_ >= end_; }
   const char* pos() const { return reinterpret_cast<const char*>(p_); }
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
 
   uint64_t Varint() {
     uint64_t v = 0;

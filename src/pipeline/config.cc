@@ -8,26 +8,10 @@
 #include "core/cat.h"
 #include "core/json_syntax.h"
 #include "pipeline/config_keys.h"
+#include "pipeline/connection_params.h"
+#include "pipeline/yaml_fields.h"
 
 namespace sluice::pipeline {
-namespace {
-
-Status Invalid(std::string_view where, std::string_view what) {
-  return absl::InvalidArgumentError(Cat("pipeline ", where, ": ", what));
-}
-
-std::string Str(const YAML::Node& n) {
-  if (!n || n.IsNull() || !n.IsScalar()) return "";
-  return n.as<std::string>();
-}
-
-std::string Trim(std::string s) {
-  size_t a = s.find_first_not_of(" \t\r\n");
-  size_t b = s.find_last_not_of(" \t\r\n");
-  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
-}
-
-}  // namespace
 
 bool ValidPipelineId(std::string_view id) {
   if (id.size() < 5 || id.size() > 40) return false;
@@ -209,34 +193,7 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json, DocFormat format
     if (stype != "clickhouse") return Invalid("sink.type", "must be \"clickhouse\"");
     // connection_params may also appear flat on the sink (older documents).
     const YAML::Node cp = sink["connection_params"] ? sink["connection_params"] : sink;
-    auto& ep = p.sink.endpoint;
-    ep.host = Str(cp["host"]);
-    if (ep.host.empty()) return Invalid("sink.connection_params.host", "is required");
-    // Sluice inserts over HTTP: http_port when given, else derived from the native port.
-    std::string http_port = Str(cp["http_port"]);
-    std::string port = Str(cp["port"]);
-    if (!http_port.empty()) {
-      ep.port = std::atoi(http_port.c_str());
-    } else if (port == "9000" || port.empty()) {
-      ep.port = 8123;
-    } else if (port == "9440") {
-      return Invalid("sink.connection_params", "TLS (port 9440) is not supported yet");
-    } else {
-      ep.port = std::atoi(port.c_str());
-    }
-    if (ep.port <= 0 || ep.port > 65535)
-      return Invalid("sink.connection_params.http_port", "is not a port");
-    if (cp["secure"] && cp["secure"].as<bool>(false))
-      return Invalid("sink.connection_params.secure", "TLS is not supported yet");
-    ep.database = Str(cp["database"]);
-    if (ep.database.empty()) ep.database = "default";
-    ep.user = Str(cp["username"]);
-    if (ep.user.empty()) ep.user = "default";
-    ep.password = Str(cp["password"]);
-    if (std::string c = Trim(Str(cp["compression"]));
-        !c.empty() && !clickhouse::ParseCodec(c, &p.sink.compression))
-      return Invalid("sink.connection_params.compression",
-                     Cat("'", c, "' is not none, lz4 or zstd"));
+    if (Status st = ParseConnectionParams(cp, &p.sink.endpoint); !st.ok()) return st;
     p.sink.table = Str(sink["table"]);
     if (const YAML::Node by = sink["tables_by_metric_type"]; by && by.IsMap()) {
       if (p.signal != Signal::kMetrics)

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "clickhouse/compressed_frames.h"
-#include "clickhouse/http_client.h"
+#include "clickhouse/endpoint.h"
 #include "clickhouse/insert_plan.h"
 #include "core/signal.h"
 #include "core/status.h"
@@ -16,10 +16,7 @@
 namespace sluice::pipeline {
 
 struct SinkConfig {
-  clickhouse::Endpoint endpoint;
-  // INSERT bodies in ClickHouse's compressed frames (`decompress=1`); Sluice extension
-  // `connection_params.compression`: none (default), lz4 or zstd.
-  clickhouse::Codec compression = clickhouse::Codec::kNone;
+  clickhouse::Endpoint endpoint;  // hosts, protocol, TLS, credentials, compression
   std::string table;
   size_t max_batch_size = 1000;
   std::chrono::milliseconds max_delay{std::chrono::seconds(60)};

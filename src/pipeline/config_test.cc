@@ -20,7 +20,10 @@ TEST(PipelineConfig, Parses) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->id, "otel-logs");
   EXPECT_EQ(p->signal, Signal::kLogs);
-  EXPECT_EQ(p->sink.endpoint.port, 8123);  // native 9000 -> HTTP 8123
+  // GlassFlow's port is the native one: the native protocol, LZ4 blocks.
+  EXPECT_EQ(p->sink.endpoint.protocol, clickhouse::Protocol::kNative);
+  EXPECT_EQ(p->sink.endpoint.port, 9000);
+  EXPECT_EQ(p->sink.endpoint.compression, clickhouse::Codec::kLz4);
   EXPECT_EQ(p->sink.endpoint.user, "u");
   EXPECT_EQ(p->sink.max_batch_size, 500u);
   EXPECT_EQ(p->sink.max_delay.count(), 93600500);

@@ -17,7 +17,7 @@ std::shared_ptr<InsertScheduler> InsertScheduler::ForEndpoint(const clickhouse::
   static std::map<std::string, std::weak_ptr<InsertScheduler>> all;
   // The password is part of the identity (a connection authenticates as someone), the
   // database is not (INSERTs name theirs).
-  const std::string key = Cat(ep.host, ":", ep.port, ":", ep.user, ":", ep.password);
+  const std::string key = ep.Key();
   std::lock_guard<std::mutex> lock(mu);
   if (auto s = all[key].lock()) return s;
   auto s = std::make_shared<InsertScheduler>(ep, threads);
@@ -34,8 +34,7 @@ InsertScheduler::InsertScheduler(clickhouse::Endpoint ep, size_t threads) : ep_(
         Loop();
       });
     } catch (const std::system_error& e) {  // out of threads: fewer inserters, not an abort
-      SLOG(ERROR) << "cannot start an inserter for " << ep_.host << ":" << ep_.port << ": "
-                  << e.what();
+      SLOG(ERROR) << "cannot start an inserter for " << ep_.Describe() << ": " << e.what();
       break;
     }
   }
@@ -56,7 +55,7 @@ std::shared_ptr<InsertScheduler::Queue> InsertScheduler::AddQueue(size_t max_run
 
 void InsertScheduler::Submit(const std::shared_ptr<Queue>& q, Job job) {
   if (threads_.empty()) {  // no inserter could start: the caller runs the job itself
-    clickhouse::HttpClient client(ep_);
+    clickhouse::Client client(ep_);
     job(client);
     return;
   }
@@ -82,7 +81,7 @@ void InsertScheduler::RunQueuedNow(const std::shared_ptr<Queue>& q) {
     }
   }
   if (jobs.empty()) return;
-  clickhouse::HttpClient idle(ep_);
+  clickhouse::Client idle(ep_);
   for (Job& job : jobs) job(idle);
 }
 
@@ -95,13 +94,13 @@ void InsertScheduler::ReportPressure() {
   last_pressure_ = now;
   if (pressure_ < 16) {
     pressure_ = pressure_ * 2;
-    SLOG(WARN) << "ClickHouse " << ep_.host << ":" << ep_.port
+    SLOG(WARN) << "ClickHouse " << ep_.Describe()
                << " reports part or query pressure: batches grow " << pressure_ << "-fold";
   }
 }
 
 void InsertScheduler::Loop() {
-  clickhouse::HttpClient client(ep_);
+  clickhouse::Client client(ep_);
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_ || !ready_.empty(); });

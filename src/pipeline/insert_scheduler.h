@@ -19,14 +19,14 @@
 #include <thread>
 #include <vector>
 
-#include "clickhouse/http_client.h"
+#include "clickhouse/client.h"
 
 namespace sluice::pipeline {
 
 class InsertScheduler {
  public:
   // A job runs on an inserter thread with that thread's connection.
-  using Job = std::function<void(clickhouse::HttpClient&)>;
+  using Job = std::function<void(clickhouse::Client&)>;
 
   // One pipeline's jobs: run in order of submission, at most `max_running` at once.
   class Queue {

@@ -35,14 +35,14 @@ TEST(InsertScheduler, QueuesTakeTurnsWithinTheirLimits) {
   std::atomic<int> busy_running{0}, busy_max{0}, done{0};
   std::atomic<int> other_done_at{-1};
   for (int i = 0; i < 20; ++i)
-    s.Submit(busy, [&](clickhouse::HttpClient&) {
+    s.Submit(busy, [&](clickhouse::Client&) {
       int r = ++busy_running;
       busy_max = std::max(busy_max.load(), r);
       std::this_thread::sleep_for(5ms);
       --busy_running;
       ++done;
     });
-  s.Submit(other, [&](clickhouse::HttpClient&) { other_done_at = done.load(); });
+  s.Submit(other, [&](clickhouse::Client&) { other_done_at = done.load(); });
   for (int i = 0; i < 500 && done < 20; ++i) std::this_thread::sleep_for(5ms);
   EXPECT_EQ(done, 20);
   EXPECT_EQ(busy_max, 1) << "at most max_running of one queue at once";
@@ -56,14 +56,14 @@ TEST(InsertScheduler, QueuedJobsRunNowWhenAPipelineStops) {
   auto slow = s.AddQueue(1), stopping = s.AddQueue(1);
   std::atomic<bool> release{false};
   std::atomic<int> ran{0};
-  s.Submit(slow, [&](clickhouse::HttpClient&) {
+  s.Submit(slow, [&](clickhouse::Client&) {
     while (!release) std::this_thread::sleep_for(1ms);  // holds the only inserter
   });
   std::this_thread::sleep_for(20ms);
   const auto caller = std::this_thread::get_id();
   std::atomic<bool> on_caller{true};
   for (int i = 0; i < 3; ++i)
-    s.Submit(stopping, [&](clickhouse::HttpClient&) {
+    s.Submit(stopping, [&](clickhouse::Client&) {
       on_caller = on_caller && std::this_thread::get_id() == caller;
       ++ran;
     });

@@ -401,7 +401,7 @@ bool Pipeline::Flush(Batch* batch) {
   metrics_.batch_records.Observe(static_cast<double>(batch->row_count));
   metrics_.batch_bytes.Observe(static_cast<double>(batch->rows.size()));
   auto sent = std::make_shared<Batch>(std::move(*batch));
-  scheduler_->Submit(queue_, [this, sent](clickhouse::HttpClient& c) { RunInsert(c, sent); });
+  scheduler_->Submit(queue_, [this, sent](clickhouse::Client& c) { RunInsert(c, sent); });
   const size_t rows_bytes = sent->rows.size(), rows = sent->refs.size();
   batch->Clear();
   SparePool::Get().Take(&batch->rows, &batch->refs);

@@ -184,20 +184,19 @@ class Pipeline {
   // neither in an open batch nor in an unconfirmed one. Worker thread (or Stop, after it).
   void AckSettled();
   // Runs on an inserter thread: delivers the batch and settles it.
-  void RunInsert(clickhouse::HttpClient& client, const std::shared_ptr<Batch>& batch);
+  void RunInsert(clickhouse::Client& client, const std::shared_ptr<Batch>& batch);
   // Inserts rows [a, b) of the batch; a permanent rejection splits the range until the
   // rejected rows are found and written to the dead-letter queue. Clears *complete when
   // rows could not be settled (shutdown, a table-level failure, or the DLQ failed): they
   // stay in the buffer.
-  // `params`: the INSERT's URL parameters (database, query), without a token.
-  void Deliver(clickhouse::HttpClient& client, const std::string& params, const Batch& batch,
-               size_t a, size_t b, bool* complete);
-  // One INSERT, retried while the failure is retryable. Unavailable: gave up (shutdown).
-  Status InsertRetrying(clickhouse::HttpClient& client, const std::string& params,
-                        std::string_view rows);
+  void Deliver(clickhouse::Client& client, const Batch& batch, size_t a, size_t b, bool* complete);
+  // One INSERT of `count` rows into the batch's table, retried while the failure is
+  // retryable. Unavailable: gave up (shutdown).
+  Status InsertRetrying(clickhouse::Client& client, const Batch& batch, std::string_view rows,
+                        uint64_t count, const std::string& dedup_token);
   // Whether a permanent INSERT failure is the table's (dropped, changed, not allowed)
   // rather than the rows': the error code says so, or the table's columns changed.
-  bool IsTableLevel(clickhouse::HttpClient& client, const Batch& batch, const Status& s);
+  bool IsTableLevel(clickhouse::Client& client, const Batch& batch, const Status& s);
   size_t MaxBatchRows() const;
   std::chrono::milliseconds MaxDelay() const;
 

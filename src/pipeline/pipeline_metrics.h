@@ -64,6 +64,7 @@ class PipelineMetrics {
   Histogram batch_records{kRecordCountBounds};
   Histogram batch_bytes{kByteBounds};
   std::atomic<int64_t> last_insert_ms{0};  // wall clock of the last successful INSERT
+  std::atomic<uint64_t> sent_bytes{0};     // INSERT data sent to ClickHouse, every attempt
 
   void Retried(RetryClass c) { retries_[static_cast<size_t>(c)].fetch_add(1, kRelaxed); }
   uint64_t retries(RetryClass c) const { return retries_[static_cast<size_t>(c)].load(kRelaxed); }

@@ -5,8 +5,8 @@
 // The worker side (storage, entries, batches, the checkpoint) is in pipeline.cc.
 #include <random>
 
+#include "clickhouse/client.h"
 #include "clickhouse/errors.h"
-#include "clickhouse/http_client.h"
 #include "core/cat.h"
 #include "core/log.h"
 #include "core/wall_clock.h"
@@ -20,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 Status Pipeline::BuildPlan() {
-  clickhouse::HttpClient client(config_.sink.endpoint, std::chrono::seconds(30));
+  clickhouse::Client client(config_.sink.endpoint, std::chrono::seconds(30));
   client.set_cancel(&cancel_inserts_);  // set at the stop deadline
   auto plan = ReadTables(config_, client);
   if (!plan.ok()) return plan.status();
@@ -45,7 +45,8 @@ bool Pipeline::PlanRetrying() {
       SLOG(INFO) << "pipeline " << config_.id << " running: " << SourceTypeOf(config_.signal)
                  << " -> " << config_.sink.endpoint.database << "." << routes_.tables[0]
                  << (routes_.tables.size() > 1 ? " and more" : "") << " ("
-                 << routes_.plans[0].columns.size() << " columns)";
+                 << routes_.plans[0].columns.size() << " columns) over "
+                 << config_.sink.endpoint.Describe();
       return true;
     }
     // Whatever the cause (ClickHouse unreachable, no such database or table, a column that
@@ -63,7 +64,7 @@ bool Pipeline::PlanRetrying() {
   }
 }
 
-void Pipeline::RunInsert(clickhouse::HttpClient& client, const std::shared_ptr<Batch>& batch) {
+void Pipeline::RunInsert(clickhouse::Client& client, const std::shared_ptr<Batch>& batch) {
   client.set_cancel(&cancel_inserts_);
   bool complete = true;  // every row inserted or dead-lettered: the checkpoint may pass it
   {
@@ -71,12 +72,7 @@ void Pipeline::RunInsert(clickhouse::HttpClient& client, const std::shared_ptr<B
     // The table failed (read again later), or the stop deadline passed: not attempted.
     if (!sink_failure_.ok() || cancel_inserts_) complete = false;
   }
-  if (complete) {
-    const std::string params =
-        Cat("database=", clickhouse::UrlEncode(config_.sink.endpoint.database),
-            "&query=", clickhouse::UrlEncode(routes_.plans[batch->route].insert_query));
-    Deliver(client, params, *batch, 0, batch->row_count, &complete);
-  }
+  if (complete) Deliver(client, *batch, 0, batch->row_count, &complete);
   client.set_cancel(nullptr);
   const uint64_t bytes = batch->bytes();
   budget_->Release(bytes);
@@ -91,24 +87,25 @@ void Pipeline::RunInsert(clickhouse::HttpClient& client, const std::shared_ptr<B
   work_cv_.notify_all();
 }
 
-Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::string& params,
-                                std::string_view rows) {
+Status Pipeline::InsertRetrying(clickhouse::Client& client, const Batch& batch,
+                                std::string_view rows, uint64_t count,
+                                const std::string& dedup_token) {
   thread_local std::mt19937_64 rng(std::random_device{}());
   auto backoff = milliseconds(100);
   Clock::time_point give_up = Clock::time_point::max();
   while (true) {
     const auto start = Clock::now();
-    auto r = client.Post(params, rows);
-    Status s = r.ok() ? (r->status == 200 ? absl::OkStatus()
-                                          : clickhouse::StatusFromResponse(r->status, r->body))
-                      : r.status();
+    const clickhouse::Outcome r =
+        client.Insert(routes_.plans[batch.route], rows, count, dedup_token);
+    const Status& s = r.status;
+    metrics_.sent_bytes.fetch_add(r.sent_bytes, std::memory_order_relaxed);
     if (s.ok()) {
       metrics_.insert_duration.Observe(std::chrono::duration<double>(Clock::now() - start).count());
       metrics_.last_insert_ms = UnixMillis();
       return s;
     }
     if (!IsRetryable(s)) return s;
-    RetryClass why = r.ok() ? RetryClass::kServer : RetryClass::kConnection;
+    RetryClass why = r.answered ? RetryClass::kServer : RetryClass::kConnection;
     if (clickhouse::IsPressureCode(clickhouse::ParseErrorCode(s))) {
       scheduler_->ReportPressure();
       why = RetryClass::kPressure;
@@ -135,7 +132,7 @@ Status Pipeline::InsertRetrying(clickhouse::HttpClient& client, const std::strin
   }
 }
 
-bool Pipeline::IsTableLevel(clickhouse::HttpClient& client, const Batch& batch, const Status& s) {
+bool Pipeline::IsTableLevel(clickhouse::Client& client, const Batch& batch, const Status& s) {
   if (clickhouse::IsTableLevelCode(clickhouse::ParseErrorCode(s))) return true;
   // Rows that cannot be parsed may also mean the table changed under us (a column retyped,
   // dropped or added): then the whole plan is stale, not the rows.
@@ -146,8 +143,8 @@ bool Pipeline::IsTableLevel(clickhouse::HttpClient& client, const Batch& batch, 
   return *desc != describes_[batch.route];
 }
 
-void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params,
-                       const Batch& batch, size_t a, size_t b, bool* complete) {
+void Pipeline::Deliver(clickhouse::Client& client, const Batch& batch, size_t a, size_t b,
+                       bool* complete) {
   const bool whole = a == 0 && b == batch.row_count;
   std::string_view rows(batch.rows);
   if (!whole) {
@@ -155,24 +152,12 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
     const size_t to = b < batch.refs.size() ? batch.refs[b].offset : batch.rows.size();
     rows = rows.substr(from, to - from);
   }
-  std::string query = params;
-  if (dedup_token_) {
-    // The same rows from the same log positions get the same token, so a retried or
-    // replayed insert, split ranges included, is dropped by servers that deduplicate
-    // (Replicated tables, or non_replicated_deduplication_window > 0).
-    query += Cat(
-        "&insert_deduplication_token=",
-        clickhouse::UrlEncode(DedupToken(config_.id, routes_.tables[batch.route], batch, a, b)));
-  }
-  // Compressed once for all its retries: ClickHouse's frames, read with decompress=1.
-  thread_local std::string framed;
-  if (config_.sink.compression != clickhouse::Codec::kNone) {
-    framed.clear();
-    clickhouse::AppendFrames(config_.sink.compression, rows, &framed);
-    rows = framed;
-    query += "&decompress=1";
-  }
-  Status s = InsertRetrying(client, query, rows);
+  // The same rows from the same log positions get the same token, so a retried or
+  // replayed insert, split ranges included, is dropped by servers that deduplicate
+  // (Replicated tables, or non_replicated_deduplication_window > 0).
+  const std::string token =
+      dedup_token_ ? DedupToken(config_.id, routes_.tables[batch.route], batch, a, b) : "";
+  Status s = InsertRetrying(client, batch, rows, b - a, token);
   if (s.ok()) {
     stats_.rows_inserted += b - a;
     stats_.batches_inserted++;
@@ -233,8 +218,8 @@ void Pipeline::Deliver(clickhouse::HttpClient& client, const std::string& params
       SLOG(WARN) << "pipeline " << config_.id << ": ClickHouse rejected a batch of " << (b - a)
                  << " rows; splitting it to find the rejected rows: " << s.message();
     const size_t mid = a + (b - a) / 2;
-    Deliver(client, params, batch, a, mid, complete);
-    Deliver(client, params, batch, mid, b, complete);
+    Deliver(client, batch, a, mid, complete);
+    Deliver(client, batch, mid, b, complete);
     return;
   }
   const RowRef& ref = batch.refs[a];

@@ -6,7 +6,7 @@
 
 namespace sluice::pipeline {
 
-StatusOr<TablePlan> ReadTables(const PipelineConfig& config, clickhouse::HttpClient& client) {
+StatusOr<TablePlan> ReadTables(const PipelineConfig& config, clickhouse::Client& client) {
   TablePlan out;
   const auto& db = config.sink.endpoint.database;
   std::vector<std::pair<std::string, std::string>> tables = config.sink.tables_by_metric_type;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "clickhouse/http_client.h"
+#include "clickhouse/client.h"
 #include "core/status.h"
 #include "pipeline/batch_encoder.h"
 #include "pipeline/config.h"
@@ -23,6 +23,6 @@ struct TablePlan {
 
 // Errors: the server's (unreachable, no such table, access denied) or the mapping's
 // (FailedPrecondition naming the field, the column and the type).
-StatusOr<TablePlan> ReadTables(const PipelineConfig& config, clickhouse::HttpClient& client);
+StatusOr<TablePlan> ReadTables(const PipelineConfig& config, clickhouse::Client& client);
 
 }  // namespace sluice::pipeline

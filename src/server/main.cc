@@ -2,6 +2,7 @@
 // is a function in src/server/*_cmd.cc. The only place that exits the process, apart from
 // the shutdown deadline of `serve`.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 
 #include "core/version.h"
@@ -16,6 +17,9 @@ constexpr const char* kConfigHelp =
 
 int main(int argc, char** argv) {
   using namespace sluice::server;
+  // A peer that closes a connection (ClickHouse, an OTLP client) is an error on the write,
+  // never a signal: every command talks to servers.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "Sluice: OpenTelemetry (OTLP) into ClickHouse, with a durable buffer.\n"
       "Run `sluice <command> --help` for a command's flags.",

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "clickhouse/client.h"
 #include "core/prom_text.h"
 #include "core/version.h"
 #include "server/status_api.h"
@@ -187,6 +188,18 @@ std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& proc
   for (const Entry& e : all)
     out.Observations("sluice_insert_duration_seconds", {{"pipeline_id", e.p->config().id}},
                      e.p->metrics().insert_duration);
+  out.Family("sluice_clickhouse_sent_bytes_total", "counter",
+             "INSERT data sent to ClickHouse (after compression, before TLS), every attempt.");
+  for (const Entry& e : all)
+    out.Sample("sluice_clickhouse_sent_bytes_total", {{"pipeline_id", e.p->config().id}},
+               e.p->metrics().sent_bytes.load());
+  {
+    out.Family("sluice_clickhouse_host_up", "gauge",
+               "1 while a ClickHouse host answers, 0 while it is down (tried again with backoff).");
+    for (const clickhouse::HostState& h : clickhouse::HostStates())
+      out.Sample("sluice_clickhouse_host_up", {{"protocol", h.protocol}, {"host", h.host}},
+                 uint64_t{h.up});
+  }
   out.Family("sluice_insert_retries_total", "counter",
              "INSERTs retried, by class: connection (no answer), pressure (too many parts, "
              "memory), server (other retryable errors).");

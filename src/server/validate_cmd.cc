@@ -4,7 +4,7 @@
 #include <map>
 #include <sstream>
 
-#include "clickhouse/http_client.h"
+#include "clickhouse/client.h"
 #include "core/cat.h"
 #include "pipeline/table_plan.h"
 #include "server/commands.h"
@@ -51,11 +51,11 @@ int RunValidate(const ValidateOptions& o) {
       continue;
     }
     if (o.check_clickhouse) {
-      clickhouse::HttpClient client(p->sink.endpoint, std::chrono::seconds(10));
+      clickhouse::Client client(p->sink.endpoint, std::chrono::seconds(10));
       auto plan = pipeline::ReadTables(*p, client);
       if (!plan.ok()) {
-        Problem(f, Cat("ClickHouse at ", p->sink.endpoint.host, ":", p->sink.endpoint.port, ": ",
-                       plan.status().message()));
+        Problem(f,
+                Cat("ClickHouse at ", p->sink.endpoint.Describe(), ": ", plan.status().message()));
         ++bad;
         continue;
       }

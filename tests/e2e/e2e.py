@@ -34,12 +34,14 @@ def start():
     shutil.rmtree(DATA, ignore_errors=True)
     os.makedirs(os.path.join(DATA, "pipelines"))
     subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", os.path.join(DATA, "clickhouse"),
-                    str(CH_HTTP), str(CH_TCP)], check=True)
+                    *CH_PORTS], check=True)
     ch("DROP DATABASE IF EXISTS otel")
     subprocess.run([os.path.join(ROOT, "scripts", "create-tables"), f"http://127.0.0.1:{CH_HTTP}"], check=True)
     for name in os.listdir(os.path.join(ROOT, "examples", "pipelines")):
         doc = json.load(open(os.path.join(ROOT, "examples", "pipelines", name)))
-        doc["sink"]["connection_params"]["http_port"] = str(CH_HTTP)
+        # The example files name the native port (as GlassFlow's do): these pipelines insert
+        # over the native protocol with LZ4 blocks; the harness's pipelines use HTTP.
+        doc["sink"]["connection_params"]["port"] = str(CH_TCP)
         doc["sink"]["max_delay_time"] = "200ms"
         json.dump(doc, open(os.path.join(DATA, "pipelines", name), "w"))
     start_sluice()
@@ -804,7 +806,7 @@ def test_clickhouse_outage(seconds=60):
         rss_during = rss_mib()
         backlog = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in
                       os.walk(os.path.join(DATA, "sluice", "pipelines", "outage-logs", "log")) for f in fs)
-        subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, str(CH_HTTP), str(CH_TCP)],
+        subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, *CH_PORTS],
                        check=True)
     check("no client was throttled: the buffer limit was not reached", set(statuses) == {200}, str(statuses))
     check("the backlog drains: every acknowledged record lands", wait_rows(
@@ -822,7 +824,7 @@ def test_clickhouse_restart():
     statuses = [post("/v1/logs", logs_json(f"restart", 10), H("otel-logs"))[0] for _ in range(5)]
     check("requests are acknowledged while ClickHouse is down", statuses == [200] * 5, str(statuses))
     time.sleep(1.5)  # let at least one insert fail and back off
-    subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, str(CH_HTTP), str(CH_TCP)],
+    subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, *CH_PORTS],
                    check=True)
     check("all 50 records land after the restart", wait_rows(
         "SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'restart')", 50, timeout=90))

@@ -164,8 +164,8 @@ def episode(n, stop_how, condition, data_mount):
         if os.path.exists(filler):
             os.remove(filler)
         if condition == "ClickHouse down":
-            subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, str(harness.CH_HTTP),
-                            str(harness.CH_TCP)], check=True)
+            subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, *harness.CH_PORTS],
+                           check=True)
     try:
         landed, deadline = set(), time.time() + 120
         while time.time() < deadline:

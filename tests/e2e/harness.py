@@ -15,6 +15,9 @@ import urllib.parse
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, ".data", "e2e")
 CH_HTTP, CH_TCP = 18123, 19000
+CH_HTTPS, CH_TCPS = 18443, 19440  # TLS; certificates in TLS_DIR (scripts/clickhouse makes them)
+TLS_DIR = os.path.join(DATA, "clickhouse", "tls")
+CH_PORTS = [str(p) for p in (CH_HTTP, CH_TCP, CH_HTTPS, CH_TCPS)]  # scripts/clickhouse start's
 HTTP_PORT, GRPC_PORT, ADMIN_PORT = 14318, 14317, 14081
 PROXY_PORT = 18124  # the recording proxy in front of ClickHouse
 MAX_REQUEST = 1 << 20
@@ -37,9 +40,9 @@ def check(name, cond, detail=""):
 
 # ---------------------------------------------------------------- helpers
 
-def ch(sql):
-    req = urllib.parse.quote(sql)
-    conn = http.client.HTTPConnection("127.0.0.1", CH_HTTP, timeout=30)
+def ch(sql, port=None, **settings):
+    req = urllib.parse.quote(sql) + "".join(f"&{k}={urllib.parse.quote(str(v))}" for k, v in settings.items())
+    conn = http.client.HTTPConnection("127.0.0.1", port or CH_HTTP, timeout=30)
     conn.request("POST", "/?query=" + req, body=b"")
     r = conn.getresponse()
     body = r.read().decode()
@@ -144,11 +147,11 @@ def metric(m, name, **labels):
     return m.get((name, tuple(sorted(labels.items()))), 0)
 
 
-def wait_rows(sql, want, timeout=15):
+def wait_rows(sql, want, timeout=15, port=None):
     deadline = time.time() + timeout
     got = None
     while time.time() < deadline:
-        got = ch(sql).strip()
+        got = ch(sql, port=port).strip()
         if got == str(want):
             return True
         time.sleep(0.2)

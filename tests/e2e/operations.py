@@ -463,7 +463,7 @@ def test_cli():
           f"rc={rc}\n{out}\n--- want\n{want}")
     rc, out, err = run_cli("validate", os.path.join(d, "a-good.json"), "--check-clickhouse")
     check("validate --check-clickhouse: the missing table is reported",
-          rc == 1 and "a-good.json: ClickHouse at 127.0.0.1:18123: " in out and "ops.t" in out, out)
+          rc == 1 and "a-good.json: ClickHouse at HTTP 127.0.0.1:18123: " in out and "ops.t" in out, out)
     create_table("t")
     rc, out, err = run_cli("validate", os.path.join(d, "a-good.json"), "--check-clickhouse")
     check("validate --check-clickhouse: ok once the table fits", rc == 0 and "tables checked" in out, out)

@@ -353,8 +353,7 @@ def test_full_disk():
         used_full = disk_used(s.data_dir)
         check("with the disk full, clients get 429 (retry later), not 5xx",
               statuses.get(429, 0) >= 20 and set(statuses) <= {200, 429}, str(statuses))
-        subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, str(CH_HTTP),
-                        str(harness.CH_TCP)], check=True)
+        subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, *harness.CH_PORTS], check=True)
         sql = "SELECT count() FROM otel.otel_logs WHERE startsWith(Body, 'disk-')"
         check(f"once ClickHouse is back, every acknowledged record lands ({acked})", wait_rows(sql, acked, 180))
         # The drained log frees its space and takes requests again.
@@ -379,8 +378,7 @@ def test_full_disk():
               f"disk {used_full >> 20} MiB full, {used_after >> 20} MiB after the drain")
     finally:
         s.stop()
-        subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, str(CH_HTTP),
-                        str(harness.CH_TCP)])
+        subprocess.run([os.path.join(ROOT, "scripts", "clickhouse"), "start", ch_dir, *harness.CH_PORTS])
         subprocess.run(["umount", "-l", s.data_dir])
 
 
