@@ -54,7 +54,9 @@ StatusOr<HttpResult> HttpClient::Send(const std::string& target, const Headers& 
     if (!reused) {
       if (auto ec = conn_->stream.Connect(ep_.host, ep_.port, deadline))
         return absl::UnavailableError(Cat("connect ", ep_.host, ":", ep_.port, ": ", ec.message()));
-      if (ep_.tls.enabled && ep_.tls_context) {
+      if (ep_.tls.enabled) {
+        if (!ep_.tls_context)  // never plaintext (with the password) instead
+          return absl::FailedPreconditionError("TLS requested without a TLS context");
         const std::string& name = ep_.tls.server_name.empty() ? ep_.host : ep_.tls.server_name;
         if (std::string why = conn_->stream.StartTls(*ep_.tls_context, name, deadline);
             !why.empty())

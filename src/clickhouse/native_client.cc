@@ -88,7 +88,9 @@ Outcome NativeConnection::Connect(TcpStream::Clock::time_point deadline) {
   stream_.set_cancel(cancel_);
   if (auto ec = stream_.Connect(host_, port_, deadline))
     return {Transport(Where(), Cat("connect: ", ec.message())), false};
-  if (ep_.tls.enabled && ep_.tls_context) {
+  if (ep_.tls.enabled) {
+    if (!ep_.tls_context)  // never plaintext (with the password in the Hello) instead
+      return Fail(absl::FailedPreconditionError("TLS requested without a TLS context"), false);
     const std::string& name = ep_.tls.server_name.empty() ? host_ : ep_.tls.server_name;
     if (std::string why = stream_.StartTls(*ep_.tls_context, name, deadline); !why.empty())
       return Fail(Transport(Where(), why), false);
@@ -110,14 +112,14 @@ Outcome NativeConnection::Connect(TcpStream::Clock::time_point deadline) {
       const bool timed_out = TcpStream::Clock::now() >= hello_deadline;
       s = absl::UnavailableError(Cat(s.message(), HandshakeHint(ep_, timed_out)));
     }
-    return Fail(s, absl::IsFailedPrecondition(s));
+    return Fail(absl::UnavailableError(s.message()), false);
   }
   if (p.code == native::kException)
     return Fail(StatusFromException(p.exception_code, p.exception_text), true);
   if (p.code != native::kHello)
-    return Fail(absl::InvalidArgumentError(
+    return Fail(absl::UnavailableError(
                     Cat("ClickHouse ", Where(), " answered the handshake with packet ", p.code)),
-                true);
+                false);
   hello_ = p.hello;
   revision_ = std::min(hello_.revision, native::kClientRevision);
   reader_.set_revision(revision_);
@@ -136,7 +138,9 @@ Outcome NativeConnection::ReadUntil(std::initializer_list<uint64_t> wanted, nati
       // Timed out or cancelled while the server works: ask it to stop the query (it may
       // still be running an INSERT's blocks) before the connection goes.
       if (absl::IsUnavailable(s) && stream_.is_open()) CancelQuery();
-      return Fail(s, !absl::IsUnavailable(s));
+      // No answer, or bytes that are not one (a corrupted frame, a packet out of step):
+      // the connection's fault, never the rows'. Retried, on another host when there is one.
+      return Fail(absl::UnavailableError(s.message()), false);
     }
     if (p->code == native::kException)
       return Fail(StatusFromException(p->exception_code, p->exception_text), true);
@@ -152,9 +156,9 @@ Outcome NativeConnection::ReadUntil(std::initializer_list<uint64_t> wanted, nati
       case native::kExtremes:
       case native::kTimezoneUpdate: continue;
       default:
-        return Fail(absl::InvalidArgumentError(
+        return Fail(absl::UnavailableError(
                         Cat("ClickHouse ", Where(), " sent packet ", p->code, " out of turn")),
-                    true);
+                    false);
     }
   }
 }
@@ -238,13 +242,20 @@ Outcome NativeConnection::Insert(std::string_view insert_sql,
     if (ec) s = Transport(Where(), Cat("write: ", ec.message()));
   }
   if (!s.ok()) {
-    // The server may have refused the data and said why before closing: read it.
+    // The server may have refused the data and said why before closing: read it (past
+    // any progress or log packets), for a moment.
+    stream_.set_cancel(nullptr);
+    stream_.set_deadline(TcpStream::Clock::now() + std::chrono::seconds(2));
     native::Packet why;
-    if (reader_.Next(&why).ok() && why.code == native::kException)
-      return Fail(StatusFromException(why.exception_code, why.exception_text), true);
+    for (int i = 0; i < 100 && reader_.Next(&why).ok(); ++i)
+      if (why.code == native::kException)
+        return Fail(StatusFromException(why.exception_code, why.exception_text), true);
     return Fail(s, false);
   }
   o = ReadUntil({native::kEndOfStream}, &p);
+  // Every byte was sent and the server took longer than the timeout: it is alive and
+  // working (the INSERT may still land), not down; retried later, not failed over at once.
+  if (!o.answered && TcpStream::Clock::now() >= deadline) o.answered = true;
   o.sent_bytes = sent;
   last_used_ = TcpStream::Clock::now();
   return o;

@@ -122,7 +122,7 @@ class PacketReader::Input {
   Input(PacketReader* r, bool framed) : r_(r), framed_(framed) {}
 
   Status Take(size_t n, const char** p) {
-    if ((used_ += n) > kMaxPacketBytes) return Bad("a packet larger than 256 MiB");
+    if ((used_ += n) > kMaxPacketBytes) return Bad("a packet larger than 64 MiB");
     if (framed_) {
       while (plain_.size() - plain_pos_ < n)
         if (Status s = NextFrame(); !s.ok()) return s;
@@ -203,11 +203,15 @@ class PacketReader::Input {
       plain_pos_ = 0;
     }
     if (Status s = RawNeed(kFrameHeader); !s.ok()) return s;
-    uint32_t compressed;
+    uint32_t compressed, claimed;
     std::memcpy(&compressed, r_->raw_.data() + r_->raw_pos_ + 17, 4);
-    if (compressed < 9 || compressed > kMaxPacketBytes) return Bad("a frame of impossible size");
+    std::memcpy(&claimed, r_->raw_.data() + r_->raw_pos_ + 21, 4);
+    // ClickHouse writes frames of 1 MiB (max_compress_block_size); a larger claim is not
+    // allocated for.
+    if (compressed < 9 || compressed > kMaxFrameBytes || claimed > kMaxFrameBytes)
+      return Bad("a frame of impossible size");
     const size_t whole = 16 + static_cast<size_t>(compressed);
-    if ((used_ += whole) > kMaxPacketBytes) return Bad("a packet larger than 256 MiB");
+    if ((used_ += whole) > kMaxPacketBytes) return Bad("a packet larger than 64 MiB");
     if (Status s = RawNeed(whole); !s.ok()) return s;
     auto plain = DecodeFrames(std::string_view(r_->raw_.data() + r_->raw_pos_, whole),
                               kMaxPacketBytes - plain_.size());

@@ -118,7 +118,8 @@ class PacketReader {
 
   // Caps on what one server packet may hold.
   static constexpr size_t kMaxString = 64u << 20;
-  static constexpr size_t kMaxPacketBytes = 256u << 20;
+  static constexpr size_t kMaxPacketBytes = 64u << 20;
+  static constexpr size_t kMaxFrameBytes = 16u << 20;
   static constexpr uint64_t kMaxColumns = 100000;
   static constexpr int kMaxNested = 64;
 

@@ -1,6 +1,7 @@
 #include "clickhouse/type.h"
 
 #include <cctype>
+#include <charconv>
 #include <string_view>
 
 #include "core/cat.h"
@@ -60,11 +61,18 @@ class Parser {
     if (i_ < s_.size() && s_[i_] == '-') ++i_;
     while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) ++i_;
     if (start == i_) return false;
-    *out = std::stol(std::string(s_.substr(start, i_ - start)));
-    return true;
+    // Type text can come from a server: out-of-range numbers are errors, not exceptions.
+    const auto r = std::from_chars(s_.data() + start, s_.data() + i_, *out);
+    return r.ec == std::errc() && r.ptr == s_.data() + i_;
   }
 
   StatusOr<Type> ParseOne() {
+    // Nesting is bounded: the parse, the tree's destructor and every walk over it recurse.
+    if (++depth_ > kMaxDepth) return Err("types nested too deeply");
+    struct Leave {
+      int* d;
+      ~Leave() { --*d; }
+    } leave{&depth_};
     size_t start = i_;
     std::string_view name = Ident();
     if (name.empty()) return Err("expected a type name");
@@ -108,7 +116,8 @@ class Parser {
     } else if (name == "FixedString") {
       t.kind = Type::kFixedString;
       long n;
-      if (!Eat('(') || !Number(&n) || n <= 0 || !Eat(')')) return Err("bad FixedString length");
+      if (!Eat('(') || !Number(&n) || n <= 0 || n > (1 << 20) || !Eat(')'))
+        return Err("bad FixedString length");
       t.param = static_cast<int>(n);
     } else if (name == "Enum8" || name == "Enum16") {
       t.kind = name == "Enum8" ? Type::kEnum8 : Type::kEnum16;
@@ -116,7 +125,8 @@ class Parser {
       do {
         std::string label;
         long v;
-        if (!Quoted(&label) || !Eat('=') || !Number(&v)) return Err("bad Enum value");
+        if (!Quoted(&label) || !Eat('=') || !Number(&v) || v < -32768 || v > 65535)
+          return Err("bad Enum value");
         t.enum_values.emplace_back(label, static_cast<int>(v));
       } while (Eat(','));
       if (!Eat(')')) return Err("expected ')'");
@@ -168,8 +178,10 @@ class Parser {
     return t;
   }
 
+  static constexpr int kMaxDepth = 64;
   std::string_view s_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

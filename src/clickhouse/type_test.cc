@@ -56,5 +56,25 @@ TEST(ParseType, Errors) {
   EXPECT_FALSE(ParseType("").ok());
 }
 
+// Type text comes from servers too (DESCRIBE, native blocks): hostile text is an error,
+// never an exception, a wrapped number or a stack overflow.
+TEST(ParseType, HostileText) {
+  EXPECT_FALSE(ParseType("FixedString(99999999999999999999)").ok());
+  EXPECT_FALSE(ParseType("FixedString(4294967297)").ok());
+  EXPECT_FALSE(ParseType("Enum8('a' = 99999999999999999999999)").ok());
+  EXPECT_FALSE(ParseType("Enum16('a' = 70000)").ok());
+  EXPECT_FALSE(ParseType("DateTime64(99999999999999999999)").ok());
+  std::string deep;
+  for (int i = 0; i < 20000; ++i) deep += "Array(";
+  deep += "String";
+  deep += std::string(20000, ')');
+  auto t = ParseType(deep);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("nested too deeply"), std::string::npos);
+  std::string ok = "String";
+  for (int i = 0; i < 60; ++i) ok = "Array(" + ok + ")";
+  EXPECT_TRUE(ParseType(ok).ok());
+}
+
 }  // namespace
 }  // namespace sluice::clickhouse

@@ -30,7 +30,9 @@ error_code Errno(int e) { return error_code(e, boost::system::system_category())
 
 void TcpStream::Close() {
   if (ssl_ != nullptr) {
-    SSL_shutdown(ssl_);  // one non-blocking attempt at close_notify; never waits
+    // One non-blocking attempt at close_notify (never waits); not after a fatal error.
+    if (!ssl_fatal_) SSL_shutdown(ssl_);
+    ssl_fatal_ = false;
     SSL_free(ssl_);
     ssl_ = nullptr;
   }
@@ -97,6 +99,7 @@ size_t TcpStream::TlsTransfer(std::vector<iovec>& iov, bool write, error_code& e
   const int len = static_cast<int>(std::min<size_t>(iov[0].iov_len, 1 << 30));
   while (true) {
     ERR_clear_error();
+    errno = 0;
     const int n = write ? SSL_write(ssl_, data, len) : SSL_read(ssl_, data, len);
     if (n > 0) return static_cast<size_t>(n);
     const int err = SSL_get_error(ssl_, n);
@@ -105,6 +108,7 @@ size_t TcpStream::TlsTransfer(std::vector<iovec>& iov, bool write, error_code& e
       if (ec) return 0;
       continue;
     }
+    if (err != SSL_ERROR_ZERO_RETURN) ssl_fatal_ = true;
     if (err == SSL_ERROR_ZERO_RETURN) {
       ec = boost::asio::error::eof;
     } else if (err == SSL_ERROR_SYSCALL && errno != 0) {
@@ -131,10 +135,12 @@ std::string TcpStream::StartTls(const TlsContext& tls, const std::string& server
   if (!is_ip && !server_name.empty()) SSL_set_tlsext_host_name(ssl_, server_name.c_str());
   if (tls.options().verify && !server_name.empty()) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
-    if (is_ip) {
-      X509_VERIFY_PARAM_set1_ip_asc(param, server_name.c_str());
-    } else {
-      X509_VERIFY_PARAM_set1_host(param, server_name.c_str(), 0);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const int set = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, server_name.c_str())
+                          : X509_VERIFY_PARAM_set1_host(param, server_name.c_str(), 0);
+    if (set != 1) {  // fail closed: never a handshake that checks no name
+      Close();
+      return Cat("TLS: cannot check the server's name '", server_name, "'");
     }
   }
   const Clock::time_point saved = deadline_;
@@ -152,6 +158,7 @@ std::string TcpStream::StartTls(const TlsContext& tls, const std::string& server
       }
       continue;
     }
+    ssl_fatal_ = true;
     const long verify = SSL_get_verify_result(ssl_);
     if (verify != X509_V_OK) {
       why = Cat("TLS: the server's certificate is not trusted: ",

@@ -4,7 +4,8 @@
 // Satisfies Beast's SyncReadStream and SyncWriteStream, so Beast's HTTP parser and
 // serializer run over it. Every failure is an error code, never an exception.
 // With StartTls the same stream runs TLS (OpenSSL over the non-blocking socket, same
-// deadlines). Not thread-safe: one owner thread.
+// deadlines; OpenSSL writes without MSG_NOSIGNAL, so the process must ignore SIGPIPE, as
+// main() does). Not thread-safe: one owner thread.
 #pragma once
 
 #include <sys/uio.h>
@@ -99,6 +100,7 @@ class TcpStream {
 
   int fd_ = -1;
   SSL* ssl_ = nullptr;
+  bool ssl_fatal_ = false;  // a fatal TLS error happened: no close_notify
   std::string tls_error_;
   Clock::time_point deadline_ = Clock::time_point::max();
   const std::atomic<bool>* cancel_ = nullptr;
