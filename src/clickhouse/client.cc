@@ -123,11 +123,11 @@ void Client::set_cancel(const std::atomic<bool>* cancel) {
   }
 }
 
-std::vector<Client::Host*> Client::Order(size_t first) {
-  std::vector<Host*> up, down;
-  for (size_t i = 0; i < hosts_.size(); ++i) {
-    Host* h = hosts_[(first + i) % hosts_.size()].get();
-    (h->health->Up() ? up : down).push_back(h);
+std::vector<size_t> Client::Order(size_t first) {
+  std::vector<size_t> up, down;
+  for (size_t k = 0; k < hosts_.size(); ++k) {
+    const size_t i = (first + k) % hosts_.size();
+    (hosts_[i]->health->Up() ? up : down).push_back(i);
   }
   up.insert(up.end(), down.begin(), down.end());  // all down: try them anyway
   return up;
@@ -135,7 +135,8 @@ std::vector<Client::Host*> Client::Order(size_t first) {
 
 StatusOr<std::string> Client::Query(std::string_view sql) {
   Status last = absl::UnavailableError("no ClickHouse host");
-  for (Host* h : Order(current_)) {
+  for (size_t i : Order(current_)) {
+    Host* h = hosts_[i].get();
     Outcome how;
     StatusOr<std::string> r = absl::UnknownError("");
     if (h->native) {
@@ -147,8 +148,7 @@ StatusOr<std::string> Client::Query(std::string_view sql) {
     }
     if (how.answered || r.ok()) {
       h->health->Answered(h->name);
-      for (size_t i = 0; i < hosts_.size(); ++i)
-        if (hosts_[i].get() == h) current_ = i;
+      current_ = i;
       return r;
     }
     h->health->Failed(h->name, r.status(), hosts_.size() > 1);
@@ -185,7 +185,8 @@ Outcome Client::Insert(const InsertPlan& plan, std::string_view rows, uint64_t r
     settings.emplace_back("insert_deduplication_token", std::string(dedup_token));
   }
   uint64_t sent = 0;
-  for (Host* h : Order(first)) {
+  for (size_t i : Order(first)) {
+    Host* h = hosts_[i].get();
     if (h->native) {
       out = h->native->Insert(Cat(plan.insert_into, " VALUES"), plan.columns, rows, row_count,
                               settings);

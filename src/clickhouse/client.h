@@ -46,8 +46,9 @@ class Client {
 
  private:
   struct Host;
-  // Hosts in the order to try: from `first` round the ring, those up before those down.
-  std::vector<Host*> Order(size_t first);
+  // Indexes of the hosts in the order to try: from `first` round the ring, those up before
+  // those down.
+  std::vector<size_t> Order(size_t first);
 
   const Endpoint ep_;
   const std::chrono::milliseconds timeout_;

@@ -10,17 +10,25 @@
 #include <thread>
 
 #include "clickhouse/native_protocol.h"
+#include "clickhouse/native_testing.h"
 #include "core/bytes.h"
 
 namespace sluice::clickhouse {
 namespace {
 
-std::string Str(std::string_view s) {
-  std::string out;
-  ByteWriter w(&out);
-  w.VarUInt(s.size());
-  w.Bytes(s);
-  return out;
+using native::Str;
+
+// A socket bound to a free loopback port, and that port.
+int BindLoopback(int* port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  *port = ntohs(a.sin_port);
+  return fd;
 }
 
 // A stand-in for a ClickHouse 18.16 server speaking the native protocol, one connection at a
@@ -29,14 +37,7 @@ std::string Str(std::string_view s) {
 class FakeServer {
  public:
   explicit FakeServer(bool refuse_queries = false) : refuse_(refuse_queries) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    socklen_t len = sizeof(a);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = BindLoopback(&port_);
     ::listen(fd_, 4);
     thread_ = std::thread([this] { Serve(); });
   }
@@ -65,8 +66,7 @@ class FakeServer {
         if (!hello) {  // the client's Hello arrives whole in one small write
           hello = true;
           in.clear();
-          reply = std::string("\x00", 1) + Str("ClickHouse") + "\x12\x10" +
-                  std::string("\x8c\xa9\x03", 3) + Str("UTC") + Str("fake") + "\x01";
+          reply = native::ServerHello1816("UTC", "fake");
         } else if (!in_insert && in == "\x04") {
           in.clear();
           reply = "\x04";
@@ -108,15 +108,9 @@ class FakeServer {
 };
 
 int ClosedPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);  // bound, never listened: connections are refused
-  return ntohs(a.sin_port);
+  int port;
+  ::close(BindLoopback(&port));  // bound, never listened: connections are refused
+  return port;
 }
 
 InsertPlan OneColumnPlan() {

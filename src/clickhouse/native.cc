@@ -294,10 +294,8 @@ Status RowBinaryToNative(const std::vector<ColumnBinding>& columns, std::string_
   w.VarUInt(cols.size());
   w.VarUInt(rows);
   for (size_t i = 0; i < cols.size(); ++i) {
-    w.VarUInt(columns[i].column.size());
-    w.Bytes(columns[i].column);
-    w.VarUInt(columns[i].type.text.size());
-    w.Bytes(columns[i].type.text);
+    w.String(columns[i].column);
+    w.String(columns[i].type.text);
     if (custom_flag) w.U8(0);
     if (rows == 0) continue;
     WritePrefixes(cols[i], w);

@@ -15,11 +15,6 @@ Status Bad(std::string_view what) {
   return absl::InvalidArgumentError(Cat("malformed packet from ClickHouse: ", what));
 }
 
-void String(ByteWriter& w, std::string_view s) {
-  w.VarUInt(s.size());
-  w.Bytes(s);
-}
-
 }  // namespace
 
 // --- client messages
@@ -28,40 +23,40 @@ void WriteHello(const std::string& database, const std::string& user, const std:
                 std::string* out) {
   ByteWriter w(out);
   w.VarUInt(0);
-  String(w, kClientName);
+  w.String(kClientName);
   w.VarUInt(kVersionMajor);
   w.VarUInt(kVersionMinor);
   w.VarUInt(kClientRevision);
-  String(w, database);
-  String(w, user.empty() ? std::string_view("default") : std::string_view(user));
-  String(w, password);
+  w.String(database);
+  w.String(user.empty() ? std::string_view("default") : std::string_view(user));
+  w.String(password);
 }
 
 void WriteAddendum(uint64_t revision, std::string* out) {
   if (revision < kRevAddendum) return;
   ByteWriter w(out);
-  String(w, "");  // quota key
+  w.String("");  // quota key
 }
 
 void WriteQuery(uint64_t rev, std::string_view query_id, std::string_view sql,
                 const Settings& settings, bool compressed, std::string* out) {
   ByteWriter w(out);
   w.VarUInt(1);
-  String(w, query_id);
+  w.String(query_id);
   // ClientInfo: an initial query over TCP, with the Hello's name and versions.
   w.U8(1);
-  String(w, "");                      // initial user
-  String(w, "");                      // initial query id
-  String(w, "[::ffff:127.0.0.1]:0");  // initial address: must parse as ip:port
+  w.String("");                      // initial user
+  w.String("");                      // initial query id
+  w.String("[::ffff:127.0.0.1]:0");  // initial address: must parse as ip:port
   if (rev >= kRevQueryStartTime) w.Fixed<int64_t>(0);
-  w.U8(1);        // interface: TCP
-  String(w, "");  // os user
-  String(w, "");  // client host name
-  String(w, kClientName);
+  w.U8(1);       // interface: TCP
+  w.String("");  // os user
+  w.String("");  // client host name
+  w.String(kClientName);
   w.VarUInt(kVersionMajor);
   w.VarUInt(kVersionMinor);
   w.VarUInt(kClientRevision);
-  if (rev >= kRevQuotaKeyInClientInfo) String(w, "");
+  if (rev >= kRevQuotaKeyInClientInfo) w.String("");
   if (rev >= kRevDistributedDepth) w.VarUInt(0);
   if (rev >= kRevVersionPatch) w.VarUInt(kVersionPatch);
   if (rev >= kRevOpenTelemetry) w.U8(0);
@@ -72,17 +67,17 @@ void WriteQuery(uint64_t rev, std::string_view query_id, std::string_view sql,
   }
   if (rev >= kRevSettingsAsStrings) {
     for (const auto& [name, value] : settings) {
-      String(w, name);
+      w.String(name);
       w.VarUInt(1);  // important: an unknown setting is an error, not ignored
-      String(w, value);
+      w.String(value);
     }
   }
-  String(w, "");  // end of settings
-  if (rev >= kRevInterserverSecret) String(w, "");
+  w.String("");  // end of settings
+  if (rev >= kRevInterserverSecret) w.String("");
   w.VarUInt(2);  // stage: complete
   w.VarUInt(compressed ? 1 : 0);
-  String(w, sql);
-  if (rev >= kRevParameters) String(w, "");  // no parameters
+  w.String(sql);
+  if (rev >= kRevParameters) w.String("");  // no parameters
 }
 
 void AppendBlockInfo(std::string* out) {

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "clickhouse/native.h"
+#include "clickhouse/native_testing.h"
 #include "core/bytes.h"
 
 namespace sluice::clickhouse::native {
@@ -18,14 +19,6 @@ std::string Hex(std::string_view s) {
     out += b;
   }
   if (!out.empty()) out.pop_back();
-  return out;
-}
-
-std::string Str(std::string_view s) {
-  std::string out;
-  ByteWriter w(&out);
-  w.VarUInt(s.size());
-  w.Bytes(s);
   return out;
 }
 
@@ -97,8 +90,7 @@ TEST(NativeProtocol, EmptyDataBlockIsTheTenBytes) {
 
 TEST(NativeProtocol, ReadsTheHelloOf1816) {
   Feed f;
-  f.bytes = std::string("\x00", 1) + Str("ClickHouse") + "\x12\x10" +
-            std::string("\x8c\xa9\x03", 3) + Str("Etc/UTC") + Str("vm") + "\x01";
+  f.bytes = ServerHello1816("Etc/UTC", "vm");
   f.step = 1;
   Packet p;
   ASSERT_TRUE(f.reader.Next(&p).ok());
@@ -251,8 +243,7 @@ TEST(NativeProtocol, RejectsWhatNoServerSends) {
 // Every prefix and thousands of mutations of a real exchange: the reader answers each with a
 // packet or an error, never a crash or a read past the bytes it was given (ASan checks).
 TEST(NativeProtocol, MutatedAndTruncatedResponsesNeverCrash) {
-  std::string good = std::string("\x00", 1) + Str("ClickHouse") + "\x12\x10" +
-                     std::string("\x8c\xa9\x03", 3) + Str("UTC") + Str("vm") + "\x01";
+  std::string good = ServerHello1816("UTC", "vm");
   good += std::string("\x01", 1) + Str("");
   AppendFrames(Codec::kLz4, ResultBlock(54460), &good, 11);
   good += std::string("\x03\x01\x02\x03\x04\x05\x06", 7);

@@ -37,20 +37,15 @@ std::string_view TextOf(const Value& v) {
   return s;
 }
 
-// A String column's bytes for an attribute key or an AnyValue, written straight from the
-// request (the common case of map columns: no Value, no dispatch, no scratch copy for
-// string values).
-void PutString(ByteWriter& w, std::string_view s) {
-  w.VarUInt(s.size());
-  w.Bytes(s);
-}
+// A String column's bytes for an AnyValue, written straight from the request (the common
+// case of map columns: no Value, no dispatch, no scratch copy for string values).
 void PutAnyText(ByteWriter& w, std::string_view anyvalue) {
-  if (std::string_view s; otlp::AsShortString(anyvalue, &s)) return PutString(w, s);
+  if (std::string_view s; otlp::AsShortString(anyvalue, &s)) return w.String(s);
   const otlp::AnyValueView a = otlp::ParseAnyValue(anyvalue);
-  if (a.kind == otlp::AnyValueView::kString) return PutString(w, a.bytes);
+  if (a.kind == otlp::AnyValueView::kString) return w.String(a.bytes);
   std::string& s = Scratch();
   otlp::AppendAnyValueText(anyvalue, &s);
-  PutString(w, s);
+  w.String(s);
 }
 bool IsPlainString(const Type& t) {
   return t.kind == Type::kString ||
@@ -238,19 +233,19 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
       switch (v.kind) {  // the common kinds written straight from the request
         case VKind::kNull: w.VarUInt(0); return absl::OkStatus();
         case VKind::kStr:
-        case VKind::kEnum: PutString(w, v.s); return absl::OkStatus();
+        case VKind::kEnum: w.String(v.s); return absl::OkStatus();
         case VKind::kAny: PutAnyText(w, v.s); return absl::OkStatus();
         case VKind::kId:
           if (v.s.size() <= 32) {  // trace and span ids: hex straight into the row
             char hex[64];
             WriteHex(v.s, hex);
-            PutString(w, std::string_view(hex, 2 * v.s.size()));
+            w.String(std::string_view(hex, 2 * v.s.size()));
             return absl::OkStatus();
           }
           break;
         default: break;
       }
-      PutString(w, TextOf(v));
+      w.String(TextOf(v));
       return absl::OkStatus();
     case Type::kFixedString: {
       std::string_view s = v.kind == VKind::kNull ? std::string_view() : TextOf(v);
@@ -434,7 +429,7 @@ Status EncodeMap(const Value& v, const Type& t, ByteWriter& w, bool as_tuples) {
   w.VarUInt(list.items().size());
   if (IsPlainString(kt) && IsPlainString(vt)) {
     for (const auto& kv : list.items()) {
-      PutString(w, kv.key);
+      w.String(kv.key);
       PutAnyText(w, kv.value);
     }
     return absl::OkStatus();
@@ -476,8 +471,7 @@ Status EncodeStructElement(const Value& arr, std::string_view elem, const Type& 
     otlp::AppendValueJson(one, &json);
     std::string_view body(json);
     body = body.substr(1, body.size() - 2);  // strip [ ]
-    w.VarUInt(body.size());
-    w.Bytes(body);
+    w.String(body);
     return absl::OkStatus();
   }
   return Conv(t, "an object");
@@ -548,7 +542,7 @@ Status EncodeBindingValue(const ColumnBinding& b, const otlp::RecordCtx& ctx, By
       if (IsPlainString(elem)) {
         for (const auto& kv : *items) {
           if (b.part == Part::kMapKeys)
-            PutString(w, kv.key);
+            w.String(kv.key);
           else
             PutAnyText(w, kv.value);
         }

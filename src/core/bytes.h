@@ -32,6 +32,12 @@ class ByteWriter {
     b[n++] = static_cast<char>(v);
     out_->append(b, n);
   }
+  // A VarUInt length, then the bytes: ClickHouse's String (RowBinary, Native, the native
+  // protocol's fields).
+  void String(std::string_view s) {
+    VarUInt(s.size());
+    Bytes(s);
+  }
   size_t size() const { return out_->size(); }
   std::string* str() { return out_; }
 

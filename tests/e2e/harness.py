@@ -29,6 +29,17 @@ class Counts:
     failed = 0
 
 
+def run_tests(*tests):
+    """Runs each test; a test that crashes is one failure, reported with the rest."""
+    for t in tests:
+        try:
+            t()
+        except Exception as e:
+            import traceback
+            traceback.print_exc()
+            check(f"{t.__name__} completed", False, repr(e))
+
+
 def check(name, cond, detail=""):
     if cond:
         Counts.passed += 1

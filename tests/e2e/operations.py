@@ -484,12 +484,6 @@ def test_cli():
 
 
 def run_all():
-    for t in (test_metrics_move_exactly, test_table_missing_heals, test_reload_restarts_a_failed_pipeline,
-              test_wrong_password_heals, test_unloadable_file_and_head, test_grpc_health_per_service, test_orderly_stop_logs_nothing_alarming,
-              test_cli):
-        try:
-            t()
-        except Exception as e:  # a crash is a failure, reported with the rest
-            import traceback
-            traceback.print_exc()
-            check(f"{t.__name__} completed", False, repr(e))
+    harness.run_tests(test_metrics_move_exactly, test_table_missing_heals, test_reload_restarts_a_failed_pipeline,
+                      test_wrong_password_heals, test_unloadable_file_and_head, test_grpc_health_per_service, test_orderly_stop_logs_nothing_alarming,
+                      test_cli)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import time
 
+import harness
 from harness import (CH_HTTP, CH_HTTPS, CH_TCP, CH_TCPS, DATA, ROOT, SLUICE, TLS_DIR, Sluice, ch, check,
                      logs_pipeline, wait_rows, H, post)
 
@@ -338,11 +339,5 @@ def logs_json_one():
 
 
 def run_all():
-    for t in (test_compressed_inserts, test_every_type_every_protocol, test_tls_and_credential_failures,
-              test_three_hosts_one_killed, test_glassflow_files_unchanged):
-        try:
-            t()
-        except Exception as e:  # a crash is a failure, reported with the rest
-            import traceback
-            traceback.print_exc()
-            check(f"{t.__name__} completed", False, repr(e))
+    harness.run_tests(test_compressed_inserts, test_every_type_every_protocol, test_tls_and_credential_failures,
+                      test_three_hosts_one_killed, test_glassflow_files_unchanged)

@@ -773,14 +773,8 @@ def test_request_memory_is_bounded():
 
 
 def run_all():
-    for t in (test_huge_attribute_lists, test_quarantine_after_crashes, test_cpu_budget,
-              test_no_404_while_starting, test_failure_reason_stays_inside, test_malformed_http,
-              test_grpc_compressors, test_full_disk, test_table_changes_fail_the_pipeline_until_fixed,
-              test_views_that_reject_rows, test_many_pipelines, test_descriptors_run_out,
-              test_requests_whose_client_gave_up, test_request_memory_is_bounded):
-        try:
-            t()
-        except Exception as e:  # a crash is a failure, reported with the rest
-            import traceback
-            traceback.print_exc()
-            check(f"{t.__name__} completed", False, repr(e))
+    harness.run_tests(test_huge_attribute_lists, test_quarantine_after_crashes, test_cpu_budget,
+                      test_no_404_while_starting, test_failure_reason_stays_inside, test_malformed_http,
+                      test_grpc_compressors, test_full_disk, test_table_changes_fail_the_pipeline_until_fixed,
+                      test_views_that_reject_rows, test_many_pipelines, test_descriptors_run_out,
+                      test_requests_whose_client_gave_up, test_request_memory_is_bounded)
