@@ -4,8 +4,12 @@
 // TlsContext is immutable after Create and thread-safe (OpenSSL contexts are reference-counted).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -39,6 +43,29 @@ class TlsContext {
   SSL_CTX* ctx_;
   TlsOptions options_;
 };
+
+// A listener's TLS settings (the OpenTelemetry Collector's names): its certificate chain
+// and key, the CA that client certificates must chain to (set: mutual TLS, a certificate
+// is required), the lowest protocol version, and the cipher suites (IANA names; TLS 1.2
+// names restrict the TLS 1.2 list, TLS 1.3 names the TLS 1.3 list; none: OpenSSL's defaults).
+struct TlsServerOptions {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+  std::string min_version = "1.2";  // "1.2" or "1.3"
+  std::vector<std::string> cipher_suites;
+  // How often the files are checked for changes (0: only on `sluice reload`).
+  std::chrono::milliseconds reload_interval{10000};
+  bool enabled() const { return !cert_file.empty(); }
+  bool operator==(const TlsServerOptions&) const = default;
+};
+
+// A server context built from the files, offering `alpn` (ALPN protocol names in wire
+// format, e.g. "\x02h2"; empty: no ALPN) and refusing clients that offer only others. The
+// caller owns the result (SSL_CTX_free). `not_after` gets the certificate's expiry (Unix
+// seconds). InvalidArgument names the file or setting that cannot be used, and why.
+StatusOr<SSL_CTX*> BuildServerContext(const TlsServerOptions& options, std::string_view alpn,
+                                      int64_t* not_after);
 
 // The reasons OpenSSL queued on this thread, joined, and the queue cleared.
 std::string TakeOpenSslErrors();

@@ -1,10 +1,9 @@
 #include "pipeline/connection_params.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
 #include <sstream>
 
+#include "core/secret.h"
 #include "pipeline/yaml_fields.h"
 
 namespace sluice::pipeline {
@@ -49,31 +48,6 @@ bool ParseHost(std::string text, int port, clickhouse::HostPort* out) {
   if (host.empty()) return false;
   *out = {host, port};
   return true;
-}
-
-Status Password(const YAML::Node& cp, std::string* out) {
-  const bool given = !Str(cp["password"]).empty();  // GlassFlow's files carry "" for none
-  const std::string env = Trim(Str(cp["password_env"]));
-  const std::string file = Trim(Str(cp["password_file"]));
-  if (given + !env.empty() + !file.empty() > 1)
-    return Invalid(kWhere, "give one of password, password_env and password_file");
-  if (!env.empty()) {
-    const char* v = std::getenv(env.c_str());
-    if (v == nullptr)
-      return Invalid(Cat(kWhere, ".password_env"),
-                     Cat("environment variable ", env, " is not set"));
-    *out = v;
-  } else if (!file.empty()) {
-    std::ifstream f(file, std::ios::binary);
-    std::stringstream ss;
-    if (!f || !(ss << f.rdbuf()))
-      return Invalid(Cat(kWhere, ".password_file"), Cat("cannot read ", file));
-    *out = ss.str();
-    while (!out->empty() && (out->back() == '\n' || out->back() == '\r')) out->pop_back();
-  } else {
-    *out = Str(cp["password"]);
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -140,7 +114,9 @@ Status ParseConnectionParams(const YAML::Node& cp, clickhouse::Endpoint* ep) {
   if (ep->database.empty()) ep->database = "default";
   ep->user = Str(cp["username"]);
   if (ep->user.empty()) ep->user = "default";
-  if (Status s = Password(cp, &ep->password); !s.ok()) return s;
+  auto password = ReadSecret(cp, "password", Cat("pipeline ", kWhere));
+  if (!password.ok()) return password.status();
+  ep->password = std::move(*password);
 
   if (std::string c = Trim(Str(cp["compression"])); !c.empty()) {
     if (!clickhouse::ParseCodec(c, &ep->compression))

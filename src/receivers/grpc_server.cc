@@ -8,7 +8,9 @@
 #include "core/cat.h"
 #include "core/log.h"
 #include "receivers/decompress.h"
+#include "receivers/grpc_front.h"
 #include "receivers/ingest.h"
+#include "receivers/listener_stats.h"
 #include "receivers/status_map.h"
 
 namespace sluice::receivers {
@@ -55,15 +57,57 @@ grpc::Status ToGrpc(const Status& s) {
 
 // One unary Export call: read the request, answer once, done. The answer comes from the
 // commit thread once the request is durable: no gRPC thread waits on the disk.
+// What every call needs: the options, the pipelines, the request memory, the credentials
+// and the listener's figures.
+struct CallContext {
+  const GrpcOptions& opts;
+  pipeline::Registry& registry;
+  RequestBudget& budget;
+  const AuthHolder* auth;
+  ListenerStats& stats;
+};
+
+std::string_view Metadata(const grpc::GenericCallbackServerContext* ctx, std::string_view key) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find(grpc::string_ref(key.data(), key.size()));
+  return it == md.end() ? std::string_view()
+                        : std::string_view(it->second.data(), it->second.size());
+}
+
+// Why the call's metadata cannot be served (before its message is read): too large, or
+// credentials missing, unknown or not allowed the pipeline. Counted.
+Status CheckCall(const grpc::GenericCallbackServerContext* ctx, const CallContext& c) {
+  size_t header_bytes = 0;
+  for (const auto& [k, v] : ctx->client_metadata()) header_bytes += k.size() + v.size() + 32;
+  if (header_bytes > c.opts.max_header_bytes) {
+    c.stats.Refuse(Refusal::kHeaderTooLarge);
+    return absl::ResourceExhaustedError(Cat("request metadata of ", header_bytes,
+                                            " bytes exceeds the limit of ",
+                                            c.opts.max_header_bytes));
+  }
+  if (c.auth == nullptr) return absl::OkStatus();
+  const auto auth = c.auth->Get();
+  Status s = auth->Check(Metadata(ctx, "authorization"), Metadata(ctx, kPipelineHeader));
+  if (absl::IsUnauthenticated(s)) c.stats.Refuse(Refusal::kUnauthenticated);
+  if (absl::IsPermissionDenied(s)) c.stats.Refuse(Refusal::kForbidden);
+  return s;
+}
+
 class ExportReactor : public grpc::ServerGenericBidiReactor {
  public:
-  ExportReactor(grpc::GenericCallbackServerContext* ctx, pipeline::Registry& registry,
-                size_t max_bytes, RequestBudget& budget)
-      : ctx_(ctx), registry_(registry), max_bytes_(max_bytes), budget_(budget) {
+  ExportReactor(grpc::GenericCallbackServerContext* ctx, const CallContext& call)
+      : ctx_(ctx),
+        registry_(call.registry),
+        max_bytes_(call.opts.max_message_bytes),
+        budget_(call.budget) {
     signal_ = SignalOfMethod(ctx->method());
     start_ = std::chrono::steady_clock::now();
     if (!signal_) {
       Reply(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, Cat("unknown method ", ctx->method())));
+      return;
+    }
+    if (Status s = CheckCall(ctx, call); !s.ok()) {
+      Reply(ToGrpc(s));
       return;
     }
     if (budget_.full()) {  // not read: the client retries later
@@ -81,7 +125,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     }
     std::optional<std::string_view> pipeline_id;
     const auto& md = ctx_->client_metadata();
-    auto it = md.find(std::string(kPipelineHeader));
+    auto it = md.find(grpc::string_ref(kPipelineHeader.data(), kPipelineHeader.size()));
     if (it != md.end()) pipeline_id = std::string_view(it->second.data(), it->second.size());
     std::string body;
     std::vector<grpc::Slice> slices;
@@ -158,46 +202,59 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
 
 class ExportService : public grpc::CallbackGenericService {
  public:
-  ExportService(pipeline::Registry& registry, size_t max_bytes, RequestBudget& budget)
-      : registry_(registry), max_bytes_(max_bytes), budget_(budget) {}
+  explicit ExportService(CallContext call) : call_(call) {}
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
-    return new ExportReactor(ctx, registry_, max_bytes_, budget_);
+    return new ExportReactor(ctx, call_);
   }
 
  private:
-  pipeline::Registry& registry_;
-  const size_t max_bytes_;
-  RequestBudget& budget_;
+  const CallContext call_;
 };
 
 }  // namespace
 
 struct GrpcServer::Impl {
+  std::shared_ptr<ListenerStats> stats;
+  std::unique_ptr<GrpcFront> front;
   std::unique_ptr<ExportService> service;
   std::unique_ptr<grpc::Server> server;
 };
 
-GrpcServer::GrpcServer(GrpcOptions opts, pipeline::Registry& registry, RequestBudget& budget)
+GrpcServer::GrpcServer(GrpcOptions opts, pipeline::Registry& registry, RequestBudget& budget,
+                       const AuthHolder* auth)
     : impl_(std::make_unique<Impl>()),
       opts_(std::move(opts)),
       registry_(registry),
-      budget_(budget) {}
+      budget_(budget),
+      auth_(auth) {}
 
 GrpcServer::~GrpcServer() { Stop(); }
 
 Status GrpcServer::Start() {
   gpr_set_log_function(GrpcLog);
   grpc::EnableDefaultHealthCheckService(true);
-  impl_->service = std::make_unique<ExportService>(registry_, opts_.max_message_bytes, budget_);
+  impl_->stats = ListenerStatsFor(opts_.name);
+  // The port is the front door's (limits, TLS); gRPC gets the connections it lets in.
+  impl_->front = std::make_unique<GrpcFront>(opts_, impl_->stats);
+  auto port = impl_->front->Bind();
+  if (!port.ok()) return port.status();
+  bound_port_ = *port;
+  impl_->service =
+      std::make_unique<ExportService>(CallContext{opts_, registry_, budget_, auth_, *impl_->stats});
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(Cat(opts_.address, ":", opts_.port), grpc::InsecureServerCredentials(),
-                           &bound_port_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(opts_.max_message_bytes));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, opts_.max_concurrent_streams);
+  // gRPC's own bound is above ours, so that ours (counted, with a clear message) is met
+  // first; past it gRPC refuses the call itself.
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_METADATA_SIZE,
+      static_cast<int>(std::min<size_t>(2 * opts_.max_header_bytes + 4096, 1u << 30)));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(opts_.idle_timeout.count()));
   builder.RegisterCallbackGenericService(impl_->service.get());
   impl_->server = builder.BuildAndStart();
-  if (!impl_->server || bound_port_ == 0)
-    return absl::UnavailableError(
-        Cat("cannot listen for gRPC on ", opts_.address, ":", opts_.port));
+  if (!impl_->server) return absl::InternalError("cannot start the gRPC server");
+  impl_->front->Start(impl_->server.get());
   set_serving(false);
   return absl::OkStatus();
 }
@@ -213,11 +270,19 @@ void GrpcServer::set_serving(bool serving) {
   }
 }
 
+void GrpcServer::RefreshTls(bool force) {
+  if (impl_->front) impl_->front->RefreshTls(force);
+}
+
 void GrpcServer::Stop() {
   if (!impl_->server) return;
   set_serving(false);
+  impl_->front->StopAccepting();
+  // Calls in flight finish (their TLS connections still carried by the front), then the
+  // front's threads stop.
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   impl_->server->Wait();
+  impl_->front->Stop();
   impl_->server.reset();
 }
 

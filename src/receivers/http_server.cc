@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,12 +15,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "core/cat.h"
 #include "core/log.h"
 #include "core/thread_name.h"
 #include "receivers/decompress.h"
 #include "receivers/ingest.h"
+#include "receivers/listener.h"
+#include "receivers/server_tls.h"
 #include "receivers/status_map.h"
 
 namespace sluice::receivers {
@@ -27,7 +31,6 @@ namespace sluice::receivers {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
-using tcp = net::ip::tcp;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
@@ -83,7 +86,8 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
   std::atomic<int> in_flight{0};
-  std::atomic<int> connections{0};
+  std::shared_ptr<ListenerStats> stats;
+  std::unique_ptr<ServerTls> tls;
   bool stopped = false;
 };
 
@@ -128,12 +132,44 @@ Status ClientStillThere(int fd) {
   return absl::OkStatus();
 }
 
+bool HealthPath(std::string_view path) {
+  return path == "/healthz" || path == "/readyz" || path == "/livez" || path == "/api/v1/healthz" ||
+         path == "/api/v2/healthz";
+}
+
 struct Handler {
   const HttpOptions& opts;
   pipeline::Registry& registry;
   const std::atomic<bool>& ready;
   RequestBudget& budget;
   const HttpRoutes& routes;
+  ListenerStats& stats;
+
+  // Credentials, checked from the header alone (before the body is read): OK, or the
+  // Unauthenticated / PermissionDenied answer, counted. Sets the challenge for a 401.
+  Status Authorize(const http::request_parser<http::string_body>& parser,
+                   std::string* challenge) const {
+    if (routes.auth == nullptr) return absl::OkStatus();
+    const auto& head = parser.get();
+    std::string_view target(head.target().data(), head.target().size());
+    target = target.substr(0, target.find('?'));
+    const bool guarded = routes.otlp ? target.starts_with("/v1/") : !HealthPath(target);
+    if (!guarded) return absl::OkStatus();
+    const auto auth = routes.auth->Get();
+    if (!auth->enabled()) return absl::OkStatus();
+    const auto a = head[http::field::authorization];
+    std::string_view pipeline_id;
+    if (auto it = head.find(std::string(kPipelineHeader)); it != head.end())
+      pipeline_id = std::string_view(it->value().data(), it->value().size());
+    Status s = auth->Check(std::string_view(a.data(), a.size()), pipeline_id);
+    if (absl::IsUnauthenticated(s)) {
+      stats.Refuse(Refusal::kUnauthenticated);
+      *challenge = auth->challenge();
+    } else if (absl::IsPermissionDenied(s)) {
+      stats.Refuse(Refusal::kForbidden);
+    }
+    return s;
+  }
 
   // `lease` holds the body's share of the request memory; `fd` is the connection's socket.
   net::awaitable<Response> Handle(Request& req, RequestBudget::Lease lease, int fd) {
@@ -269,8 +305,32 @@ std::pair<int, std::string> CheckHead(const http::request_parser<http::string_bo
   return {0, ""};
 }
 
-net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<int>& in_flight) {
-  beast::tcp_stream stream(std::move(socket));
+tcp::socket& Socket(beast::tcp_stream& s) { return s.socket(); }
+tcp::socket& Socket(TlsStream& s) { return beast::get_lowest_layer(s).socket(); }
+
+// The end of a connection: TLS says close_notify (waiting at most a second for the
+// client's), then the sending side is shut.
+net::awaitable<void> CloseStream(beast::tcp_stream& s) {
+  beast::error_code ec;
+  s.socket().shutdown(tcp::socket::shutdown_send, ec);
+  co_return;
+}
+net::awaitable<void> CloseStream(TlsStream& s) {
+  beast::error_code ec;
+  beast::get_lowest_layer(s).expires_after(std::chrono::seconds(1));
+  co_await s.async_shutdown(net::redirect_error(net::use_awaitable, ec));
+  Socket(s).shutdown(tcp::socket::shutdown_send, ec);
+}
+
+// Serves one connection's requests until it closes. `sp` is shared with the read deadline,
+// which holds the socket weakly.
+template <class Stream>
+net::awaitable<void> Session(std::shared_ptr<Stream> sp, Handler handler,
+                             std::atomic<int>& in_flight) {
+  Stream& stream = *sp;
+  auto& lowest = beast::get_lowest_layer(stream);
+  const std::weak_ptr<tcp::socket> weak_socket(std::shared_ptr<tcp::socket>(sp, &Socket(stream)));
+  ReadDeadline deadline(co_await net::this_coro::executor);
   beast::flat_buffer buffer;
   beast::error_code ec;
   // Answers a request that cannot be served and closes: the client learns why instead of
@@ -278,13 +338,29 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
   auto refuse = [&](int status, std::string_view reason) -> net::awaitable<void> {
     Response res = Closing(status, reason);
     beast::error_code wec;
-    stream.expires_after(std::chrono::seconds(5));
+    lowest.expires_after(std::chrono::seconds(5));
     co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, wec));
-    stream.socket().shutdown(tcp::socket::shutdown_send, wec);
+    co_await CloseStream(stream);
   };
   while (true) {
+    // Between requests: the connection may stay idle this long.
+    if (buffer.size() == 0) {
+      deadline.Arm(weak_socket, handler.opts.idle_timeout);
+      const size_t n = co_await stream.async_read_some(buffer.prepare(16 * 1024),
+                                                       net::redirect_error(net::use_awaitable, ec));
+      deadline.Disarm();
+      if (ec) break;  // idle too long, or the client left: nothing to answer
+      buffer.commit(n);
+    }
+    // From its first byte, the whole request must arrive in time.
+    deadline.Arm(weak_socket, handler.opts.request_timeout);
+    auto timed_out = [&] {
+      if (!deadline.passed()) return false;
+      handler.stats.Refuse(Refusal::kRequestTimeout);
+      return true;
+    };
     http::request_parser<http::string_body> parser;
-    parser.header_limit(64 * 1024);
+    parser.header_limit(static_cast<std::uint32_t>(handler.opts.max_header_bytes));
     parser.body_limit(handler.opts.max_body_bytes);
     // The body's bytes count against the server's request memory before they are read: a
     // declared length at once, chunks as they are announced.
@@ -297,33 +373,42 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
       }
     };
     parser.on_chunk_header(on_chunk);
-    stream.expires_after(handler.opts.idle_timeout);
     co_await http::async_read_header(stream, buffer, parser,
                                      net::redirect_error(net::use_awaitable, ec));
     // A declared Content-Length over the limit fails while reading the header.
     const bool declared_too_large = ec == http::error::body_limit;
     if (ec && !declared_too_large) {
-      if (int status = MalformedStatus(ec))
+      deadline.Disarm();
+      if (timed_out()) {
+        co_await refuse(408, "the request was not received in time");
+      } else if (int status = MalformedStatus(ec)) {
+        if (status == 431) handler.stats.Refuse(Refusal::kHeaderTooLarge);
         co_await refuse(status, Cat("malformed HTTP request: ", ec.message()));
+      }
       break;
     }
+    std::string challenge;
+    Status denied = absl::OkStatus();
     if (!declared_too_large) {
       auto [status, reason] = CheckHead(parser);
       if (status != 0) {
+        deadline.Disarm();
+        if (status == 431) handler.stats.Refuse(Refusal::kHeaderTooLarge);
         handler.CountRefused(
             std::string_view(parser.get().target().data(), parser.get().target().size()), status);
         co_await refuse(status, reason);
         break;
       }
+      denied = handler.Authorize(parser, &challenge);
     }
     in_flight++;
     auto& head = parser.get();
-    if (!declared_too_large) {
+    if (!declared_too_large && denied.ok()) {
       bool fits;
       lease = handler.budget.TryLease(parser.content_length().value_or(0), &fits);
       over_budget = !fits;
     }
-    if (!declared_too_large && !over_budget &&
+    if (!declared_too_large && denied.ok() && !over_budget &&
         beast::iequals(head[http::field::expect], "100-continue")) {
       http::response<http::empty_body> cont{http::status::continue_, head.version()};
       co_await http::async_write(stream, cont, net::redirect_error(net::use_awaitable, ec));
@@ -334,51 +419,65 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
     }
     if (declared_too_large)
       ec = http::error::body_limit;
-    else if (!over_budget)
+    else if (!over_budget && denied.ok())
       co_await http::async_read(stream, buffer, parser,
                                 net::redirect_error(net::use_awaitable, ec));
+    deadline.Disarm();
     Response res;
     bool keep_alive = true;
+    bool drain = false;  // the body was not read: let the client finish sending it
     const bool json =
         MediaType(std::string_view(head[http::field::content_type].data(),
                                    head[http::field::content_type].size())) == "application/json";
-    if (over_budget) {
+    const std::string_view target(head.target().data(), head.target().size());
+    if (!denied.ok()) {
+      res = Answer(HttpError(denied, json), head.version());
+      if (!challenge.empty()) res.set(http::field::www_authenticate, challenge);
+      keep_alive = false;
+      drain = true;
+      handler.CountRefused(target, res.result_int());
+    } else if (over_budget) {
       // Not read: the client retries later (429), when other requests have gone through.
       res = Answer(HttpError(Overloaded(Cat("the server holds ", handler.budget.used(),
                                             " bytes of requests, its limit; retry later")),
                              json),
                    head.version());
       keep_alive = false;
-      handler.CountRefused(std::string_view(head.target().data(), head.target().size()), 429);
+      drain = true;
+      handler.CountRefused(target, 429);
     } else if (ec == http::error::body_limit) {
       Status too_large = absl::ResourceExhaustedError(
           Cat("request body exceeds the limit of ", handler.opts.max_body_bytes, " bytes"));
       res = Answer(HttpError(too_large, json), head.version());
-      keep_alive = false;  // the rest of the body is not read
-      handler.CountRefused(std::string_view(head.target().data(), head.target().size()), 413);
+      keep_alive = false;
+      drain = true;
+      handler.CountRefused(target, 413);
     } else if (ec) {
       in_flight--;
-      if (int status = MalformedStatus(ec))
+      if (timed_out())
+        co_await refuse(408, "the request was not received in time");
+      else if (int status = MalformedStatus(ec))
         co_await refuse(status, Cat("malformed HTTP request body: ", ec.message()));
       break;
     } else {
       Request req = parser.release();
       keep_alive = req.keep_alive();
-      res = co_await handler.Handle(req, std::move(lease), stream.socket().native_handle());
+      res = co_await handler.Handle(req, std::move(lease), Socket(stream).native_handle());
     }
     res.keep_alive(keep_alive);
     // The append may have taken a while: the answer gets its own time to be written.
-    stream.expires_after(handler.opts.idle_timeout);
+    lowest.expires_after(handler.opts.idle_timeout);
     co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+    lowest.expires_never();
     in_flight--;
     lease.Release();
-    if (!ec && !keep_alive && (res.result_int() == 413 || over_budget)) {
+    if (!ec && drain) {
       // Let the client finish sending so it reads the answer instead of a reset: discard
       // up to 64 MiB for at most 2 s (into a small buffer: no memory is held).
-      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      Socket(stream).shutdown(tcp::socket::shutdown_send, ec);
       std::vector<char> sink(64 * 1024);
       size_t drained = 0;
-      stream.expires_after(std::chrono::seconds(2));
+      lowest.expires_after(std::chrono::seconds(2));
       while (drained < (64u << 20)) {
         size_t n = co_await stream.async_read_some(net::buffer(sink),
                                                    net::redirect_error(net::use_awaitable, ec));
@@ -389,95 +488,82 @@ net::awaitable<void> Session(tcp::socket socket, Handler handler, std::atomic<in
     }
     if (ec || !keep_alive) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  co_await CloseStream(stream);
 }
 
 // Answers a connection that cannot be served (out of descriptors, or over the connection
-// limit) with 503 and closes it at once (it holds a scarce descriptor). What the client has
+// limit) with 503 before it is closed (it holds a scarce descriptor). What the client has
 // sent so far is read first: closing with unread input would reset the connection before
-// the client reads the answer.
-void Refuse503(tcp::socket& socket, std::string_view why) {
+// the client reads the answer. Over TLS no answer can be given before a handshake: the
+// connection is only closed.
+void Refuse503(tcp::socket& socket, std::string_view why, bool tls) {
   beast::error_code ec;
   socket.non_blocking(true, ec);
   char sink[8192];
   while (!ec && socket.read_some(net::buffer(sink), ec) > 0) {
   }
   ec = {};
-  Response res = Closing(503, why);
-  http::write(socket, res, ec);
+  if (!tls) {
+    Response res = Closing(503, why);
+    http::write(socket, res, ec);
+  }
   socket.shutdown(tcp::socket::shutdown_send, ec);
   while (!ec && socket.read_some(net::buffer(sink), ec) > 0) {
   }
-  socket.close(ec);
 }
 
-net::awaitable<void> Listen(tcp::acceptor& acceptor, Handler handler, std::atomic<int>& in_flight,
-                            std::atomic<int>& connections) {
-  auto executor = co_await net::this_coro::executor;
-  // A descriptor held in reserve: when accept fails for want of descriptors, it is given
-  // up for a moment to take the waiting connection and tell it 503 (instead of leaving it
-  // hanging, or spinning on accept).
-  int reserve = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  net::steady_timer pause(executor);
-  while (true) {
-    if (reserve < 0) reserve = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    beast::error_code ec;
-    tcp::socket socket =
-        co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
-    if (ec) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open()) break;
-      if (ec == net::error::no_descriptors ||
-          ec == boost::system::errc::too_many_files_open_in_system) {
-        SLOG(WARN) << "out of file descriptors: answering 503";
-        if (reserve >= 0) {
-          ::close(reserve);
-          reserve = -1;
-          tcp::socket s = acceptor.accept(ec);
-          if (!ec) Refuse503(s, "the server is out of file descriptors; retry later");
-          reserve = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        }
-        pause.expires_after(std::chrono::milliseconds(reserve >= 0 ? 5 : 50));
-        co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
-      }
-      continue;
-    }
-    if (connections.load() >= handler.opts.max_connections) {
-      Refuse503(socket, "too many connections; retry later");
-      continue;
-    }
-    socket.set_option(tcp::no_delay(true), ec);
-    connections++;
-    net::co_spawn(executor, Session(std::move(socket), handler, in_flight),
-                  [&connections](std::exception_ptr) { connections--; });
+// One accepted connection: the TLS handshake if any, then its requests.
+net::awaitable<void> Connection(tcp::socket socket, Handler handler, ServerTls* tls,
+                                std::atomic<int>& in_flight) {
+  if (tls == nullptr) {
+    co_await Session(std::make_shared<beast::tcp_stream>(std::move(socket)), handler, in_flight);
+    co_return;
   }
-  if (reserve >= 0) ::close(reserve);
+  auto ctx = tls->Current();  // this connection's, whatever is reloaded meanwhile
+  auto stream = std::make_shared<TlsStream>(std::move(socket), *ctx);
+  if (co_await ServerHandshake(*stream, handler.opts.handshake_timeout, handler.stats))
+    co_await Session(stream, handler, in_flight);
 }
 
 }  // namespace
 
 Status HttpServer::Start() {
-  beast::error_code ec;
-  auto addr = net::ip::make_address(opts_.address, ec);
-  if (ec) return absl::InvalidArgumentError(Cat("bad HTTP listen address '", opts_.address, "'"));
-  tcp::endpoint ep(addr, static_cast<unsigned short>(opts_.port));
+  impl_->stats = ListenerStatsFor(opts_.name);
+  if (opts_.tls.enabled()) {
+    auto tls = ServerTls::Create(opts_.tls, kAlpnHttp11, impl_->stats);
+    if (!tls.ok())
+      return absl::InvalidArgumentError(Cat(opts_.name, ".tls: ", tls.status().message()));
+    impl_->tls = std::move(*tls);
+  }
   auto& a = impl_->acceptor;
-  a.open(ep.protocol(), ec);
-  if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) a.bind(ep, ec);
-  if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
-  if (ec)
-    return absl::UnavailableError(
-        Cat("cannot listen on ", opts_.address, ":", opts_.port, ": ", ec.message()));
+  if (Status s = Bind(a, opts_.address, opts_.port, opts_.name == "admin" ? "admin" : "HTTP");
+      !s.ok())
+    return s;
   bound_port_ = a.local_endpoint().port();
-  Handler handler{opts_, registry_, ready_, budget_, routes_};
-  net::co_spawn(impl_->ioc, Listen(a, handler, impl_->in_flight, impl_->connections),
+  Handler handler{opts_, registry_, ready_, budget_, routes_, *impl_->stats};
+  ServerTls* tls = impl_->tls.get();
+  auto serve = [this, handler, tls](tcp::socket socket) {
+    auto ex = socket.get_executor();
+    net::co_spawn(ex, Connection(std::move(socket), handler, tls, impl_->in_flight),
+                  [stats = impl_->stats](std::exception_ptr) { stats->connections--; });
+  };
+  auto refuse = [tls](tcp::socket& socket, std::string_view why) {
+    Refuse503(socket, why, tls != nullptr);
+  };
+  net::co_spawn(impl_->ioc, AcceptLoop(a, *impl_->stats, opts_.max_connections, serve, refuse),
                 net::detached);
+  if (tls != nullptr && tls->options().reload_interval.count() > 0)
+    net::co_spawn(impl_->ioc, WatchTls(*tls), net::detached);
   for (int i = 0; i < std::max(1, opts_.io_threads); ++i)
     impl_->threads.emplace_back([this] {
       NameThisThread("sluice-http");
       impl_->ioc.run();
     });
   return absl::OkStatus();
+}
+
+void HttpServer::RefreshTls(bool force) {
+  if (impl_->tls) impl_->tls->Refresh(force);
 }
 
 void HttpServer::Stop() {

@@ -1,40 +1,74 @@
 #include "server/admin_client.h"
 
+#include <openssl/x509_vfy.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "core/cat.h"
 
 namespace sluice::server {
+namespace {
 
-StatusOr<AdminResponse> AdminGet(const std::string& host, int port, const std::string& path) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  namespace net = boost::asio;
-  net::io_context ioc;
-  net::ip::tcp::resolver resolver(ioc);
-  beast::tcp_stream stream(ioc);
-  beast::error_code ec;
-  auto results = resolver.resolve(host, std::to_string(port), ec);
-  if (ec) return absl::UnavailableError(Cat("cannot resolve ", host, ": ", ec.message()));
-  stream.expires_after(std::chrono::seconds(5));
-  stream.connect(results, ec);
-  if (ec)
-    return absl::UnavailableError(Cat("cannot reach the admin listener at ", host, ":", port, " (",
-                                      ec.message(), "); is `sluice serve` running?"));
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+
+template <class Stream>
+StatusOr<AdminResponse> Exchange(Stream& stream, const AdminTarget& t, const std::string& path) {
   http::request<http::empty_body> req{http::verb::get, path, 11};
-  req.set(http::field::host, host);
+  req.set(http::field::host, t.host);
   req.set(http::field::user_agent, "sluice-cli");
+  if (!t.token.empty()) req.set(http::field::authorization, "Bearer " + t.token);
+  beast::error_code ec;
   http::write(stream, req, ec);
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   if (!ec) http::read(stream, buffer, res, ec);
   if (ec)
-    return absl::UnavailableError(Cat("admin listener ", host, ":", port, ": ", ec.message()));
-  stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+    return absl::UnavailableError(Cat("admin listener ", t.host, ":", t.port, ": ", ec.message()));
   return AdminResponse{static_cast<int>(res.result_int()), std::move(res.body())};
+}
+
+}  // namespace
+
+StatusOr<AdminResponse> AdminGet(const AdminTarget& t, const std::string& path) {
+  net::io_context ioc;
+  net::ip::tcp::resolver resolver(ioc);
+  beast::tcp_stream tcp(ioc);
+  beast::error_code ec;
+  auto results = resolver.resolve(t.host, std::to_string(t.port), ec);
+  if (ec) return absl::UnavailableError(Cat("cannot resolve ", t.host, ": ", ec.message()));
+  tcp.expires_after(std::chrono::seconds(5));
+  tcp.connect(results, ec);
+  if (ec)
+    return absl::UnavailableError(Cat("cannot reach the admin listener at ", t.host, ":", t.port,
+                                      " (", ec.message(), "); is `sluice serve` running?"));
+  if (t.tls_cert_file.empty()) {
+    auto r = Exchange(tcp, t, path);
+    tcp.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+    return r;
+  }
+  net::ssl::context ctx(net::ssl::context::tls_client);
+  ctx.load_verify_file(t.tls_cert_file, ec);
+  if (ec)
+    return absl::InvalidArgumentError(
+        Cat("cannot read the admin certificate ", t.tls_cert_file, ": ", ec.message()));
+  // The server's own certificate is the trust anchor, wherever it sits in a chain.
+  X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx.native_handle()), X509_V_FLAG_PARTIAL_CHAIN);
+  ctx.set_verify_mode(net::ssl::verify_peer);
+  beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp), ctx);
+  tls.handshake(net::ssl::stream_base::client, ec);
+  if (ec)
+    return absl::UnavailableError(
+        Cat("TLS with the admin listener at ", t.host, ":", t.port, ": ", ec.message()));
+  auto r = Exchange(tls, t, path);
+  tls.shutdown(ec);
+  return r;
 }
 
 }  // namespace sluice::server

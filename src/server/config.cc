@@ -2,9 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <boost/asio/ip/address.hpp>
 #include <cstdlib>
 
 #include "core/cat.h"
+#include "core/secret.h"
 #include "pipeline/config.h"
 #include "pipeline/config_keys.h"
 
@@ -24,13 +26,57 @@ Status ReadDuration(const YAML::Node& n, const char* key, std::chrono::milliseco
   return absl::OkStatus();
 }
 
+const std::vector<std::string_view> kTlsKeys = {"cert_file",   "key_file",      "client_ca_file",
+                                                "min_version", "cipher_suites", "reload_interval"};
+
+// A listener's `tls` block (absent: no TLS).
+Status ReadTls(const YAML::Node& n, std::string_view where, TlsServerOptions* out) {
+  if (!n || n.IsNull()) return absl::OkStatus();
+  if (!n.IsMap()) return absl::InvalidArgumentError(Cat("config ", where, ": must be a mapping"));
+  Read(n, "cert_file", &out->cert_file);
+  Read(n, "key_file", &out->key_file);
+  Read(n, "client_ca_file", &out->client_ca_file);
+  Read(n, "min_version", &out->min_version);
+  if (n["cipher_suites"]) {
+    if (!n["cipher_suites"].IsSequence())
+      return absl::InvalidArgumentError(
+          Cat("config ", where, ".cipher_suites: must be a list of IANA names"));
+    for (const auto& c : n["cipher_suites"]) out->cipher_suites.push_back(c.as<std::string>());
+  }
+  if (Status s = ReadDuration(n, "reload_interval", &out->reload_interval); !s.ok()) return s;
+  if (out->cert_file.empty() || out->key_file.empty())
+    return absl::InvalidArgumentError(
+        Cat("config ", where, ": cert_file and key_file are required"));
+  return absl::OkStatus();
+}
+
+bool IsLoopback(const std::string& address) {
+  boost::system::error_code ec;
+  const auto a = boost::asio::ip::make_address(address, ec);
+  return !ec && a.is_loopback();
+}
+
 // Every key of the file must be known: a typo would otherwise leave a default in force.
 Status CheckKeys(const YAML::Node& root) {
   static const pipeline::KeyShapes kShapes = {
-      {"", {"pipelines_dir", "data_dir", "log_level", "http", "grpc", "admin", "limits", "buffer"}},
-      {"http", {"address", "port", "io_threads", "max_connections"}},
-      {"grpc", {"address", "port"}},
-      {"admin", {"address", "port", "enabled"}},
+      {"",
+       {"pipelines_dir", "data_dir", "log_level", "http", "grpc", "admin", "auth", "limits",
+        "buffer"}},
+      {"http",
+       {"address", "port", "io_threads", "max_connections", "max_header_bytes", "idle_timeout",
+        "request_timeout", "handshake_timeout", "tls"}},
+      {"grpc",
+       {"address", "port", "io_threads", "max_connections", "max_concurrent_streams",
+        "max_header_bytes", "idle_timeout", "handshake_timeout", "tls"}},
+      {"admin",
+       {"address", "port", "enabled", "token", "token_env", "token_file", "max_connections",
+        "tls"}},
+      {"http.tls", kTlsKeys},
+      {"grpc.tls", kTlsKeys},
+      {"admin.tls", kTlsKeys},
+      {"auth", {"bearer_tokens", "basic"}},
+      {"auth.bearer_tokens[]", {"token", "token_env", "token_file", "pipelines"}},
+      {"auth.basic[]", {"username", "password", "password_env", "password_file", "pipelines"}},
       {"limits",
        {"max_request_bytes", "queue_bytes", "inserts_in_flight", "inflight_bytes", "batch_memory",
         "request_memory", "endpoint_inserts", "shutdown_timeout", "entry_attempts",
@@ -68,12 +114,38 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
       Read(http, "port", &c.http.port);
       Read(http, "io_threads", &c.http.io_threads);
       Read(http, "max_connections", &c.http.max_connections);
+      Read(http, "max_header_bytes", &c.http.max_header_bytes);
       const YAML::Node admin = root["admin"];
       Read(admin, "address", &c.admin.address);
       Read(admin, "port", &c.admin.port);
       Read(admin, "enabled", &c.admin_enabled);
+      Read(admin, "max_connections", &c.admin.max_connections);
       Read(grpc, "address", &c.grpc.address);
       Read(grpc, "port", &c.grpc.port);
+      Read(grpc, "io_threads", &c.grpc.io_threads);
+      Read(grpc, "max_connections", &c.grpc.max_connections);
+      Read(grpc, "max_concurrent_streams", &c.grpc.max_concurrent_streams);
+      Read(grpc, "max_header_bytes", &c.grpc.max_header_bytes);
+      for (auto [node, key, out] :
+           {std::tuple{http, "idle_timeout", &c.http.idle_timeout},
+            std::tuple{http, "request_timeout", &c.http.request_timeout},
+            std::tuple{http, "handshake_timeout", &c.http.handshake_timeout},
+            std::tuple{grpc, "idle_timeout", &c.grpc.idle_timeout},
+            std::tuple{grpc, "handshake_timeout", &c.grpc.handshake_timeout}})
+        if (Status s = ReadDuration(node, key, out); !s.ok()) return s;
+      for (auto [node, where, out] :
+           {std::tuple{http, "http.tls", &c.http.tls}, std::tuple{grpc, "grpc.tls", &c.grpc.tls},
+            std::tuple{admin, "admin.tls", &c.admin.tls}})
+        if (node)
+          if (Status s = ReadTls(node["tls"], where, out); !s.ok()) return s;
+      if (admin) {
+        auto token = ReadSecret(admin, "token", "config admin");
+        if (!token.ok()) return token.status();
+        c.admin_token = std::move(*token);
+      }
+      auto auth = receivers::Authenticator::FromConfig(root["auth"]);
+      if (!auth.ok()) return auth.status();
+      c.auth = std::move(*auth);
       size_t max_request = c.http.max_body_bytes;
       Read(limits, "max_request_bytes", &max_request);
       c.http.max_body_bytes = c.grpc.max_message_bytes = max_request;
@@ -124,6 +196,16 @@ StatusOr<ServerConfig> LoadConfig(const std::string& path) {
         Cat("log_level must be debug, info, warn or error, not '", c.log_level, "'"));
   if (c.http.max_body_bytes == 0)
     return absl::InvalidArgumentError("max_request_bytes must be > 0");
+  if (!c.auth) c.auth = receivers::Authenticator::SingleToken("");
+  // The admin listener reads (and, with the REST API, changes) every pipeline: off the
+  // machine only encrypted and with a token.
+  if (c.admin_enabled && !IsLoopback(c.admin.address) &&
+      (c.admin_token.empty() || !c.admin.tls.enabled()))
+    return absl::InvalidArgumentError(
+        Cat("admin.address ", c.admin.address,
+            " is not a loopback address: the admin listener serves every pipeline's status "
+            "and metrics, so off this machine it needs both admin.token and admin.tls; set "
+            "them, or bind 127.0.0.1"));
   if (fsync == "always") {
     c.limits.fsync = buffer::FsyncPolicy::kAlways;
   } else if (fsync == "interval") {

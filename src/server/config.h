@@ -3,10 +3,12 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "core/status.h"
 #include "pipeline/pipeline.h"
+#include "receivers/auth.h"
 #include "receivers/grpc_server.h"
 #include "receivers/http_server.h"
 
@@ -15,10 +17,11 @@ namespace sluice::server {
 struct ServerConfig {
   receivers::HttpOptions http;
   receivers::GrpcOptions grpc;
-  // The admin listener: /metrics, health, status (and later the REST API). Local by default:
-  // it has no authentication.
+  // The admin listener: /metrics, health, status (and later the REST API). Loopback by
+  // default; any other address needs both admin_token and admin.tls.
   receivers::HttpOptions admin = [] {
     receivers::HttpOptions o;
+    o.name = "admin";
     o.address = "127.0.0.1";
     o.port = 8081;
     o.io_threads = 1;
@@ -27,6 +30,9 @@ struct ServerConfig {
     return o;
   }();
   bool admin_enabled = true;
+  std::string admin_token;  // a secret: never logged; "" : no token asked
+  // The receivers' credentials (`auth`); never null (disabled when none are configured).
+  std::shared_ptr<const receivers::Authenticator> auth;
   pipeline::Limits limits;
   std::string pipelines_dir = "pipelines";
   std::string data_dir = ".data";

@@ -69,3 +69,68 @@ TEST(ServerConfig, JsonAndErrors) {
 
 }  // namespace
 }  // namespace sluice::server
+
+namespace sluice::server {
+namespace {
+
+TEST(ServerConfig, ListenersTlsAuthAndTheAdminRule) {
+  const std::string path = ::testing::TempDir() + "/sluice-config-sec.yaml";
+  std::ofstream(path) << R"(
+http:
+  max_header_bytes: 8192
+  request_timeout: 5s
+  tls: {cert_file: /c.pem, key_file: /k.pem, client_ca_file: /ca.pem, min_version: "1.3",
+        cipher_suites: [TLS_AES_128_GCM_SHA256], reload_interval: 0s}
+grpc: {max_connections: 10, max_concurrent_streams: 7, idle_timeout: 2m, handshake_timeout: 3s}
+admin: {address: 0.0.0.0, token: s3cret-admin, tls: {cert_file: /c.pem, key_file: /k.pem}}
+auth:
+  bearer_tokens: [{token: t0ken, pipelines: [a]}]
+)";
+  auto c = LoadConfig(path);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->http.max_header_bytes, 8192u);
+  EXPECT_EQ(c->http.request_timeout.count(), 5000);
+  EXPECT_EQ(c->http.tls.client_ca_file, "/ca.pem");
+  EXPECT_EQ(c->http.tls.min_version, "1.3");
+  EXPECT_EQ(c->http.tls.cipher_suites, std::vector<std::string>{"TLS_AES_128_GCM_SHA256"});
+  EXPECT_EQ(c->http.tls.reload_interval.count(), 0);
+  EXPECT_FALSE(c->grpc.tls.enabled());
+  EXPECT_EQ(c->grpc.max_connections, 10);
+  EXPECT_EQ(c->grpc.max_concurrent_streams, 7);
+  EXPECT_EQ(c->grpc.idle_timeout.count(), 120000);
+  EXPECT_EQ(c->grpc.handshake_timeout.count(), 3000);
+  EXPECT_EQ(c->admin_token, "s3cret-admin");
+  EXPECT_TRUE(c->auth->Check("Bearer t0ken", "a").ok());
+  EXPECT_FALSE(c->auth->Check("Bearer t0ken", "b").ok());
+
+  // Off loopback, the admin listener needs both a token and TLS.
+  std::ofstream(path) << "admin: {address: 0.0.0.0, token: s3cret-admin}\n";
+  c = LoadConfig(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message().find("admin.address 0.0.0.0 is not a loopback"), 0u);
+  EXPECT_EQ(c.status().message().find("s3cret"), std::string::npos);
+  std::ofstream(path) << "admin: {address: '::1'}\n";
+  EXPECT_TRUE(LoadConfig(path).ok());
+  std::ofstream(path) << "admin: {enabled: false, address: 10.0.0.1}\n";
+  EXPECT_TRUE(LoadConfig(path).ok());
+
+  std::ofstream(path) << "grpc: {tls: {cert_file: /c.pem}}\n";
+  EXPECT_EQ(LoadConfig(path).status().message(),
+            "config grpc.tls: cert_file and key_file are required");
+  std::ofstream(path) << "http: {tls: {cert_file: /c.pem, key_file: /k.pem, min_verison: '1.3'}}\n";
+  EXPECT_EQ(
+      LoadConfig(path).status().message(),
+      "config " + path + ": unknown key 'min_verison' in http.tls; did you mean 'min_version'?");
+  std::ofstream(path) << "auth: {bearer_tokens: [{tokne: x}]}\n";
+  EXPECT_EQ(
+      LoadConfig(path).status().message(),
+      "config " + path + ": unknown key 'tokne' in auth.bearer_tokens[0]; did you mean 'token'?");
+  // With no auth section, every request is let through.
+  std::ofstream(path) << "{}\n";
+  c = LoadConfig(path);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->auth->enabled());
+}
+
+}  // namespace
+}  // namespace sluice::server

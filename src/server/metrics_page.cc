@@ -6,6 +6,7 @@
 #include "clickhouse/client.h"
 #include "core/prom_text.h"
 #include "core/version.h"
+#include "receivers/listener_stats.h"
 #include "server/status_api.h"
 
 namespace sluice::server {
@@ -209,6 +210,41 @@ std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& proc
       out.Sample("sluice_insert_retries_total",
                  {{"pipeline_id", e.p->config().id}, {"class", pipeline::RetryClassName(c)}},
                  e.p->metrics().retries(c));
+
+  // ---- the listeners
+  const auto listeners = receivers::AllListenerStats();
+  out.Family("sluice_listener_connections", "gauge", "Connections open, by listener.");
+  for (const auto& l : listeners)
+    out.Sample("sluice_listener_connections", {{"listener", l->name}},
+               static_cast<double>(l->connections.load()));
+  out.Family("sluice_listener_connections_accepted_total", "counter",
+             "Connections accepted, by listener.");
+  for (const auto& l : listeners)
+    out.Sample("sluice_listener_connections_accepted_total", {{"listener", l->name}},
+               l->accepted.load());
+  out.Family("sluice_listener_refused_total", "counter",
+             "Connections and requests refused by a listener, by reason: max_connections, "
+             "tls_handshake, handshake_timeout, header_too_large, request_timeout, "
+             "unauthenticated, forbidden.");
+  for (const auto& l : listeners)
+    for (size_t r = 0; r < static_cast<size_t>(receivers::Refusal::kCount); ++r)
+      out.Sample("sluice_listener_refused_total",
+                 {{"listener", l->name},
+                  {"reason", receivers::RefusalName(static_cast<receivers::Refusal>(r))}},
+                 l->refused[r].load());
+  out.Family("sluice_tls_certificate_not_after_seconds", "gauge",
+             "Unix time the certificate a TLS listener serves expires.");
+  for (const auto& l : listeners)
+    if (l->tls)
+      out.Sample("sluice_tls_certificate_not_after_seconds", {{"listener", l->name}},
+                 static_cast<double>(l->tls_not_after.load()));
+  out.Family("sluice_tls_reloads_total", "counter",
+             "TLS certificate reloads, by result (failed: the previous certificate stays).");
+  for (const auto& l : listeners)
+    if (l->tls)
+      for (auto [result, v] : {std::pair{"ok", l->tls_reloads_ok.load()},
+                               std::pair{"failed", l->tls_reloads_failed.load()}})
+        out.Sample("sluice_tls_reloads_total", {{"listener", l->name}, {"result", result}}, v);
 
   // ---- the process
   struct ProcessFigure {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <tuple>
 
 #include "core/cat.h"
 #include "core/executor.h"
@@ -75,6 +76,26 @@ class ProgressLog {
   std::map<std::string, Figures> last_;
 };
 
+// A receiver reachable from other machines without TLS or credentials is allowed (inside a
+// trusted network it is the usual set-up) but said once, loudly.
+void WarnIfExposed(const ServerConfig& c) {
+  auto exposed = [](const std::string& address) {
+    return address != "127.0.0.1" && address != "::1" && address != "localhost";
+  };
+  for (const auto& [name, address, tls] :
+       {std::tuple{"OTLP/HTTP", c.http.address, c.http.tls.enabled()},
+        std::tuple{"OTLP/gRPC", c.grpc.address, c.grpc.tls.enabled()}}) {
+    if (!exposed(address)) continue;
+    if (!tls)
+      SLOG(WARN) << name << " listens on " << address
+                 << " without TLS: records and credentials cross the network in clear";
+    if (!c.auth->enabled())
+      SLOG(WARN) << name << " listens on " << address
+                 << " without credentials (auth): anyone who reaches it can write to any "
+                    "pipeline";
+  }
+}
+
 }  // namespace
 
 std::string PidFilePath(const std::string& data_dir) { return data_dir + "/sluice.pid"; }
@@ -108,8 +129,9 @@ int RunServe(const ServeOptions& o) {
     }
     const auto half = static_cast<int>(std::min<rlim_t>(lim.rlim_cur / 2, 1 << 20));
     cfg->http.max_connections = std::max(16, std::min(cfg->http.max_connections, half));
+    cfg->grpc.max_connections = std::max(16, std::min(cfg->grpc.max_connections, half));
     SLOG(INFO) << "file descriptors: " << lim.rlim_cur << " (HTTP connections up to "
-               << cfg->http.max_connections << ")";
+               << cfg->http.max_connections << ", gRPC up to " << cfg->grpc.max_connections << ")";
   }
   if (cfg->log_level == "debug")
     SetLogLevel(LogLevel::kDebug);
@@ -124,12 +146,20 @@ int RunServe(const ServeOptions& o) {
   // Request bodies in memory, both receivers together; at least two of the largest.
   receivers::RequestBudget budget(
       std::max<uint64_t>(cfg->request_memory, 2 * cfg->http.max_body_bytes));
-  receivers::HttpServer http(cfg->http, registry, budget, OtlpHealthRoutes(registry));
-  receivers::GrpcServer grpc(cfg->grpc, registry, budget);
+  // Credentials, replaced on `sluice reload`.
+  receivers::AuthHolder auth(cfg->auth);
+  receivers::AuthHolder admin_auth(receivers::Authenticator::SingleToken(cfg->admin_token));
+  WarnIfExposed(*cfg);
+  receivers::HttpRoutes otlp_routes = OtlpHealthRoutes(registry);
+  otlp_routes.auth = &auth;
+  receivers::HttpServer http(cfg->http, registry, budget, otlp_routes);
+  receivers::GrpcServer grpc(cfg->grpc, registry, budget, &auth);
   std::unique_ptr<receivers::HttpServer> admin;
-  if (cfg->admin_enabled)
-    admin = std::make_unique<receivers::HttpServer>(cfg->admin, registry, budget,
-                                                    AdminRoutes(registry));
+  if (cfg->admin_enabled) {
+    receivers::HttpRoutes admin_routes = AdminRoutes(registry);
+    admin_routes.auth = &admin_auth;
+    admin = std::make_unique<receivers::HttpServer>(cfg->admin, registry, budget, admin_routes);
+  }
   Status s = http.Start();
   if (s.ok()) s = grpc.Start();
   if (s.ok() && admin) s = admin->Start();
@@ -163,8 +193,19 @@ int RunServe(const ServeOptions& o) {
     }
     if (sig == SIGHUP) {
       SLOG(INFO) << "SIGHUP: reloading pipelines from " << cfg->pipelines_dir
-                 << " (failed pipelines try again)";
+                 << " (failed pipelines try again), credentials and TLS certificates";
       (void)SyncPipelineDir(cfg->pipelines_dir, registry);
+      // Credentials from the config file again (listeners, directories and limits need a
+      // restart); a file that no longer loads keeps the credentials in force.
+      if (auto fresh = LoadConfig(o.config); fresh.ok()) {
+        auth.Set(fresh->auth);
+        admin_auth.Set(receivers::Authenticator::SingleToken(fresh->admin_token));
+      } else {
+        SLOG(ERROR) << "keeping the credentials in force: " << fresh.status().message();
+      }
+      http.RefreshTls(true);
+      grpc.RefreshTls(true);
+      if (admin) admin->RefreshTls(true);
       continue;
     }
     SLOG(INFO) << "signal " << sig << ": shutting down";

@@ -1,17 +1,36 @@
 // Sends OTLP with the OpenTelemetry JS SDK exporters, the way an instrumented service does.
 // usage: node send.mjs --signal logs|traces|metrics --protocol http/json|http/protobuf|grpc
 //                      [--gzip] --count N --run RUN --pipeline ID --http URL --grpc URL
+//                      [--ca FILE [--cert FILE --key FILE]] [--token TOKEN] [--timeout MS]
+//                      [--header NAME=VALUE]...
+// TLS: with --ca the URLs are https:// ones; gRPC gets @grpc/grpc-js's
+// credentials.createSsl(ca, key, cert), HTTP the exporter's httpAgentOptions {ca, cert, key}.
+// --token is sent as `Authorization: Bearer TOKEN` (an HTTP header, gRPC metadata), and each
+// --header likewise. --timeout bounds the export, retries included (default 10000).
 // Prints one JSON line {"ok":bool,"code":...,"error":...} and exits 0 when the export
 // succeeded, 1 otherwise.
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 const require = createRequire(import.meta.url);
 const { resourceFromAttributes } = require('@opentelemetry/resources');
-const { Metadata } = require('@grpc/grpc-js');
+const { Metadata, credentials } = require('@grpc/grpc-js');
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
+const pairs = process.argv.slice(2).reduce((acc, a, i, all) => {
   if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]);
   return acc;
-}, []));
+}, []);
+const args = Object.fromEntries(pairs);
+const extraHeaders = pairs.filter(([k]) => k === 'header').map(([, v]) => {
+  const eq = String(v).indexOf('=');
+  return [String(v).slice(0, eq), String(v).slice(eq + 1)];
+});
+if (args.token !== undefined) extraHeaders.push(['authorization', `Bearer ${args.token === true ? '' : args.token}`]);
+const timeoutMillis = Number(args.timeout || 10000);
+const tlsFiles = {
+  ca: args.ca ? readFileSync(args.ca) : undefined,
+  cert: args.cert ? readFileSync(args.cert) : undefined,
+  key: args.key ? readFileSync(args.key) : undefined,
+};
 const signal = args.signal, protocol = args.protocol, count = Number(args.count || 1);
 const run = String(args.run), pipeline = args.pipeline;
 const compression = args.gzip ? 'gzip' : 'none';
@@ -24,9 +43,15 @@ function exporterConfig() {
   if (kind === 'grpc') {
     const md = new Metadata();
     md.set('x-glassflow-pipeline-id', pipeline);
-    return { url: args.grpc, metadata: md, compression, timeoutMillis: 10000 };
+    for (const [k, v] of extraHeaders) md.set(k, v);
+    const config = { url: args.grpc, metadata: md, compression, timeoutMillis };
+    if (tlsFiles.ca) config.credentials = credentials.createSsl(tlsFiles.ca, tlsFiles.key || null, tlsFiles.cert || null);
+    return config;
   }
-  return { url: args.http + path, headers: { 'x-glassflow-pipeline-id': pipeline }, compression, timeoutMillis: 10000 };
+  const headers = { 'x-glassflow-pipeline-id': pipeline, ...Object.fromEntries(extraHeaders) };
+  const config = { url: args.http + path, headers, compression, timeoutMillis };
+  if (tlsFiles.ca) config.httpAgentOptions = { ca: tlsFiles.ca, cert: tlsFiles.cert, key: tlsFiles.key, keepAlive: true };
+  return config;
 }
 
 const resource = resourceFromAttributes({

@@ -3,7 +3,8 @@
 Starts a real ClickHouse (Debian's clickhouse-server) and `sluice serve`, sends OTLP with
 real clients (the OpenTelemetry JS exporters over http/json, http/protobuf and gRPC, with
 and without gzip; Python gRPC; raw HTTP as curl would), and asserts exact rows in
-ClickHouse and exact status codes. Prints "e2e: N passed, N failed" last.
+ClickHouse and exact status codes. Prints "e2e: N passed, N failed" last. Groups of their
+own: robustness, operations, reach, matrix, security (TLS, mTLS, credentials, limits).
 """
 import gzip
 import http.client
@@ -24,6 +25,7 @@ import fault_matrix
 import operations
 import reach
 import robustness
+import security
 
 # ---------------------------------------------------------------- set-up / tear-down
 
@@ -849,6 +851,7 @@ def main():
         ("operations", operations.run_all),
         ("reach", reach.run_all),
         ("matrix", fault_matrix.run_all),
+        ("security", security.run_all),
     ]
     try:
         start()

@@ -62,10 +62,14 @@ def ch(sql, port=None, **settings):
     return body
 
 
-def post(path, body, headers, chunked=False, method="POST", conn=None, port=None):
+def post(path, body, headers, chunked=False, method="POST", conn=None, port=None, ssl_context=None):
+    """One request; over HTTPS when `ssl_context` (a client ssl.SSLContext) is given."""
     own = conn is None
     if own:
-        conn = http.client.HTTPConnection("127.0.0.1", port or HTTP_PORT, timeout=30)
+        if ssl_context is not None:
+            conn = http.client.HTTPSConnection("127.0.0.1", port or HTTP_PORT, timeout=30, context=ssl_context)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", port or HTTP_PORT, timeout=30)
     if chunked:
         conn.putrequest(method, path)
         for k, v in headers.items():
@@ -124,13 +128,13 @@ def rpc_status(body):
     return f.get(1, [0])[0], f.get(2, [b""])[0].decode(), details
 
 
-def post_until(path, body, headers, want, method="POST", tries=100, port=None):
+def post_until(path, body, headers, want, method="POST", tries=100, port=None, ssl_context=None):
     """Sends the request every 0.1 s until it is answered `want` (a server starting, a
     pipeline being added or removed); returns the last status (None: no answer)."""
     st = None
     for _ in range(tries):
         try:
-            st = post(path, body, headers, method=method, port=port)[0]
+            st = post(path, body, headers, method=method, port=port, ssl_context=ssl_context)[0]
         except OSError:
             st = None
         if st == want:
@@ -139,12 +143,13 @@ def post_until(path, body, headers, want, method="POST", tries=100, port=None):
     return st
 
 
-def wait_loaded(port, tries=200):
+def wait_loaded(port, tries=200, ssl_context=None):
     """Waits until the server listens and has loaded its pipelines: /readyz answers 200,
-    or 503 naming pipelines that are not running (a test's failing pipeline)."""
+    or 503 naming pipelines that are not running (a test's failing pipeline). /readyz is
+    on the OTLP/HTTP port and on the admin port (which needs no token for it)."""
     for _ in range(tries):
         try:
-            st, _, body = post("/readyz", b"", {}, method="GET", port=port)
+            st, _, body = post("/readyz", b"", {}, method="GET", port=port, ssl_context=ssl_context)
             if st == 200 or (st == 503 and b'"pipelines"' in body):
                 return True
         except OSError:
@@ -179,6 +184,30 @@ def node_send(signal_, protocol, gzip_, count, run, pipeline, http_port=None, gr
         cmd.append("--gzip")
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     return p.returncode == 0, (p.stdout + p.stderr).strip()[-400:]
+
+
+def node_send_ext(signal_, protocol, count, run, pipeline, http_port=None, grpc_port=None, gzip_=False,
+                  ca=None, cert=None, key=None, token=None, timeout_ms=None, headers=None):
+    """node_send with TLS and credentials: `ca` (PEM file; the URLs become https://) makes
+    the exporter trust that CA, `cert`/`key` present a client certificate, `token` is sent
+    as `Authorization: Bearer` (header or gRPC metadata), `headers` ({name: value}) are sent
+    besides; `timeout_ms` bounds the export, retries included (default 10 s). Returns
+    (ok, the client's JSON report or its output)."""
+    scheme = "https" if ca else "http"
+    cmd = ["node", os.path.join(ROOT, "tests", "clients", "send.mjs"), "--signal", signal_,
+           "--protocol", protocol, "--count", str(count), "--run", run, "--pipeline", pipeline,
+           "--http", f"{scheme}://127.0.0.1:{http_port or HTTP_PORT}",
+           "--grpc", f"{scheme}://127.0.0.1:{grpc_port or GRPC_PORT}"]
+    for flag, value in (("--ca", ca), ("--cert", cert), ("--key", key), ("--token", token),
+                        ("--timeout", timeout_ms)):
+        if value is not None:
+            cmd += [flag, str(value)]
+    for k, v in (headers or {}).items():
+        cmd += ["--header", f"{k}={v}"]
+    if gzip_:
+        cmd.append("--gzip")
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return p.returncode == 0, (p.stdout + p.stderr).strip()[-600:]
 
 
 # ---------------------------------------------------------------- requests used by tests
@@ -248,8 +277,15 @@ class Sluice:
     pipelines and server config, under DATA/<name>."""
 
     def __init__(self, name, pipelines, config=None, http_port=15318, grpc_port=15317,
-                 fresh=True, prefix=()):
+                 fresh=True, prefix=(), client_tls=None, admin_token=None, wait_headers=None):
+        """`client_tls`: {"http": ssl.SSLContext, "admin": ...}, the client contexts for
+        listeners that have TLS (post(), admin(), start() use them); `admin_token`: the
+        admin listener's token, sent by admin() and metrics() (default: the config's
+        admin.token, when given inline); `wait_headers`: headers (credentials) that
+        start()'s requests to its wait_pipeline carry."""
         self.name, self.http_port, self.grpc_port = name, http_port, grpc_port
+        self.client_tls = dict(client_tls or {})
+        self.wait_headers = dict(wait_headers or {})
         self.admin_port = http_port - 15318 + 15081
         self.dir = os.path.join(DATA, name)
         self.data_dir = os.path.join(self.dir, "data")
@@ -268,6 +304,8 @@ class Sluice:
                 cfg.setdefault(k, {}).update(v)
             else:
                 cfg[k] = v
+        self.config = cfg
+        self.admin_token = admin_token if admin_token is not None else cfg["admin"].get("token")
         self.config_path = os.path.join(self.dir, "config.json")
         json.dump(cfg, open(self.config_path, "w"))
         self.proc = None
@@ -275,17 +313,29 @@ class Sluice:
     def put_pipeline(self, doc):
         json.dump(doc, open(os.path.join(self.dir, "pipelines", doc["pipeline_id"] + ".json"), "w"))
 
-    def start(self, wait_pipeline=None, env=None):
+    def start(self, wait_pipeline=None, env=None, wait=True):
+        """Starts `sluice serve`; with `wait`, waits until /readyz answers: on the HTTP port,
+        or on the admin port when the HTTP port has TLS (and then also on the HTTPS port
+        when a client context for it was given). `wait_pipeline`: also until an empty
+        request to that pipeline is answered 200 (carrying wait_headers; over HTTPS with
+        client_tls["http"])."""
         log = open(os.path.join(self.dir, "sluice.log"), "a")
         self.proc = subprocess.Popen(self.prefix + [SLUICE, "serve", "--config", self.config_path],
                                      stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
-        wait_loaded(self.http_port)
+        if not wait:
+            return self
+        http_tls = "tls" in self.config.get("http", {})
+        if http_tls:
+            wait_loaded(self.admin_port, ssl_context=self.client_tls.get("admin"))
+        if not http_tls or self.client_tls.get("http"):
+            wait_loaded(self.http_port, ssl_context=self.client_tls.get("http"))
         if wait_pipeline:  # pipelines read their table schemas asynchronously
-            post_until("/v1/logs", b"", H(wait_pipeline, "application/x-protobuf"), 200, port=self.http_port,
-                       tries=200)
+            post_until("/v1/logs", b"", H(wait_pipeline, "application/x-protobuf", **self.wait_headers), 200,
+                       port=self.http_port, tries=200, ssl_context=self.client_tls.get("http"))
         return self
 
     def post(self, path, body, headers, **kw):
+        kw.setdefault("ssl_context", self.client_tls.get("http"))
         return post(path, body, headers, port=self.http_port, **kw)
 
     def stop(self, sig=signal.SIGTERM, timeout=60):
@@ -314,9 +364,13 @@ class Sluice:
         except OSError:
             return ""
 
-    def admin(self, path):
-        """GET on the admin listener: (status, parsed JSON or text)."""
-        st, _, body = post(path, b"", {}, method="GET", port=self.admin_port)
+    def admin(self, path, token=None):
+        """GET on the admin listener: (status, parsed JSON or text). `token` (default:
+        self.admin_token) is sent as `Authorization: Bearer`; "" sends none."""
+        token = self.admin_token if token is None else token
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        st, _, body = post(path, b"", headers, method="GET", port=self.admin_port,
+                           ssl_context=self.client_tls.get("admin"))
         try:
             return st, json.loads(body)
         except ValueError:
@@ -338,11 +392,11 @@ class Sluice:
         print(f"       waited for {pipeline_id} to be {want}, last {self.health(pipeline_id)}")
         return None
 
-    def metrics(self):
+    def metrics(self, token=None):
         """The /metrics page parsed by prometheus_client's text-format parser: a dict from
         (sample name, sorted label items) to value."""
         from prometheus_client.parser import text_string_to_metric_families
-        st, text = self.admin("/metrics")
+        st, text = self.admin("/metrics", token=token)
         assert st == 200, st
         out = {}
         for fam in text_string_to_metric_families(text):
