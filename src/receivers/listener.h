@@ -4,6 +4,9 @@
 // Used on the listeners' I/O threads; each connection runs on a strand of its own.
 #pragma once
 
+// clang-format off
+#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange
+// clang-format on
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -15,7 +18,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange
 
 #include "core/status.h"
 #include "receivers/listener_stats.h"
