@@ -73,7 +73,17 @@ SCENARIOS = [
      "grpc-1000 into a pipeline inserting over the native TCP protocol, Native blocks in LZ4"),
     ("sink-native-none", ["--protocol=grpc", "--records=1000", "--connections=4"],
      "grpc-1000 into a pipeline inserting over the native TCP protocol, uncompressed blocks"),
+    # What TLS costs the receivers: the same loads as http-1000, grpc-1000 and
+    # grpc-1000-250k-rate (measured in the same run), to a second Sluice whose receivers
+    # speak TLS only (ECDSA P-256 certificate, TLS 1.3, the loadgen trusting its CA).
+    ("tls-http-1000", ["--protocol=http", "--records=1000", "--connections=8"],
+     "http-1000 over TLS"),
+    ("tls-grpc-1000", ["--protocol=grpc", "--records=1000", "--connections=4"],
+     "grpc-1000 over TLS (decrypted by Sluice's gRPC front, carried to gRPC over a socket pair)"),
+    ("tls-grpc-1000-250k-rate", ["--protocol=grpc", "--records=1000", "--connections=4", "--rate=250000"],
+     "grpc-1000-250k-rate over TLS"),
 ]
+TLS_HTTP_PORT, TLS_GRPC_PORT, TLS_ADMIN_PORT = 24428, 24427, 24092
 # The pipeline each scenario sends to (default: bench-logs, HTTP RowBinary).
 PIPELINE_OF = {"sink-native-lz4": "bench-logs-native", "sink-native-none": "bench-logs-native-none"}
 
@@ -87,9 +97,19 @@ def ch(sql, data=None):
         raise RuntimeError(f"ClickHouse: {sql}: {e.read().decode()[:500]}") from None
 
 
-def sent_bytes(pipeline):
+def wait_ready(port):
+    """Waits (10 s at most) for a plain HTTP port of Sluice's to answer /readyz."""
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2)
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
+def sent_bytes(pipeline, admin_port=ADMIN_PORT):
     """The pipeline's sluice_clickhouse_sent_bytes_total, from the admin listener."""
-    page = urllib.request.urlopen(f"http://127.0.0.1:{ADMIN_PORT}/metrics", timeout=10).read().decode()
+    page = urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/metrics", timeout=10).read().decode()
     for line in page.splitlines():
         if line.startswith(f'sluice_clickhouse_sent_bytes_total{{pipeline_id="{pipeline}"}}'):
             return float(line.split()[-1])
@@ -205,15 +225,26 @@ def main():
                SLUICE_QUEUE_BYTES=str(8 << 30), SLUICE_FSYNC=os.environ.get("BENCH_FSYNC", "always"))
     ch_pid = int(open(os.path.join(DATA, "clickhouse", "pid")).read())
     sluice = subprocess.Popen([SLUICE_BIN, "serve"], env=env)
+    # The TLS scenarios' Sluice: the same pipelines, its own ports and data directory.
+    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+    import certs  # noqa: E402 (the e2e tests' PKI, made with the openssl command line)
+    pki = certs.make(os.path.join(DATA, "pki"))
+    tls = {"cert_file": pki["server_cert"], "key_file": pki["server_key"], "min_version": "1.3"}
+    tls_config = os.path.join(DATA, "tls-config.json")
+    json.dump({"http": {"address": "127.0.0.1", "port": TLS_HTTP_PORT, "tls": tls},
+               "grpc": {"address": "127.0.0.1", "port": TLS_GRPC_PORT, "tls": tls},
+               "admin": {"port": TLS_ADMIN_PORT}, "data_dir": os.path.join(DATA, "tls-data")},
+              open(tls_config, "w"))
+    tls_sluice = None
+    if any(name.startswith("tls-") and (not ONLY or name in ONLY) for name, _, _ in SCENARIOS):
+        # Its ports and directory from the file (the environment would override them).
+        tls_env = {k: v for k, v in env.items()
+                   if k not in ("SLUICE_HTTP_PORT", "SLUICE_GRPC_PORT", "SLUICE_ADMIN_PORT", "SLUICE_DATA_DIR")}
+        tls_sluice = subprocess.Popen([SLUICE_BIN, "serve", "--config", tls_config], env=tls_env)
     results = []
     ceiling = None
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{HTTP_PORT}/readyz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_ready(HTTP_PORT)
         time.sleep(1)  # the pipeline reads its table schema
         for run, (name, args, what) in enumerate(SCENARIOS, start=1):
             if ONLY and name not in ONLY:
@@ -221,10 +252,15 @@ def main():
             # Each scenario starts from an empty table, so background merges of earlier
             # scenarios' rows do not weigh on this one.
             ch("TRUNCATE TABLE otel.otel_logs", data=b"")
+            secure = name.startswith("tls-")
+            proc = tls_sluice if secure else sluice
             out = os.path.join(DATA, f"{name}.json")
             pipeline = PIPELINE_OF.get(name, "bench-logs")
-            sent_before = sent_bytes(pipeline)
-            before = threads_cpu(sluice.pid)
+            admin_port = TLS_ADMIN_PORT if secure else ADMIN_PORT
+            if secure:  # the TLS Sluice is ready (its pipeline read its table)
+                wait_ready(admin_port)
+            sent_before = sent_bytes(pipeline, admin_port)
+            before = threads_cpu(proc.pid)
             t0 = time.time()
             perf = None
             if name in PROFILE:  # perf (linux-perf) samples Sluice during this scenario
@@ -248,11 +284,13 @@ def main():
                         except OSError:
                             pass
                 threading.Thread(target=scrape, daemon=True).start()
-            subprocess.run((["taskset", "-c", "0"] if own_core else []) + [os.path.join(BIN, "sluice-loadgen"), f"--grpc_port={GRPC_PORT}",
-                            f"--http_port={HTTP_PORT}", f"--pipeline={pipeline}", f"--run={run}",
+            ports = ([f"--grpc_port={TLS_GRPC_PORT}", f"--http_port={TLS_HTTP_PORT}", f"--tls_ca={pki['ca']}"]
+                     if secure else [f"--grpc_port={GRPC_PORT}", f"--http_port={HTTP_PORT}"])
+            subprocess.run((["taskset", "-c", "0"] if own_core else []) + [os.path.join(BIN, "sluice-loadgen")] + ports + [
+                            f"--pipeline={pipeline}", f"--run={run}",
                             f"--duration={SECONDS / 2 if paused else SECONDS}", f"--json={out}"] + BODY + args,
                            check=True, stdout=subprocess.DEVNULL)
-            sent_cpu = cpu_delta(before, threads_cpu(sluice.pid))
+            sent_cpu = cpu_delta(before, threads_cpu(proc.pid))
             scraping.set()
             if paused:
                 os.kill(ch_pid, signal.SIGCONT)
@@ -275,7 +313,7 @@ def main():
                     break
                 time.sleep(0.25)
             drained_s = time.time() - t0
-            cpu = cpu_delta(before, threads_cpu(sluice.pid))
+            cpu = cpu_delta(before, threads_cpu(proc.pid))
             if own_core:
                 everywhere = set(range(os.cpu_count()))
                 pin(sluice.pid, everywhere)
@@ -293,15 +331,17 @@ def main():
                 "receiver_cpu_s_per_million": round(sent_cpu["receive"] / max(want, 1) * 1e6, 3),
                 "receiver_cores": round(sent_cpu["receive"] / send_s, 2),
                 "cpu_by_role_s": {k: round(v, 2) for k, v in cpu.items()},
-                "peak_rss_mib": round(peak_rss_mib(sluice.pid), 1),
+                "peak_rss_mib": round(peak_rss_mib(proc.pid), 1),
                 "latency_ms": lg["latency_ms"], "request_bytes": lg["request_bytes"],
                 # INSERT data on the wire per row (compressed, retries included)
-                "wire_bytes_per_row": round((sent_bytes(pipeline) - sent_before) / max(got, 1), 1)})
+                "wire_bytes_per_row": round((sent_bytes(pipeline, admin_port) - sent_before) / max(got, 1), 1)})
             if name == CEILING_OF:
                 ceiling = native_ceiling(name, results[-1]["landed_records_per_s"])
     finally:
-        sluice.send_signal(signal.SIGTERM)
-        sluice.wait(timeout=60)
+        for p in (sluice, tls_sluice):
+            if p:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=60)
         subprocess.run([chs, "stop", os.path.join(DATA, "clickhouse")])
     print(f"\nSluice end to end: fsync=always, {SECONDS:.0f} s per scenario, loadgen, Sluice and "
           f"ClickHouse on the same {os.cpu_count()} cores")

@@ -39,6 +39,7 @@ ABSL_FLAG(int, connections, 4, "connections, one sending thread each");
 ABSL_FLAG(double, rate, 0, "records/s over all connections; 0: as fast as acknowledged");
 ABSL_FLAG(double, duration, 10, "seconds to send");
 ABSL_FLAG(int, run, -1, "run tag in the ids (0-65535); random when negative");
+ABSL_FLAG(std::string, tls_ca, "", "TLS to the receiver, trusting this CA file (PEM)");
 ABSL_FLAG(std::string, json, "", "also write the report as JSON to this file");
 
 namespace sluice::loadgen {
@@ -89,6 +90,7 @@ int Main(int argc, char** argv) {
   }
   target.encoding = encoding == "json" ? Encoding::kJson : Encoding::kProtobuf;
   target.gzip = compression == "gzip";
+  target.tls_ca = absl::GetFlag(FLAGS_tls_ca);
   const int records = std::max(1, absl::GetFlag(FLAGS_records));
   const int conns = std::max(1, absl::GetFlag(FLAGS_connections));
   const double rate = absl::GetFlag(FLAGS_rate);

@@ -5,7 +5,11 @@
 #include <libdeflate.h>
 
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "clickhouse/http_client.h"
 
@@ -23,11 +27,32 @@ std::string MethodOf(Signal s) {
                                 : "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 }
 
+// The receiver's HTTP endpoint: HTTPS when a CA is given (the context built once).
+clickhouse::Endpoint HttpEndpoint(const Target& t) {
+  clickhouse::Endpoint ep{.host = t.host, .port = t.http_port};
+  if (!t.tls_ca.empty()) {
+    ep.tls = TlsOptions{.enabled = true, .ca_file = t.tls_ca};
+    auto ctx = TlsContext::Create(ep.tls);
+    if (!ctx.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(ctx.status().message()).c_str());
+      std::exit(2);
+    }
+    ep.tls_context = *ctx;
+  }
+  return ep;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> GrpcCredentials(const Target& t) {
+  if (t.tls_ca.empty()) return grpc::InsecureChannelCredentials();
+  std::ifstream f(t.tls_ca);
+  std::stringstream pem;
+  pem << f.rdbuf();
+  return grpc::SslCredentials(grpc::SslCredentialsOptions{.pem_root_certs = pem.str()});
+}
+
 class HttpSender : public Sender {
  public:
-  explicit HttpSender(const Target& t)
-      : path_(PathOf(t.signal)),
-        client_(clickhouse::Endpoint{.host = t.host, .port = t.http_port}) {
+  explicit HttpSender(const Target& t) : path_(PathOf(t.signal)), client_(HttpEndpoint(t)) {
     headers_ = {{"content-type",
                  t.encoding == Encoding::kJson ? "application/json" : "application/x-protobuf"},
                 {"x-glassflow-pipeline-id", t.pipeline}};
@@ -55,7 +80,7 @@ class HttpSender : public Sender {
 
  private:
   const std::string path_;
-  clickhouse::HttpClient client_;  // a plain keep-alive HTTP/1.1 client
+  clickhouse::HttpClient client_;  // a keep-alive HTTP/1.1 client (HTTPS with tls_ca)
   clickhouse::HttpClient::Headers headers_;
   std::string gzipped_;
   libdeflate_compressor* gz_ = nullptr;
@@ -83,7 +108,7 @@ class GrpcSender : public Sender {
     args.SetInt("loadgen.channel", channel_id);  // distinct args: a connection of its own
     args.SetMaxSendMessageSize(64 << 20);
     channel_ = grpc::CreateCustomChannel(t.host + ":" + std::to_string(t.grpc_port),
-                                         grpc::InsecureChannelCredentials(), args);
+                                         GrpcCredentials(t), args);
     stub_ = std::make_unique<grpc::GenericStub>(channel_);
   }
 

@@ -32,6 +32,7 @@ struct Target {
   Signal signal = Signal::kLogs;
   Encoding encoding = Encoding::kProtobuf;
   bool gzip = false;
+  std::string tls_ca;  // set: TLS to the receiver, trusting this CA file (PEM)
 };
 
 std::unique_ptr<Sender> MakeHttpSender(const Target& t);
