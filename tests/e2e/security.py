@@ -431,6 +431,45 @@ def test_js_exporters_tls():
         s.stop()
 
 
+def test_grpc_go_tls():
+    print("grpc-go (the Collector's gRPC and TLS stack: configtls's ca_file/cert_file/key_file, bearertokenauth) "
+          "over mTLS, with zstd")
+    from robustness import otlpgrpc
+    p = pki()
+    token = "sec-e2e-go-token-77a0c2"
+    cfg = {"grpc": {"tls": server_tls(min_version="1.3")},
+           "auth": {"bearer_tokens": [{"token": token, "pipelines": ["sec-go"]}]}}
+    s = Sluice("sec-go", [logs_pipeline("sec-go")], config=cfg).start("sec-go", wait=False)
+    tls = ["-ca", p["ca"], "-cert", p["client_cert"], "-key", p["client_key"]]
+    try:
+        harness.wait_loaded(s.admin_port)
+        rep = {}
+        for _ in range(100):  # the pipeline reads its table schema
+            rep = otlpgrpc("-pipeline", "sec-go", "-run", "sec-go-warm", "-records", "1", "-token", token, *tls,
+                           port=s.grpc_port)
+            if rep.get("codes") == {"OK": 1}:
+                break
+            time.sleep(0.2)
+        run = "sec-go-mtls"
+        rep = otlpgrpc("-pipeline", "sec-go", "-run", run, "-requests", "20", "-records", "5", "-concurrency", "4",
+                       "-compression", "zstd", "-token", token, *tls, port=s.grpc_port)
+        check("20 calls over TLS 1.3 with a client certificate and the token: all OK", rep.get("codes") == {"OK": 20},
+              str(rep)[:300])
+        check("...and their 100 records land",
+              wait_rows(f"SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, '{run}')", 100))
+        rep = otlpgrpc("-pipeline", "sec-go", "-run", "sec-go-notoken", *tls, port=s.grpc_port)
+        check("without the token: UNAUTHENTICATED", rep.get("codes") == {"Unauthenticated": 1}, str(rep)[:300])
+        rep = otlpgrpc("-pipeline", "sec-go", "-run", "sec-go-nocert", "-ca", p["ca"], "-token", token,
+                       "-timeout", "3s", port=s.grpc_port)
+        check("without a client certificate: refused (UNAVAILABLE)", rep.get("codes") == {"Unavailable": 1},
+              str(rep)[:300])
+        check("nothing of the refused calls landed",
+              count("SELECT count() FROM otel.otel_logs WHERE has(LogAttributes.value, 'sec-go-notoken') "
+                    "OR has(LogAttributes.value, 'sec-go-nocert')") == 0)
+    finally:
+        s.stop()
+
+
 # ---------------------------------------------------------------- d. Python SDK over mTLS
 
 def py_send(protocol, endpoint, run, pipeline, count_=3, timeout=10, **kw):
@@ -1115,5 +1154,6 @@ def test_rotation_on_sighup():
 def run_all():
     pki()
     harness.run_tests(test_https_mtls, test_tls_versions_and_ciphers, test_grpc_mtls, test_js_exporters_tls,
+                      test_grpc_go_tls,
                       test_python_sdk_tls, test_auth, test_admin_token, test_admin_exposed, test_http_limits,
                       test_max_connections, test_grpc_limits, test_rotation_under_load, test_rotation_on_sighup)

@@ -12,6 +12,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -27,6 +29,7 @@ import (
 	logs "go.opentelemetry.io/proto/otlp/logs/v1"
 	resource "go.opentelemetry.io/proto/otlp/resource/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/gzip"
@@ -91,11 +94,36 @@ func main() {
 	records := flag.Int("records", 1, "log records per request")
 	concurrency := flag.Int("concurrency", 1, "calls in flight")
 	timeout := flag.Duration("timeout", 10*time.Second, "deadline of each call")
+	caFile := flag.String("ca", "", "TLS: trust this CA (PEM), as the Collector's tls.ca_file")
+	certFile := flag.String("cert", "", "TLS: client certificate (PEM), as tls.cert_file")
+	keyFile := flag.String("key", "", "TLS: client key (PEM), as tls.key_file")
+	token := flag.String("token", "", "bearer token, as the bearertokenauth extension sends it")
 	flag.Parse()
 	encoding.RegisterCompressor(zstdCompressor{})
 	encoding.RegisterCompressor(snappyCompressor{})
 
-	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds := insecure.NewCredentials()
+	if *caFile != "" {
+		// What the Collector's configtls builds from ca_file / cert_file / key_file.
+		pem, err := os.ReadFile(*caFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		if *certFile != "" {
+			pair, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+			cfg.Certificates = []tls.Certificate{pair}
+		}
+		creds = credentials.NewTLS(cfg)
+	}
+	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -121,6 +149,9 @@ func main() {
 				req := request(*run, i, *records)
 				ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 				ctx = metadata.AppendToOutgoingContext(ctx, "x-glassflow-pipeline-id", *pipeline)
+				if *token != "" {
+					ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+*token)
+				}
 				_, err := client.Export(ctx, req, opts...)
 				cancel()
 				st := status.Convert(err)
