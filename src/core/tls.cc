@@ -166,6 +166,10 @@ StatusOr<SSL_CTX*> BuildServerContext(const TlsServerOptions& options, std::stri
       return fail(Cat("no certificate in client CA file ", options.client_ca_file));
     SSL_CTX_set_client_CA_list(ctx, names);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    // Without a session id context OpenSSL fails every resumed handshake of a verifying
+    // server (clients that cache sessions: curl, Java, OpenSSL).
+    static constexpr unsigned char kSessionContext[] = "sluice";
+    SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof(kSessionContext) - 1);
   }
   if (!alpn.empty()) {
     auto* ours = new std::string(alpn);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -59,20 +60,22 @@ net::awaitable<void> Upstream(std::shared_ptr<TlsPipe> p) {
 }
 
 // gRPC -> client: bytes from the pair are encrypted to the client; when gRPC closes the
-// connection, so does the client's side (close_notify, at most a second's wait).
+// connection, so does the client's side.
 net::awaitable<void> Downstream(std::shared_ptr<TlsPipe> p) {
   beast::error_code ec;
   while (true) {
     const size_t n = co_await p->plain.async_read_some(net::buffer(p->down),
                                                        net::redirect_error(net::use_awaitable, ec));
     if (ec) break;
+    // A client that stops reading does not hold the connection forever.
+    beast::get_lowest_layer(p->tls).expires_after(std::chrono::seconds(60));
     co_await net::async_write(p->tls, net::buffer(p->down.data(), n),
                               net::redirect_error(net::use_awaitable, ec));
     if (ec) break;
   }
+  // No close_notify exchange: waiting for the client's could last as long as the client
+  // keeps the connection open. Shutting the socket ends Upstream's read at once.
   auto& lowest = beast::get_lowest_layer(p->tls);
-  lowest.expires_after(std::chrono::seconds(1));
-  co_await p->tls.async_shutdown(net::redirect_error(net::use_awaitable, ec));
   lowest.socket().shutdown(tcp::socket::shutdown_both, ec);
   lowest.socket().cancel(ec);  // ends Upstream's read
 }
@@ -87,7 +90,8 @@ struct GrpcFront::Impl {
   std::unique_ptr<ServerTls> tls;
   std::vector<std::thread> threads;
   grpc::Server* server = nullptr;
-  bool started = false, stopped = false;
+  bool started = false;
+  std::atomic<bool> stopped{false};
   // Plain connections handed to gRPC, by descriptor and socket inode. gRPC does not say
   // when it closes one; a descriptor that no longer names the same socket has been closed
   // (a socket's inode is unique while it is open). Checked twice a second.
@@ -98,7 +102,7 @@ struct GrpcFront::Impl {
     std::lock_guard lock(mu);
     std::erase_if(handed, [&](const std::pair<int, ino_t>& h) {
       struct stat st;
-      if (::fstat(h.first, &st) == 0 && st.st_ino == h.second) return false;
+      if (::fstat(h.first, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == h.second) return false;
       stats->connections--;
       return true;
     });

@@ -136,6 +136,9 @@ void ReadDeadline::Arm(std::weak_ptr<tcp::socket> socket, std::chrono::milliseco
     if (auto s = socket.lock()) {
       beast::error_code cec;
       s->cancel(cec);
+      // A read whose completion was already queued would start the next read with no
+      // deadline: reads end from now on (writes still work, so a 408 can be sent).
+      s->shutdown(tcp::socket::shutdown_receive, cec);
     }
   });
 }

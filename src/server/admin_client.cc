@@ -1,5 +1,6 @@
 #include "server/admin_client.h"
 
+#include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
 #include <boost/asio/connect.hpp>
@@ -8,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cstdio>
 
 #include "core/cat.h"
 
@@ -66,6 +68,22 @@ StatusOr<AdminResponse> AdminGet(const AdminTarget& t, const std::string& path) 
   if (ec)
     return absl::UnavailableError(
         Cat("TLS with the admin listener at ", t.host, ":", t.port, ": ", ec.message()));
+  // Pinned: the certificate served must be the file's first (its leaf), not merely one
+  // the file's chain vouches for; checked before the token is sent.
+  bool same = false;
+  if (X509* served = SSL_get1_peer_certificate(tls.native_handle())) {
+    if (FILE* f = std::fopen(t.tls_cert_file.c_str(), "r")) {
+      if (X509* leaf = PEM_read_X509(f, nullptr, nullptr, nullptr)) {
+        same = X509_cmp(served, leaf) == 0;
+        X509_free(leaf);
+      }
+      std::fclose(f);
+    }
+    X509_free(served);
+  }
+  if (!same)
+    return absl::UnavailableError(Cat("the admin listener at ", t.host, ":", t.port,
+                                      " does not serve the certificate in ", t.tls_cert_file));
   auto r = Exchange(tls, t, path);
   tls.shutdown(ec);
   return r;

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <boost/asio/ip/address.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -199,7 +200,15 @@ int RunServe(const ServeOptions& o) {
       // restart); a file that no longer loads keeps the credentials in force.
       if (auto fresh = LoadConfig(o.config); fresh.ok()) {
         auth.Set(fresh->auth);
-        admin_auth.Set(receivers::Authenticator::SingleToken(fresh->admin_token));
+        // The running admin listener's address decides: off loopback it keeps a token.
+        boost::system::error_code aec;
+        const auto bound = boost::asio::ip::make_address(cfg->admin.address, aec);
+        if (fresh->admin_token.empty() && !cfg->admin_token.empty() &&
+            (aec || !bound.is_loopback()))
+          SLOG(ERROR) << "keeping the admin token: the admin listener on " << cfg->admin.address
+                      << " is off loopback and the config no longer gives one";
+        else
+          admin_auth.Set(receivers::Authenticator::SingleToken(fresh->admin_token));
       } else {
         SLOG(ERROR) << "keeping the credentials in force: " << fresh.status().message();
       }
