@@ -6,20 +6,12 @@
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "core/cat.h"
 #include "core/secret.h"
 
 namespace sluice::receivers {
 namespace {
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 std::string_view TrimSpaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -117,10 +109,10 @@ Status Authenticator::Check(std::string_view authorization, std::string_view pip
       sp == std::string_view::npos ? std::string_view() : TrimSpaces(authorization.substr(sp + 1));
   bool basic;
   std::string presented;
-  if (IEquals(scheme, "Bearer")) {
+  if (absl::EqualsIgnoreCase(absl::string_view(scheme.data(), scheme.size()), "Bearer")) {
     basic = false;
     presented = std::string(rest);
-  } else if (IEquals(scheme, "Basic")) {
+  } else if (absl::EqualsIgnoreCase(absl::string_view(scheme.data(), scheme.size()), "Basic")) {
     basic = true;
     if (!absl::Base64Unescape(absl::string_view(rest.data(), rest.size()), &presented))
       presented.clear();

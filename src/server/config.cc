@@ -50,12 +50,6 @@ Status ReadTls(const YAML::Node& n, std::string_view where, TlsServerOptions* ou
   return absl::OkStatus();
 }
 
-bool IsLoopback(const std::string& address) {
-  boost::system::error_code ec;
-  const auto a = boost::asio::ip::make_address(address, ec);
-  return !ec && a.is_loopback();
-}
-
 // Every key of the file must be known: a typo would otherwise leave a default in force.
 Status CheckKeys(const YAML::Node& root) {
   static const pipeline::KeyShapes kShapes = {
@@ -98,6 +92,12 @@ const char* Env(const char* name) {
 }
 
 }  // namespace
+
+bool IsLoopback(const std::string& address) {
+  boost::system::error_code ec;
+  const auto a = boost::asio::ip::make_address(address, ec);
+  return !ec && a.is_loopback();
+}
 
 StatusOr<ServerConfig> LoadConfig(const std::string& path) {
   ServerConfig c;

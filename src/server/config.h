@@ -41,6 +41,10 @@ struct ServerConfig {
   uint64_t request_memory = 64u << 20;
 };
 
+// Whether `address` is a loopback IP address (127.0.0.0/8, ::1); false for anything else,
+// names included.
+bool IsLoopback(const std::string& address);
+
 // Loads `path` (empty: defaults only) and applies environment overrides.
 StatusOr<ServerConfig> LoadConfig(const std::string& path);
 

@@ -3,7 +3,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <boost/asio/ip/address.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -80,13 +79,10 @@ class ProgressLog {
 // A receiver reachable from other machines without TLS or credentials is allowed (inside a
 // trusted network it is the usual set-up) but said once, loudly.
 void WarnIfExposed(const ServerConfig& c) {
-  auto exposed = [](const std::string& address) {
-    return address != "127.0.0.1" && address != "::1" && address != "localhost";
-  };
   for (const auto& [name, address, tls] :
        {std::tuple{"OTLP/HTTP", c.http.address, c.http.tls.enabled()},
         std::tuple{"OTLP/gRPC", c.grpc.address, c.grpc.tls.enabled()}}) {
-    if (!exposed(address)) continue;
+    if (IsLoopback(address)) continue;
     if (!tls)
       SLOG(WARN) << name << " listens on " << address
                  << " without TLS: records and credentials cross the network in clear";
@@ -201,10 +197,8 @@ int RunServe(const ServeOptions& o) {
       if (auto fresh = LoadConfig(o.config); fresh.ok()) {
         auth.Set(fresh->auth);
         // The running admin listener's address decides: off loopback it keeps a token.
-        boost::system::error_code aec;
-        const auto bound = boost::asio::ip::make_address(cfg->admin.address, aec);
         if (fresh->admin_token.empty() && !cfg->admin_token.empty() &&
-            (aec || !bound.is_loopback()))
+            !IsLoopback(cfg->admin.address))
           SLOG(ERROR) << "keeping the admin token: the admin listener on " << cfg->admin.address
                       << " is off loopback and the config no longer gives one";
         else

@@ -423,18 +423,7 @@ def test_python_grpc():
                                               response_deserializer=resp.FromString)
 
     def logs_req(run, n):
-        req = ls.ExportLogsServiceRequest()
-        rl = req.resource_logs.add()
-        a = rl.resource.attributes.add()
-        a.key, a.value.string_value = "service.name", "py"
-        sl = rl.scope_logs.add()
-        for i in range(n):
-            r = sl.log_records.add()
-            r.time_unix_nano = 1717171717000000000 + i
-            r.body.string_value = f"{run} {i}"
-            kv = r.attributes.add()
-            kv.key, kv.value.string_value = "test.run", run
-        return req
+        return logs_request(run, n, "py")
 
     stub = Stub("logs.v1.LogsService", ls.ExportLogsServiceRequest, ls.ExportLogsServiceResponse)
     md = (("x-glassflow-pipeline-id", "otel-logs"),)

@@ -262,6 +262,24 @@ def otlp_pb():
     return ls, ts, ms
 
 
+def logs_request(run, n, service):
+    """An ExportLogsServiceRequest message: n records with bodies "<run> <i>" and the
+    attribute test.run = run, from service.name `service`."""
+    ls = otlp_pb()[0]
+    req = ls.ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    a = rl.resource.attributes.add()
+    a.key, a.value.string_value = "service.name", service
+    sl = rl.scope_logs.add()
+    for i in range(n):
+        r = sl.log_records.add()
+        r.time_unix_nano = 1717171717000000000 + i
+        r.body.string_value = f"{run} {i}"
+        kv = r.attributes.add()
+        kv.key, kv.value.string_value = "test.run", run
+    return req
+
+
 def logs_pipeline(pipeline_id, ch_http_port=None, **sink):
     """The example logs pipeline (otel.otel_logs) under another id."""
     doc = json.load(open(os.path.join(ROOT, "examples", "pipelines", "otel-logs.json")))

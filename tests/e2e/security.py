@@ -19,7 +19,7 @@ import time
 
 import certs
 import harness
-from harness import (ROOT, SLUICE, Sluice, ch, check, logs_json, logs_pipeline, metric, node_send_ext, otlp_pb,
+from harness import (ROOT, SLUICE, Sluice, ch, check, logs_json, logs_pipeline, logs_request, metric, node_send_ext,
                      post, rpc_status, wait_rows, H)
 
 PKI = {}
@@ -176,19 +176,7 @@ def grpc_call(port, body, metadata=(), creds=None, method=LOGS_EXPORT, channel=N
 
 def logs_pb(run, n):
     """ExportLogsServiceRequest bytes: n records with attribute test.run = run."""
-    ls = otlp_pb()[0]
-    req = ls.ExportLogsServiceRequest()
-    rl = req.resource_logs.add()
-    a = rl.resource.attributes.add()
-    a.key, a.value.string_value = "service.name", "sec-grpc"
-    sl = rl.scope_logs.add()
-    for i in range(n):
-        r = sl.log_records.add()
-        r.time_unix_nano = 1717171717000000000 + i
-        r.body.string_value = f"{run} #{i}"
-        kv = r.attributes.add()
-        kv.key, kv.value.string_value = "test.run", run
-    return req.SerializeToString()
+    return logs_request(run, n, "sec-grpc").SerializeToString()
 
 
 def rows(run):
@@ -1030,15 +1018,23 @@ def reloads(m, listener, result):
     return metric(m, "sluice_tls_reloads_total", listener=listener, result=result)
 
 
-def test_rotation_under_load():
-    print("certificate rotation under load (reload_interval 1s): no request fails, new connections get the "
-          "new certificate, open ones keep theirs, a mismatched pair is refused")
+def rotatable_files(name):
+    """The server certificate and key copied into a directory of their own under DATA, for a
+    test to replace: their paths."""
     p = pki()
-    d = os.path.join(harness.DATA, "sec-rotate-tls")
+    d = os.path.join(harness.DATA, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     cert, key = os.path.join(d, "server.pem"), os.path.join(d, "server.key")
     certs.install(p["server_cert"], p["server_key"], cert, key)
+    return cert, key
+
+
+def test_rotation_under_load():
+    print("certificate rotation under load (reload_interval 1s): no request fails, new connections get the "
+          "new certificate, open ones keep theirs, a mismatched pair is refused")
+    p = pki()
+    cert, key = rotatable_files("sec-rotate-tls")
     tls = {"cert_file": cert, "key_file": key, "reload_interval": "1s"}
     s = Sluice("sec-rotate", [logs_pipeline("sec-rotate")], config={"http": {"tls": tls}, "grpc": {"tls": tls}},
                client_tls={"http": client_ctx()}).start("sec-rotate")
@@ -1128,11 +1124,7 @@ def test_rotation_under_load():
 def test_rotation_on_sighup():
     print("reload_interval 0s: certificate files are read again only on SIGHUP")
     p = pki()
-    d = os.path.join(harness.DATA, "sec-sighup-tls")
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    cert, key = os.path.join(d, "server.pem"), os.path.join(d, "server.key")
-    certs.install(p["server_cert"], p["server_key"], cert, key)
+    cert, key = rotatable_files("sec-sighup-tls")
     s = Sluice("sec-sighup", [logs_pipeline("sec-sighup")],
                config={"http": {"tls": {"cert_file": cert, "key_file": key, "reload_interval": "0s"}}},
                client_tls={"http": client_ctx()}).start("sec-sighup")
