@@ -90,6 +90,7 @@ Status LocalLog::RecoverSegment(Segment* seg, bool last) {
         unacked_bytes_ += kEntryHeader + h.len;
         if (oldest_unacked_ms_ == 0) oldest_unacked_ms_ = h.ms;
       }
+      newest_ms_ = std::max(newest_ms_, h.ms);
       expected = h.seq + 1;
       offset += kEntryHeader + h.len;
       continue;
@@ -526,6 +527,7 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
       unacked_records_ += chunk_records;
       unacked_bytes_ += chunk_bytes;
       if (oldest_unacked_ms_ == 0) oldest_unacked_ms_ = now;
+      newest_ms_ = now;
       dirty_ = true;
     }
     for (size_t k = i; k < j; ++k) {
@@ -711,6 +713,7 @@ LogStats LocalLog::stats() const {
   s.unacked_bytes = unacked_bytes_;
   s.unacked_entries = next_seq_ - checkpoint_;
   s.oldest_unacked_ms = unacked_records_ > 0 || unacked_bytes_ > 0 ? oldest_unacked_ms_ : 0;
+  s.newest_ms = newest_ms_;
   return s;
 }
 

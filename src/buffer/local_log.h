@@ -58,6 +58,7 @@ struct LogStats {
   uint64_t unacked_bytes = 0;
   uint64_t unacked_entries = 0;
   int64_t oldest_unacked_ms = 0;  // append time of the oldest unacknowledged entry; 0: none
+  int64_t newest_ms = 0;          // append time of the last entry stored; 0: none
 };
 
 class LocalLog {
@@ -173,6 +174,7 @@ class LocalLog {
   uint64_t unacked_records_ = 0;     // guarded by mu_
   uint64_t unacked_bytes_ = 0;       // guarded by mu_; entry bytes not acknowledged
   int64_t oldest_unacked_ms_ = 0;    // guarded by mu_; 0 when nothing is unacked
+  int64_t newest_ms_ = 0;            // guarded by mu_; the last entry's append time
   LogStats recovery_;                // written by Open only
   std::unique_ptr<WritableFile> checkpoint_file_;  // consumer thread; null until first written
   size_t checkpoint_slot_ = 0;                     // consumer thread; the slot written last

@@ -105,14 +105,18 @@ class Parser {
       }
     } else if (name == "DateTime64") {
       t.kind = Type::kDateTime64;
-      long p;
-      if (!Eat('(') || !Number(&p) || p < 0 || p > 9) return Err("bad DateTime64 precision");
-      t.param = static_cast<int>(p);
-      if (Eat(',')) {
-        std::string tz;
-        if (!Quoted(&tz)) return Err("bad DateTime64 timezone");
+      t.param =
+          3;  // a bare DateTime64 is ClickHouse's default precision (GlassFlow's SDK writes it)
+      if (Eat('(')) {
+        long p;
+        if (!Number(&p) || p < 0 || p > 9) return Err("bad DateTime64 precision");
+        t.param = static_cast<int>(p);
+        if (Eat(',')) {
+          std::string tz;
+          if (!Quoted(&tz)) return Err("bad DateTime64 timezone");
+        }
+        if (!Eat(')')) return Err("expected ')'");
       }
-      if (!Eat(')')) return Err("expected ')'");
     } else if (name == "FixedString") {
       t.kind = Type::kFixedString;
       long n;

@@ -18,6 +18,10 @@ TEST(ParseType, Parameters) {
   ASSERT_TRUE(dt.ok());
   EXPECT_EQ(dt->kind, Type::kDateTime64);
   EXPECT_EQ(dt->param, 9);
+  auto bare = ParseType("DateTime64");  // ClickHouse's default precision
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->param, 3);
+  EXPECT_FALSE(ParseType("DateTime64()").ok());
   auto fs = ParseType("FixedString(16)");
   ASSERT_TRUE(fs.ok());
   EXPECT_EQ(fs->param, 16);

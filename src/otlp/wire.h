@@ -36,6 +36,8 @@ class WireReader {
   uint32_t wire_type() const { return wt_; }
   bool ok() const { return ok_; }
   bool at_end() const { return p_ >= end_; }
+  // Where the next tag starts: with the position after Skip(), a field's bytes as they are.
+  const char* position() const { return reinterpret_cast<const char*>(p_); }
   const char* pos() const { return reinterpret_cast<const char*>(p_); }
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
 

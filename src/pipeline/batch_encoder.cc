@@ -126,7 +126,7 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
         // Which record of the request (0-based, in request order), for the dead letter.
         const Status named(s.code(), Cat("record ", record, ": ", s.message()));
         if (stats.rejected++ == 0) stats.first_error = std::string(named.message());
-        if (reject) reject(ctx, named);
+        if (reject) reject(ctx, static_cast<uint32_t>(record), named);
         return;
       }
     }

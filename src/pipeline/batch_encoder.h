@@ -75,7 +75,8 @@ inline constexpr uint64_t kAbortAny = UINT64_MAX;
 // (`batches` has one per route). Whenever a batch reaches `max_rows`, `flush(batch)` is
 // called and must leave the batch empty.
 // Called for a record that cannot be converted to the table's types: the record and why.
-using RejectFn = std::function<void(const otlp::RecordCtx&, const Status&)>;
+// `record` is its index in the request (as RecordJson and otlp::ExtractRecord count).
+using RejectFn = std::function<void(const otlp::RecordCtx&, uint32_t record, const Status&)>;
 
 // `seq` is the request's log sequence number (rows' positions are (seq, record index)).
 // With `source` (the request, owned), every row records where it came from (Batch::refs).

@@ -102,7 +102,7 @@ TEST(BatchEncoder, TracksRowSourcesAndReportsRejects) {
   std::vector<std::string> rejected;
   EncodeRequest(
       Signal::kLogs, routes, *source, 100, batches, [](Batch*) {}, 7, source,
-      [&](const otlp::RecordCtx& ctx, const Status& why) {
+      [&](const otlp::RecordCtx& ctx, uint32_t, const Status& why) {
         std::string j;
         otlp::AppendRecordJson(Signal::kLogs, ctx, &j);
         rejected.push_back(j);

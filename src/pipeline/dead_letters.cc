@@ -2,13 +2,14 @@
 
 #include <chrono>
 
+#include "absl/strings/escaping.h"
 #include "core/text.h"
 
 namespace sluice::pipeline {
 
 std::string DeadLetters::EntryJson(std::string_view component, std::string_view reason,
                                    std::string_view error, std::string_view original_message,
-                                   uint64_t unix_nanos) {
+                                   uint64_t unix_nanos, std::string_view request) {
   std::string j = "{\"component\":";
   AppendJsonString(component, &j);
   j += ",\"reason\":";
@@ -19,20 +20,27 @@ std::string DeadLetters::EntryJson(std::string_view component, std::string_view 
   AppendJsonString(original_message, &j);
   j += ",\"time\":\"";
   AppendRfc3339Nano(unix_nanos, &j);
-  j += "\"}";
+  j += "\"";
+  if (!request.empty()) {
+    j += ",\"request\":\"";
+    j += absl::Base64Escape(absl::string_view(request.data(), request.size()));
+    j += "\"";
+  }
+  j += "}";
   return j;
 }
 
 Status DeadLetters::Write(std::string_view component, std::string_view reason,
-                          std::string_view error, std::string_view original_message) {
+                          std::string_view error, std::string_view original_message,
+                          std::string_view request) {
   const uint64_t now =
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count());
   // A full DLQ must not block the pipeline forever, but it must not lose either: the
   // caller keeps the record in the buffer and retries when Write fails.
-  auto seq =
-      log_->Append(Signal::kLogs, 1, EntryJson(component, reason, error, original_message, now));
+  auto seq = log_->Append(Signal::kLogs, 1,
+                          EntryJson(component, reason, error, original_message, now, request));
   return seq.ok() ? absl::OkStatus() : seq.status();
 }
 

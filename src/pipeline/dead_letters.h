@@ -1,8 +1,10 @@
 // The pipeline's dead-letter queue: records ClickHouse rejects permanently (or that cannot
 // be converted to the table's types) are written here, durably, instead of being dropped.
-// Each entry is a JSON object {component, reason, error, original_message, time}, with
-// original_message the flattened record as JSON text (GlassFlow's DLQ shape plus reason
-// and time). Stored in a LocalLog of its own. Thread-safe.
+// Each entry is a JSON object {component, reason, error, original_message, time[, request]},
+// with original_message the flattened record as JSON text (GlassFlow's DLQ shape plus
+// reason and time) and request the record as a one-record OTLP request (protobuf, base64),
+// which reprocessing sends through the pipeline again. Stored in a LocalLog of its own; the
+// entry's sequence number is its message id. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -20,12 +22,12 @@ class DeadLetters {
 
   // Durable when it returns OK.
   Status Write(std::string_view component, std::string_view reason, std::string_view error,
-               std::string_view original_message);
+               std::string_view original_message, std::string_view request = {});
 
   // The JSON of one entry (exposed for tests).
   static std::string EntryJson(std::string_view component, std::string_view reason,
                                std::string_view error, std::string_view original_message,
-                               uint64_t unix_nanos);
+                               uint64_t unix_nanos, std::string_view request = {});
 
  private:
   std::shared_ptr<buffer::LocalLog> log_;

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/thread_name.h"
 #include "core/wall_clock.h"
+#include "otlp/extract.h"
 #include "pipeline/spare_rows.h"
 #include "pipeline/watchdog.h"
 
@@ -66,22 +67,38 @@ void Pipeline::StartConsuming() {
   work_cv_.notify_all();
 }
 
-void Pipeline::Stop() {
-  std::call_once(stop_once_, [this] {
+void Pipeline::Stop(StopMode mode) {
+  std::call_once(stop_once_, [this, mode] {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
-      // Graceful work ends by then; the server exits at shutdown_timeout regardless.
-      stop_deadline_ = Clock::now() + limits_.shutdown_timeout * 3 / 4;
+      // Graceful work ends by then; the server exits at shutdown_timeout regardless. A
+      // drain has no deadline until Hurry gives it one.
+      stop_deadline_ = mode == StopMode::kDrain ? Clock::time_point::max()
+                       : mode == StopMode::kNow ? Clock::now()
+                                                : Clock::now() + limits_.shutdown_timeout * 3 / 4;
+      if (hurried_) stop_deadline_ = Clock::now();
+      // Entries appended from now on (a successor takes them) are not this one's to read.
+      drain_until_ = storage_ready_ ? log_->next_seq() : 0;
     }
     work_cv_.notify_all();
     inflight_cv_.notify_all();
     stop_cv_.notify_all();
+    // Waits on `cv` until `done` or the deadline (which Hurry may bring forward); false at
+    // the deadline.
+    auto wait = [this](std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                       const std::function<bool()>& done) {
+      while (!done()) {
+        if (Clock::now() >= stop_deadline_) return false;
+        cv.wait_for(lock, milliseconds(200));
+      }
+      return true;
+    };
     {
       // An entry still being encoded at the deadline is abandoned: it stays in the log,
       // and its guard counts the attempt.
       std::unique_lock<std::mutex> lock(mu_);
-      if (!stop_cv_.wait_until(lock, stop_deadline_, [&] { return worker_exited_; })) {
+      if (!wait(lock, stop_cv_, [&] { return worker_exited_; })) {
         abort_.store(kAbortAny);
         cancel_inserts_ = true;  // also a schema read still waiting on ClickHouse
       }
@@ -90,7 +107,7 @@ void Pipeline::Stop() {
     {
       // INSERTs still running at the deadline give up; their rows stay in the buffer.
       std::unique_lock<std::mutex> lock(mu_);
-      if (!inflight_cv_.wait_until(lock, stop_deadline_, [&] { return inflight_ == 0; })) {
+      if (!wait(lock, inflight_cv_, [&] { return inflight_ == 0; })) {
         cancel_inserts_ = true;
         lock.unlock();
         scheduler_->RunQueuedNow(queue_);  // those not started give up now
@@ -106,6 +123,18 @@ void Pipeline::Stop() {
       state_changed_ms_ = UnixMillis();
     }
   });
+}
+
+void Pipeline::Hurry() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hurried_ = true;  // a Stop that has not begun yet starts with its deadline passed
+    if (!stopping_) return;
+    stop_deadline_ = std::min(stop_deadline_, Clock::now());
+  }
+  work_cv_.notify_all();
+  inflight_cv_.notify_all();
+  stop_cv_.notify_all();
 }
 
 void Pipeline::SetState(State s, const Status& why) {
@@ -129,6 +158,7 @@ Pipeline::Snapshot Pipeline::TakeSnapshot() const {
     snap.error = last_error_;
     snap.error_ms = last_error_ms_;
     snap.inserts_in_flight = inflight_;
+    snap.parked = !consume_ && !stopping_;
   }
   snap.created_ms = created_ms_;
   snap.state_changed_ms = state_changed_ms_.load();
@@ -228,11 +258,14 @@ bool Pipeline::SleepUnlessStopping(std::chrono::milliseconds d) {
 }
 
 bool Pipeline::WriteDeadLetter(std::string_view component, std::string_view reason,
-                               std::string_view error, std::string_view message) {
+                               std::string_view error, std::string_view message,
+                               std::string_view request) {
   auto backoff = std::chrono::milliseconds(100);
   std::string shortened;
   while (true) {
-    Status d = dlq_->Write(component, reason, error, shortened.empty() ? message : shortened);
+    // A record too large for an entry loses its re-sendable copy first, then its tail.
+    Status d = dlq_->Write(component, reason, error, shortened.empty() ? message : shortened,
+                           shortened.empty() ? request : std::string_view());
     if (d.ok()) {
       stats_.rows_dead_lettered++;
       if (reason != "quarantined_entry" && !reason.starts_with("view_rejected_"))
@@ -297,10 +330,11 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
   if (guard_) guard_->Begin(e.seq);
   EncodeStats es = EncodeRequest(
       config_.signal, routes_, *source, MaxBatchRows(), batches, flush, e.seq, source,
-      [&](const otlp::RecordCtx& ctx, const Status& why) {
+      [&](const otlp::RecordCtx& ctx, uint32_t record, const Status& why) {
         std::string json;
         otlp::AppendRecordJson(config_.signal, ctx, &json);
-        if (!WriteDeadLetter("sink", "schema_mismatch", std::string(why.message()), json))
+        if (!WriteDeadLetter("sink", "schema_mismatch", std::string(why.message()), json,
+                             otlp::ExtractRecord(config_.signal, *source, record)))
           abort_.store(kAbortAny);  // stopping: the entry stays in the log
       },
       &replay_, &abort_);
@@ -434,12 +468,14 @@ void Pipeline::AckSettled() {
 
 void Pipeline::WorkerLoop() {
   if (!OpenStorage()) return;
-  if (!PlanRetrying()) return;
   {
+    // A parked pipeline (stopped through the API, or waiting for its predecessor) takes
+    // requests into its buffer and leaves the table alone until it consumes.
     std::unique_lock<std::mutex> lock(mu_);
     work_cv_.wait(lock, [&] { return consume_ || stopping_; });
-    if (!consume_) return;
+    if (!consume_ || stopping_) return;
   }
+  if (!PlanRetrying()) return;
   // Which entry is being processed survives a crash: an entry that ended runs again and
   // again is quarantined, and one that overruns its CPU budget is stopped by the watchdog.
   if (auto g = EntryGuard::Open(Cat(limits_.data_dir, "/pipelines/", config_.id, "/worker.guard"),
@@ -546,7 +582,11 @@ Status Pipeline::Consume() {
     if (pending() && Clock::now() >= deadline) flush_all();
     if (gave_up) return absl::OkStatus();  // stopping: what is open stays in the log
     AckSettled();
-    if (got) continue;  // more may be waiting
+    if (got) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ && next_unread_ >= drain_until_) break;  // the rest is a successor's
+      continue;                                              // more may be waiting
+    }
     if (!pending() && Clock::now() - idle_since > std::chrono::seconds(5)) {
       // Idle: the open batches' buffers go (a pipeline that was busy once keeps nothing).
       for (Batch& b : batches) {

@@ -98,9 +98,17 @@ class Pipeline {
   // this pipeline replaces another that still drains the same log).
   void Start(bool consume = true);
   void StartConsuming();
-  // Stops accepting, flushes what was read, finishes in-flight inserts within the shutdown
-  // timeout and moves the checkpoint past what ClickHouse confirmed. Idempotent.
-  void Stop();
+  // kShutdown: work ends within 3/4 of the shutdown timeout. kDrain: no deadline until
+  // Hurry (the API's graceful stop: everything in the buffer reaches ClickHouse).
+  // kNow: at once (terminate); what is not confirmed stays in the buffer.
+  enum class StopMode { kShutdown, kDrain, kNow };
+  // Stops accepting, reads the log up to the entries appended before this call, flushes,
+  // finishes in-flight inserts (within the mode's deadline) and moves the checkpoint past
+  // what ClickHouse confirmed. Blocks until done. Idempotent.
+  void Stop(StopMode mode = StopMode::kShutdown);
+  // Brings a running Stop's deadline to now (terminate during a drain): what is not
+  // confirmed by then stays in the buffer. Any thread.
+  void Hurry();
 
   // Appends a validated request (protobuf bytes) with its record count to the log without
   // blocking: `done` gets the status, inline when refused at once, else on a commit thread
@@ -133,6 +141,9 @@ class Pipeline {
     size_t inserts_in_flight = 0;
     int64_t created_ms = 0;        // when this pipeline (configuration) was started
     int64_t state_changed_ms = 0;  // when its state last changed
+    // Takes requests into its buffer without consuming them (stopped through the API, or
+    // waiting for the pipeline it replaces): reported as Stopped.
+    bool parked = false;
   };
   // Bytes the buffer may hold before clients are refused.
   uint64_t buffer_limit_bytes() const {
@@ -169,8 +180,9 @@ class Pipeline {
   bool Quarantine(uint64_t seq, std::string_view request, std::string_view why);
   // Writes a dead letter, retrying while the queue cannot be written (a full disk) until
   // shutdown. False: not written (stopping), the caller keeps the record in the buffer.
+  // `request` (optional): the record as a one-record OTLP request, for reprocessing.
   bool WriteDeadLetter(std::string_view component, std::string_view reason, std::string_view error,
-                       std::string_view message);
+                       std::string_view message, std::string_view request = {});
   // Sleeps `d` unless the pipeline stops first; false when stopping.
   bool SleepUnlessStopping(std::chrono::milliseconds d);
   // The same, also cut short by RetryNow.
@@ -253,9 +265,11 @@ class Pipeline {
   bool stopping_ = false;                // guarded by mu_
   bool worker_exited_ = false;           // guarded by mu_
   std::chrono::steady_clock::time_point stop_deadline_;  // guarded by mu_; set by Stop
-  std::string last_error_;                               // guarded by mu_; kept after recovery
-  int64_t last_error_ms_ = 0;                            // guarded by mu_
-  bool retry_now_ = false;                               // guarded by mu_; see RetryNow
+  uint64_t drain_until_ = 0;   // guarded by mu_; set by Stop: the log's end then
+  bool hurried_ = false;       // guarded by mu_; see Hurry
+  std::string last_error_;     // guarded by mu_; kept after recovery
+  int64_t last_error_ms_ = 0;  // guarded by mu_
+  bool retry_now_ = false;     // guarded by mu_; see RetryNow
   const int64_t created_ms_;
   std::atomic<int64_t> state_changed_ms_;
 

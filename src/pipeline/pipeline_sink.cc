@@ -10,6 +10,7 @@
 #include "core/cat.h"
 #include "core/log.h"
 #include "core/wall_clock.h"
+#include "otlp/extract.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/spare_rows.h"
 #include "pipeline/table_plan.h"
@@ -112,7 +113,7 @@ Status Pipeline::InsertRetrying(clickhouse::Client& client, const Batch& batch,
     }
     {
       std::unique_lock<std::mutex> lock(mu_);
-      if (stopping_) give_up = stop_deadline_;
+      if (stopping_) give_up = stop_deadline_;  // no deadline (max) while draining
       // Another batch met a table-level failure: this one is read again after it is fixed.
       if (!sink_failure_.ok()) return absl::UnavailableError("the pipeline's table failed");
     }
@@ -124,10 +125,9 @@ Status Pipeline::InsertRetrying(clickhouse::Client& client, const Batch& batch,
                << " ms: " << s.message();
     std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
     std::unique_lock<std::mutex> lock(mu_);
-    // Wakes for the stop (to learn its deadline), and by the deadline at the latest.
+    // Wakes when the deadline changes (a stop begins, or Hurry), and by it at the latest.
     const auto wake = std::min(Clock::now() + backoff + milliseconds(jitter(rng)), give_up);
-    stop_cv_.wait_until(lock, wake,
-                        [&] { return stopping_ && give_up == Clock::time_point::max(); });
+    stop_cv_.wait_until(lock, wake, [&] { return stopping_ && stop_deadline_ != give_up; });
     backoff = std::min(backoff * 2, milliseconds(30000));
   }
 }
@@ -225,7 +225,8 @@ void Pipeline::Deliver(clickhouse::Client& client, const Batch& batch, size_t a,
   const RowRef& ref = batch.refs[a];
   if (!WriteDeadLetter("sink",
                        code >= 0 ? Cat("sink_rejection_", code) : std::string("sink_rejection"),
-                       why, RecordJson(config_.signal, *batch.sources[ref.source], ref.record)))
+                       why, RecordJson(config_.signal, *batch.sources[ref.source], ref.record),
+                       otlp::ExtractRecord(config_.signal, *batch.sources[ref.source], ref.record)))
     *complete = false;  // stopping: keep it in the buffer rather than lose it
 }
 

@@ -1,5 +1,7 @@
 #include "pipeline/registry.h"
 
+#include <filesystem>
+
 #include "core/cat.h"
 #include "core/descriptors.h"
 
@@ -130,6 +132,42 @@ Status Registry::Replace(PipelineConfig config) {
   Publish(std::move(next));
   if (old) old->Stop();
   p->StartConsuming();
+  return absl::OkStatus();
+}
+
+std::shared_ptr<Pipeline> Registry::Swap(PipelineConfig config, std::shared_ptr<Pipeline>* fresh) {
+  std::lock_guard<std::mutex> control(control_mu_);
+  std::shared_ptr<Pipeline> p = Make(std::move(config));
+  p->Start(/*consume=*/false);
+  if (fresh) *fresh = p;
+  auto next = std::make_shared<Map>(*Snapshot());
+  auto& slot = (*next)[p->config().id];
+  std::shared_ptr<Pipeline> old = std::move(slot);
+  slot = std::move(p);
+  Publish(std::move(next));
+  return old;
+}
+
+Status Registry::Purge(const std::string& id) {
+  if (Find(id)) return absl::FailedPreconditionError(Cat("pipeline '", id, "' is still in use"));
+  const std::string base = Cat(limits_.data_dir, "/pipelines/", id);
+  std::vector<std::shared_ptr<buffer::LocalLog>> closing;
+  {
+    std::lock_guard<std::mutex> lock(logs_mu_);
+    for (auto it = logs_.begin(); it != logs_.end();) {
+      if (it->first.starts_with(base + "/")) {
+        closing.push_back(std::move(it->second));
+        it = logs_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& log : closing) log->WaitIdle();
+  closing.clear();  // the last references, unless a late request still holds one
+  std::error_code ec;
+  std::filesystem::remove_all(base, ec);
+  if (ec) return absl::UnavailableError(Cat("cannot delete ", base, ": ", ec.message()));
   return absl::OkStatus();
 }
 

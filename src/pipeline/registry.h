@@ -30,6 +30,19 @@ class Registry {
   Status Remove(const std::string& id);
   // Replaces a pipeline with a new configuration (stop old, start new).
   Status Replace(PipelineConfig config);
+  // Publishes a parked pipeline for config.id (it takes requests into its buffer but does
+  // not consume) in place of the current one, which is returned, still running: the caller
+  // stops it (draining or not), then calls StartConsuming on the new one, or leaves it
+  // parked. The caller keeps other changes of this id away meanwhile.
+  std::shared_ptr<Pipeline> Swap(PipelineConfig config, std::shared_ptr<Pipeline>* fresh = nullptr);
+  // Deletes a removed pipeline's storage (buffer, dead letters, cut journal, guard) once
+  // its pending appends have completed. FailedPrecondition while the id is published.
+  Status Purge(const std::string& id);
+  // The storage of a pipeline (opened if needed, then kept open): the API reads its
+  // dead-letter queue through it.
+  StatusOr<Pipeline::Storage> StorageOf(const PipelineConfig& config) {
+    return OpenStorage(config.id, config.buffer);
+  }
 
   std::shared_ptr<Pipeline> Find(std::string_view id) const;
   // Ids of pipeline files that cannot be loaded now: requests for them are told to retry.

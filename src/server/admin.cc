@@ -1,5 +1,6 @@
 #include "server/admin.h"
 
+#include "control/api_routes.h"
 #include "core/cat.h"
 #include "core/text.h"
 #include "server/metrics_page.h"
@@ -68,52 +69,21 @@ receivers::HttpRoutes OtlpHealthRoutes(pipeline::Registry& registry) {
   return r;
 }
 
-receivers::HttpRoutes AdminRoutes(pipeline::Registry& registry) {
+receivers::HttpRoutes AdminRoutes(pipeline::Registry& registry, control::Controller& api) {
   receivers::HttpRoutes r;
   r.otlp = false;
-  r.handle = [&registry](std::string_view method, std::string_view path, std::string_view query,
-                         std::string_view, HttpAnswer* a) {
-    constexpr std::string_view kPipelines = "/api/v1/pipeline";
-    const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz" ||
-                       path == "/api/v1/healthz" || path == "/api/v2/healthz" ||
-                       path.starts_with(kPipelines);
-    if (!known) return false;
+  r.handle = [&registry, &api](std::string_view method, std::string_view path,
+                               std::string_view query, std::string_view body, HttpAnswer* a) {
+    if (control::ServeApi(api, method, path, query, body, a)) return true;
+    if (path != "/metrics" && path != "/healthz" && path != "/readyz") return false;
     if (!IsRead(method)) {
       *a = Error(405, "method_not_allowed", Cat(method, " is not served on ", path));
       return true;
     }
     if (HealthRoute(registry, path, query, a)) return true;
-    if (path == "/metrics") {
-      a->status = 200;
-      a->content_type = "text/plain; version=0.0.4; charset=utf-8";
-      a->body = RenderMetrics(registry, ReadProcessStats());
-      return true;
-    }
-    if (path == "/api/v1/healthz") {
-      *a = Json(200, "");
-      a->content_type = "text/plain";
-      return true;
-    }
-    if (path == "/api/v2/healthz") {
-      *a = Json(200, "{\"status\":\"ok\"}");
-      return true;
-    }
-    if (path == kPipelines || path == Cat(kPipelines, "/")) {
-      *a = Json(200, PipelineListJson(registry));
-      return true;
-    }
-    // /api/v1/pipeline/{id}/health
-    std::string_view rest = path.substr(kPipelines.size());
-    if (rest.size() > 8 && rest.starts_with("/") && rest.ends_with("/health")) {
-      const std::string_view id = rest.substr(1, rest.size() - 1 - 7);
-      std::string body = PipelineHealthJson(registry, id);
-      if (body.empty())
-        *a = Error(404, "not_found", Cat("no pipeline '", id, "'"));
-      else
-        *a = Json(200, std::move(body));
-      return true;
-    }
-    *a = Error(404, "not_found", Cat("no such path: ", path));
+    a->status = 200;
+    a->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    a->body = RenderMetrics(registry, ReadProcessStats());
     return true;
   };
   return r;

@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "core/cat.h"
+#include "server/config.h"
 
 namespace sluice::server {
 namespace {
@@ -21,11 +22,15 @@ namespace http = beast::http;
 namespace net = boost::asio;
 
 template <class Stream>
-StatusOr<AdminResponse> Exchange(Stream& stream, const AdminTarget& t, const std::string& path) {
-  http::request<http::empty_body> req{http::verb::get, path, 11};
+StatusOr<AdminResponse> Exchange(Stream& stream, const AdminTarget& t, const std::string& method,
+                                 const std::string& path, const std::string& body) {
+  http::request<http::string_body> req{http::string_to_verb(method), path, 11};
   req.set(http::field::host, t.host);
   req.set(http::field::user_agent, "sluice-cli");
   if (!t.token.empty()) req.set(http::field::authorization, "Bearer " + t.token);
+  if (!body.empty()) req.set(http::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
   beast::error_code ec;
   http::write(stream, req, ec);
   beast::flat_buffer buffer;
@@ -38,20 +43,43 @@ StatusOr<AdminResponse> Exchange(Stream& stream, const AdminTarget& t, const std
 
 }  // namespace
 
-StatusOr<AdminResponse> AdminGet(const AdminTarget& t, const std::string& path) {
+StatusOr<AdminTarget> ResolveAdminTarget(const std::string& config_path, const std::string& admin) {
+  AdminTarget target;
+  auto cfg = LoadConfig(config_path);
+  if (cfg.ok()) {
+    const std::string& a = cfg->admin.address;
+    target.host = a == "0.0.0.0" || a == "::" ? "127.0.0.1" : a;
+    target.port = cfg->admin.port;
+    target.token = cfg->admin_token;
+    target.tls_cert_file = cfg->admin.tls.cert_file;
+  } else if (admin.empty()) {
+    return cfg.status();
+  }
+  if (!admin.empty()) {
+    const size_t colon = admin.rfind(':');
+    if (colon == std::string::npos) return absl::InvalidArgumentError("--admin takes host:port");
+    target.host = admin.substr(0, colon);
+    target.port = std::atoi(admin.c_str() + colon + 1);
+  }
+  if (const char* token = std::getenv("SLUICE_ADMIN_TOKEN"); token && *token) target.token = token;
+  return target;
+}
+
+StatusOr<AdminResponse> AdminCall(const AdminTarget& t, const std::string& method,
+                                  const std::string& path, const std::string& body, int timeout_s) {
   net::io_context ioc;
   net::ip::tcp::resolver resolver(ioc);
   beast::tcp_stream tcp(ioc);
   beast::error_code ec;
   auto results = resolver.resolve(t.host, std::to_string(t.port), ec);
   if (ec) return absl::UnavailableError(Cat("cannot resolve ", t.host, ": ", ec.message()));
-  tcp.expires_after(std::chrono::seconds(5));
+  tcp.expires_after(std::chrono::seconds(timeout_s));
   tcp.connect(results, ec);
   if (ec)
     return absl::UnavailableError(Cat("cannot reach the admin listener at ", t.host, ":", t.port,
                                       " (", ec.message(), "); is `sluice serve` running?"));
   if (t.tls_cert_file.empty()) {
-    auto r = Exchange(tcp, t, path);
+    auto r = Exchange(tcp, t, method, path, body);
     tcp.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
     return r;
   }
@@ -84,7 +112,7 @@ StatusOr<AdminResponse> AdminGet(const AdminTarget& t, const std::string& path) 
   if (!same)
     return absl::UnavailableError(Cat("the admin listener at ", t.host, ":", t.port,
                                       " does not serve the certificate in ", t.tls_cert_file));
-  auto r = Exchange(tls, t, path);
+  auto r = Exchange(tls, t, method, path, body);
   tls.shutdown(ec);
   return r;
 }

@@ -1,4 +1,5 @@
-// A blocking HTTP GET to the admin listener, for the command-line tools (`sluice status`).
+// Blocking HTTP requests to the admin listener, for the command-line tools (`sluice
+// status`, `sluice pipeline`, `sluice dlq`).
 #pragma once
 
 #include <string>
@@ -22,7 +23,18 @@ struct AdminResponse {
   std::string body;
 };
 
-// GET path with a timeout of a few seconds. Unavailable when the server cannot be reached.
-StatusOr<AdminResponse> AdminGet(const AdminTarget& target, const std::string& path);
+// One request (a JSON body when given) with a timeout of `timeout_s` seconds.
+// Unavailable when the server cannot be reached.
+StatusOr<AdminResponse> AdminCall(const AdminTarget& target, const std::string& method,
+                                  const std::string& path, const std::string& body = "",
+                                  int timeout_s = 5);
+inline StatusOr<AdminResponse> AdminGet(const AdminTarget& target, const std::string& path) {
+  return AdminCall(target, "GET", path);
+}
+
+// The admin listener of the server config at `config_path` (address, admin token,
+// certificate); `admin` ("host:port") overrides the address, SLUICE_ADMIN_TOKEN the token.
+// InvalidArgument for a malformed `admin`.
+StatusOr<AdminTarget> ResolveAdminTarget(const std::string& config_path, const std::string& admin);
 
 }  // namespace sluice::server

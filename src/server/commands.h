@@ -45,6 +45,22 @@ struct DlqOptions {
 };
 int RunDlq(const DlqOptions& o);
 
+// `sluice pipeline <verb>` and `sluice dlq <verb>`: calls to the REST API.
+struct ApiCommand {
+  std::string config;
+  std::string admin;  // host:port; empty: the config's
+  std::string verb;
+  std::string id;
+  std::string file;      // create, edit
+  bool json = false;     // print the API's JSON
+  int wait_seconds = 0;  // stop, terminate, resume, create, edit: wait for the final status
+  int batch_size = 100;  // dlq consume, list
+  std::string cursor, component;  // dlq list
+  std::vector<uint64_t> ids;      // dlq reprocess: these message ids (else all)
+};
+int RunPipeline(const ApiCommand& o);
+int RunDlqApi(const ApiCommand& o);
+
 struct FlattenOptions {
   std::string signal;
   bool json = false;

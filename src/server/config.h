@@ -17,15 +17,16 @@ namespace sluice::server {
 struct ServerConfig {
   receivers::HttpOptions http;
   receivers::GrpcOptions grpc;
-  // The admin listener: /metrics, health, status (and later the REST API). Loopback by
-  // default; any other address needs both admin_token and admin.tls.
+  // The admin listener: /metrics, health, status and the REST API. Loopback by default;
+  // any other address needs both admin_token and admin.tls. Two I/O threads: an API call
+  // that reads a table or waits for a pipeline to stop never holds up a scrape.
   receivers::HttpOptions admin = [] {
     receivers::HttpOptions o;
     o.name = "admin";
     o.address = "127.0.0.1";
     o.port = 8081;
-    o.io_threads = 1;
-    o.max_body_bytes = 1u << 20;
+    o.io_threads = 2;
+    o.max_body_bytes = 4u << 20;
     o.max_connections = 64;
     return o;
   }();

@@ -4,6 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/version.h"
 #include "server/commands.h"
@@ -65,10 +68,69 @@ int main(int argc, char** argv) {
                          "(default: the config's, .data)");
   reload_cmd->add_option("-c,--config", reload.config, kConfigHelp);
 
+  // The REST API's commands: one request each to a running server's admin listener.
+  ApiCommand api;
+  auto api_flags = [&](CLI::App* c, const std::string& verb) {
+    c->add_option("--admin", api.admin,
+                  "the admin listener as host:port (default: the config's, 127.0.0.1:8081)");
+    c->add_option("-c,--config", api.config, kConfigHelp);
+    c->add_flag("--json", api.json, "print the API's JSON as it is");
+    c->callback([&api, verb] { api.verb = verb; });
+  };
+  auto* pipeline_cmd = app.add_subcommand(
+      "pipeline",
+      "Manage pipelines through the REST API of a running server (GlassFlow's API; the "
+      "token comes from the config or SLUICE_ADMIN_TOKEN).");
+  pipeline_cmd->require_subcommand(1);
+  for (const auto& [verb, help] : std::vector<std::pair<std::string, std::string>>{
+           {"create", "Create a pipeline from a v3 document (JSON or YAML)"},
+           {"list", "List the pipelines with their status and figures"},
+           {"get", "Print a pipeline's v3 document"},
+           {"health", "Print a pipeline's status and figures"},
+           {"stop", "Stop after its buffer has drained into ClickHouse"},
+           {"terminate", "Stop at once (the buffer is kept)"},
+           {"resume", "Resume a Stopped or Failed pipeline from its buffer"},
+           {"edit", "Replace a Stopped or Failed pipeline's document (it resumes)"},
+           {"delete", "Delete a Stopped or Failed pipeline, its buffer and dead letters"}}) {
+    CLI::App* c = pipeline_cmd->add_subcommand(verb, help);
+    if (verb != "list" && verb != "create") c->add_option("id", api.id, "pipeline id")->required();
+    if (verb == "create" || verb == "edit")
+      c->add_option("-f,--file", api.file, "the pipeline document")->required();
+    if (verb == "create" || verb == "edit" || verb == "stop" || verb == "terminate" ||
+        verb == "resume")
+      c->add_option("--wait", api.wait_seconds,
+                    "wait up to this many seconds for the final status (Running or Stopped)");
+    api_flags(c, verb);
+  }
+
   DlqOptions dlq;
   auto* dlq_cmd = app.add_subcommand(
-      "dlq", "Print a pipeline's dead letters as JSON lines (safe while the server runs).");
-  dlq_cmd->add_option("--pipeline", dlq.pipeline, "pipeline id")->required();
+      "dlq",
+      "A pipeline's dead letters: `dlq --pipeline ID` prints them from the data directory "
+      "(safe while the server runs); `dlq state|consume|purge|list|reprocess ID` asks the "
+      "server's REST API.");
+  dlq_cmd->require_subcommand(0, 1);
+  for (const auto& [verb, help] : std::vector<std::pair<std::string, std::string>>{
+           {"state", "Counts and times"},
+           {"consume", "Print and remove up to --batch-size dead letters (JSON lines)"},
+           {"purge", "Remove every dead letter"},
+           {"list", "Print a page of dead letters without removing them"},
+           {"reprocess",
+            "Send dead letters through the pipeline again (after fixing the table)"}}) {
+    CLI::App* c = dlq_cmd->add_subcommand(verb, help);
+    c->add_option("id", api.id, "pipeline id")->required();
+    if (verb == "consume" || verb == "list")
+      c->add_option("--batch-size", api.batch_size, "how many (1-1000)")
+          ->check(CLI::Range(1, 1000));
+    if (verb == "list") {
+      c->add_option("--cursor", api.cursor, "start at this message id (a page's next cursor)");
+      c->add_option("--component", api.component, "only this component's (sink, worker)");
+    }
+    if (verb == "reprocess")
+      c->add_option("--ids", api.ids, "only these message ids (default: all)")->delimiter(',');
+    api_flags(c, verb);
+  }
+  dlq_cmd->add_option("--pipeline", dlq.pipeline, "pipeline id (reading the data directory)");
   dlq_cmd->add_flag("--summary", dlq.summary, "count the dead letters by reason instead");
   dlq_cmd->add_option("--data-dir", dlq.data_dir,
                       "the server's data directory (default: the "
@@ -115,7 +177,17 @@ int main(int argc, char** argv) {
   if (*validate_cmd) return RunValidate(validate);
   if (*status_cmd) return RunStatus(status);
   if (*reload_cmd) return RunReload(reload);
-  if (*dlq_cmd) return RunDlq(dlq);
+  if (*pipeline_cmd) return RunPipeline(api);
+  if (*dlq_cmd) {
+    if (dlq_cmd->get_subcommands().empty()) {
+      if (dlq.pipeline.empty()) {
+        std::fputs("error: --pipeline, or one of state|consume|purge|list|reprocess\n", stderr);
+        return 2;
+      }
+      return RunDlq(dlq);
+    }
+    return RunDlqApi(api);
+  }
   if (*flatten_cmd) return RunFlatten(flatten);
   if (*encode_cmd) return RunEncode(encode);
   std::printf("sluice %s\n", sluice::kVersion);

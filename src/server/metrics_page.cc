@@ -152,7 +152,7 @@ std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& proc
                    Pipeline::State::kStopped})
       out.Sample("sluice_pipeline_state",
                  {{"pipeline_id", e.p->config().id}, {"state", StatusName(s)}},
-                 uint64_t{e.snap.state == s});
+                 uint64_t{(e.snap.parked ? Pipeline::State::kStopped : e.snap.state) == s});
   struct Gauge {
     std::string_view name, help;
   };

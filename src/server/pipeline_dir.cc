@@ -55,7 +55,10 @@ std::string PipelineIdOfFile(const std::string& path) {
   return std::filesystem::path(path).stem().string();
 }
 
-Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
+Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry, DirShare* share) {
+  auto api_owned = [&](const std::string& id) {
+    return share && share->api_owned && share->api_owned(id);
+  };
   // Files that are not pipelines are reported once per server run, not at every reload.
   static std::set<std::string>* reported = new std::set<std::string>;
   Status first;
@@ -85,9 +88,17 @@ Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry) {
       SLOG(ERROR) << path << ": duplicate pipeline_id '" << p->id << "'";
       continue;
     }
+    if (api_owned(p->id)) {
+      if (reported->insert(Cat(path, "\n", p->id)).second)
+        SLOG(ERROR) << path << ": pipeline '" << p->id
+                    << "' was created through the REST API; this file is ignored";
+      continue;
+    }
+    if (share) share->files[p->id] = path;
     wanted.emplace(p->id, std::move(*p));
   }
   for (const auto& p : registry.List()) {
+    if (api_owned(p->config().id)) continue;
     auto it = wanted.find(p->config().id);
     if (it == wanted.end()) {
       if (unreadable) {

@@ -5,6 +5,8 @@
 // empty registry; SIGHUP and `sluice reload` re-run it. Control thread only.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,7 +27,16 @@ StatusOr<pipeline::PipelineConfig> LoadPipelineFile(const std::string& path);
 // read at all, else the file's name without its extension.
 std::string PipelineIdOfFile(const std::string& path);
 
+// What the directory shares the registry with: pipelines created through the REST API are
+// left alone (a file naming one is ignored, with an error), and the files of the pipelines
+// it declares are reported (the API shows those read-only).
+struct DirShare {
+  std::function<bool(const std::string& id)> api_owned;  // null: none
+  std::map<std::string, std::string> files;              // out: pipeline_id -> file
+};
+
 // Returns the first error; pipelines whose documents are valid are applied regardless.
-Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry);
+Status SyncPipelineDir(const std::string& dir, pipeline::Registry& registry,
+                       DirShare* share = nullptr);
 
 }  // namespace sluice::server

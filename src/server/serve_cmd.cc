@@ -11,6 +11,7 @@
 #include <thread>
 #include <tuple>
 
+#include "control/controller.h"
 #include "core/cat.h"
 #include "core/executor.h"
 #include "core/log.h"
@@ -151,9 +152,18 @@ int RunServe(const ServeOptions& o) {
   otlp_routes.auth = &auth;
   receivers::HttpServer http(cfg->http, registry, budget, otlp_routes);
   receivers::GrpcServer grpc(cfg->grpc, registry, budget, &auth);
+  control::ControllerOptions copts;
+  copts.data_dir = cfg->data_dir;
+  copts.pipelines_dir = cfg->pipelines_dir;
+  control::Controller controller(registry, copts);
   std::unique_ptr<receivers::HttpServer> admin;
   if (cfg->admin_enabled) {
-    receivers::HttpRoutes admin_routes = AdminRoutes(registry);
+    if (cfg->admin_token.empty())
+      SLOG(INFO)
+          << "admin listener (REST API, metrics) on " << cfg->admin.address
+          << " without a token: it must stay on loopback (admin.token, token_env or token_file "
+             "and admin.tls expose it)";
+    receivers::HttpRoutes admin_routes = AdminRoutes(registry, controller);
     admin_routes.auth = &admin_auth;
     admin = std::make_unique<receivers::HttpServer>(cfg->admin, registry, budget, admin_routes);
   }
@@ -166,7 +176,7 @@ int RunServe(const ServeOptions& o) {
   }
   // `sluice reload` finds the server through this file.
   PidFile pid_file(cfg->data_dir);
-  (void)SyncPipelineDir(cfg->pipelines_dir, registry);
+  controller.Load();  // the REST API's pipelines, then the pipelines directory
   registry.set_loaded();
   http.set_ready(true);
   if (admin) admin->set_ready(true);
@@ -191,7 +201,7 @@ int RunServe(const ServeOptions& o) {
     if (sig == SIGHUP) {
       SLOG(INFO) << "SIGHUP: reloading pipelines from " << cfg->pipelines_dir
                  << " (failed pipelines try again), credentials and TLS certificates";
-      (void)SyncPipelineDir(cfg->pipelines_dir, registry);
+      (void)controller.Reload();
       // Credentials from the config file again (listeners, directories and limits need a
       // restart); a file that no longer loads keeps the credentials in force.
       if (auto fresh = LoadConfig(o.config); fresh.ok()) {
@@ -229,6 +239,7 @@ int RunServe(const ServeOptions& o) {
   http.Stop();
   if (admin) admin->Stop();
   registry.DrainAppends();  // their answers go to the receivers, which are destroyed first
+  controller.Shutdown();    // drains in progress stop now; what is left stays buffered
   registry.StopAll();
   SLOG(INFO) << "stopped";
   return 0;

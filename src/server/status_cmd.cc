@@ -34,29 +34,9 @@ std::string Human(uint64_t bytes) {
 }  // namespace
 
 int RunStatus(const StatusOptions& o) {
-  AdminTarget target;
-  // The config gives the address, the token and the certificate; --admin overrides the
-  // address, SLUICE_ADMIN_TOKEN the token.
-  auto cfg = LoadConfig(o.config);
-  if (cfg.ok()) {
-    const std::string& a = cfg->admin.address;
-    target.host = a == "0.0.0.0" || a == "::" ? "127.0.0.1" : a;
-    target.port = cfg->admin.port;
-    target.token = cfg->admin_token;
-    target.tls_cert_file = cfg->admin.tls.cert_file;
-  } else if (o.admin.empty()) {
-    return Fail(cfg.status());
-  }
-  if (!o.admin.empty()) {
-    const size_t colon = o.admin.rfind(':');
-    if (colon == std::string::npos) {
-      std::fprintf(stderr, "error: --admin takes host:port\n");
-      return 2;
-    }
-    target.host = o.admin.substr(0, colon);
-    target.port = std::atoi(o.admin.c_str() + colon + 1);
-  }
-  if (const char* token = std::getenv("SLUICE_ADMIN_TOKEN"); token && *token) target.token = token;
+  auto target_or = ResolveAdminTarget(o.config, o.admin);
+  if (!target_or.ok()) return Fail(target_or.status());
+  const AdminTarget& target = *target_or;
   auto r = AdminGet(target, "/api/v1/pipeline");
   if (!r.ok()) return Fail(r.status());
   if (r->status != 200) {

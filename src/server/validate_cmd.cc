@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "clickhouse/client.h"
+#include "control/validation.h"
 #include "core/cat.h"
 #include "pipeline/table_plan.h"
 #include "server/commands.h"
@@ -47,6 +48,12 @@ int RunValidate(const ValidateOptions& o) {
     if (auto [it, fresh] = ids.emplace(p->id, f); !fresh) {
       Problem(f, Cat("pipeline_id '", p->id, "' is also used by ", it->second,
                      "; the server loads only one of them"));
+      ++bad;
+      continue;
+    }
+    if (const auto errors = control::MappingErrors(*p); !errors.empty()) {
+      for (const auto& e : errors)
+        Problem(f, Cat(e.value("field", ""), ": ", e.value("message", "")));
       ++bad;
       continue;
     }

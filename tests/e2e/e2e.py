@@ -4,7 +4,7 @@ Starts a real ClickHouse (Debian's clickhouse-server) and `sluice serve`, sends 
 real clients (the OpenTelemetry JS exporters over http/json, http/protobuf and gRPC, with
 and without gzip; Python gRPC; raw HTTP as curl would), and asserts exact rows in
 ClickHouse and exact status codes. Prints "e2e: N passed, N failed" last. Groups of their
-own: robustness, operations, reach, matrix, security (TLS, mTLS, credentials, limits).
+own: robustness, operations, reach, matrix, security (TLS, mTLS, credentials, limits), api (the REST API, the CLI, GlassFlow's SDK).
 """
 import gzip
 import http.client
@@ -26,6 +26,7 @@ import operations
 import reach
 import robustness
 import security
+import api
 
 # ---------------------------------------------------------------- set-up / tear-down
 
@@ -841,6 +842,7 @@ def main():
         ("reach", reach.run_all),
         ("matrix", fault_matrix.run_all),
         ("security", security.run_all),
+        ("api", api.run_all),
     ]
     try:
         start()

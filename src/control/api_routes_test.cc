@@ -1,0 +1,144 @@
+#include "control/api_routes.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "control/openapi.h"
+#include "core/cat.h"
+
+namespace sluice::control {
+namespace {
+
+using nlohmann::json;
+using receivers::HttpAnswer;
+
+// A pipeline whose ClickHouse never answers (port 1): it fails at start, which is all the
+// routing needs.
+const char* kDoc = R"({"version":"v3","pipeline_id":"unit-api","sources":[{"type":"otlp.logs",
+  "source_id":"logs"}],"sink":{"type":"clickhouse","connection_params":{"host":"127.0.0.1",
+  "port":"1","database":"d","username":"u","password":""},"table":"t","max_batch_size":10,
+  "mapping":[{"name":"body","column_name":"Body","column_type":"String"}]}})";
+
+class ApiRoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = Cat(::testing::TempDir(), "/api_routes_", getpid());
+    std::filesystem::remove_all(dir_);
+    pipeline::Limits limits;
+    limits.data_dir = dir_;
+    limits.shutdown_timeout = std::chrono::milliseconds(2000);
+    registry_ = std::make_unique<pipeline::Registry>(limits);
+    ControllerOptions o;
+    o.data_dir = dir_;
+    o.validation.check_tables = false;
+    controller_ = std::make_unique<Controller>(*registry_, o);
+    controller_->Load();
+  }
+  void TearDown() override {
+    controller_->Shutdown();
+    registry_->StopAll();
+    controller_.reset();
+    registry_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  HttpAnswer Call(std::string_view method, std::string_view path, std::string_view query = "",
+                  std::string_view body = "") {
+    HttpAnswer a;
+    EXPECT_TRUE(ServeApi(*controller_, method, path, query, body, &a)) << path;
+    return a;
+  }
+  std::string WaitStatus(const std::string& want) {
+    std::string last;
+    for (int i = 0; i < 200; ++i) {
+      auto s = controller_->StatusOf("unit-api");
+      last = s ? std::string(StatusName(*s)) : "none";
+      if (last == want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return last;
+  }
+  std::string dir_;
+  std::unique_ptr<pipeline::Registry> registry_;
+  std::unique_ptr<Controller> controller_;
+};
+
+TEST_F(ApiRoutesTest, RoutesMethodsAndErrors) {
+  HttpAnswer a;
+  EXPECT_FALSE(ServeApi(*controller_, "GET", "/metrics", "", "", &a));
+  EXPECT_EQ(Call("GET", "/api/v1/pipeline").body, "[]");
+  EXPECT_EQ(Call("GET", "/api/v1/pipeline/").status, 200);  // a trailing slash
+  EXPECT_EQ(Call("PUT", "/api/v1/pipeline").status, 405);
+  EXPECT_EQ(Call("GET", "/api/v1/nothing").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/pipeline/unit-api").status, 404);
+  a = Call("POST", "/api/v1/pipeline", "", kDoc);
+  EXPECT_EQ(a.status, 204) << a.body;
+  EXPECT_EQ(Call("POST", "/api/v1/pipeline", "", kDoc).status, 409);
+  EXPECT_EQ(Call("GET", "/api/v1/pipeline/unit-api/dlq/consume", "batch_size=0").status, 422);
+  EXPECT_EQ(Call("GET", "/api/v1/pipeline/unit-api/dlq/consume", "batch_size=1000").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/pipeline/unit-api/dlq/list", "cursor=-1").status, 422);
+  EXPECT_EQ(Call("POST", "/api/v1/filter/validate", "", "{}").status, 501);
+  // Its ClickHouse does not answer: Failed, which only resume may leave.
+  EXPECT_EQ(WaitStatus("Failed"), "Failed");
+  a = Call("POST", "/api/v1/pipeline/unit-api/stop");
+  EXPECT_EQ(a.status, 400);
+  json e = json::parse(a.body);
+  EXPECT_EQ(e["code"], "INVALID_STATUS_TRANSITION");
+  EXPECT_EQ(e["details"]["valid_transitions"], json::array({"Resuming"}));
+  EXPECT_EQ(Call("POST", "/api/v1/pipeline/unit-api/edit", "", kDoc).status,
+            204);  // Failed: editable
+  EXPECT_EQ(WaitStatus("Failed"), "Failed");
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/pipelines/unit-api"));
+  EXPECT_EQ(Call("DELETE", "/api/v1/pipeline/unit-api").status, 204);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/pipelines/unit-api"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/api/pipelines/unit-api.json"));
+  EXPECT_EQ(registry_->Find("unit-api"), nullptr);
+}
+
+TEST_F(ApiRoutesTest, TheDocumentDescribesEveryRoute) {
+  const json& doc = OpenApiDocument();
+  size_t ops = 0;
+  for (const auto& [path, methods] : doc["paths"].items()) ops += methods.size();
+  EXPECT_EQ(ops, ApiRoutes().size());
+  for (const RouteSpec& r : ApiRoutes()) {
+    std::string m = r.method;
+    for (char& c : m) c = static_cast<char>(std::tolower(c));
+    ASSERT_TRUE(doc["paths"].contains(r.path)) << r.path;
+    const json& op = doc["paths"][r.path][m];
+    for (const auto& [code, schema] : r.responses) {
+      ASSERT_TRUE(op["responses"].contains(std::to_string(code))) << r.path << " " << code;
+      if (!schema.empty()) {
+        EXPECT_TRUE(doc["components"]["schemas"].contains(schema)) << schema;
+      }
+    }
+    if (!r.request_schema.empty()) {
+      EXPECT_TRUE(doc["components"]["schemas"].contains(r.request_schema)) << r.request_schema;
+    }
+  }
+}
+
+// A stored record brings its pipeline back in its state after a restart.
+TEST_F(ApiRoutesTest, StoppedStaysStoppedAcrossRestarts) {
+  ASSERT_EQ(Call("POST", "/api/v1/pipeline", "", kDoc).status, 204);
+  ASSERT_EQ(WaitStatus("Failed"), "Failed");
+  ASSERT_EQ(Call("POST", "/api/v1/pipeline/unit-api/resume").status, 204);
+  EXPECT_EQ(Call("POST", "/api/v1/pipeline/unit-api/terminate").status, 204);
+  ASSERT_EQ(WaitStatus("Stopped"), "Stopped");
+  controller_->Shutdown();
+  registry_->StopAll();
+  controller_.reset();
+  pipeline::Limits limits;
+  limits.data_dir = dir_;
+  registry_ = std::make_unique<pipeline::Registry>(limits);
+  ControllerOptions o;
+  o.data_dir = dir_;
+  o.validation.check_tables = false;
+  controller_ = std::make_unique<Controller>(*registry_, o);
+  controller_->Load();
+  EXPECT_EQ(WaitStatus("Stopped"), "Stopped");
+  ASSERT_NE(registry_->Find("unit-api"), nullptr);  // parked: it takes requests
+}
+
+}  // namespace
+}  // namespace sluice::control

@@ -1,0 +1,902 @@
+#include "control/controller.h"
+
+#include <future>
+#include <random>
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "control/document.h"
+#include "control/stats_json.h"
+#include "core/cat.h"
+#include "core/log.h"
+#include "core/wall_clock.h"
+#include "otlp/fields.h"
+#include "server/pipeline_dir.h"
+
+namespace sluice::control {
+
+using nlohmann::json;
+using pipeline::Pipeline;
+
+namespace {
+
+constexpr size_t kDlqReadBytes = 4u << 20;
+constexpr size_t kReprocessAll = 10000;      // dead letters per `all` request (as GlassFlow EE)
+constexpr size_t kReprocessSelected = 1000;  // ids per `selected` request
+
+ApiError Refused(const Refusal& r) {
+  ApiError e = BadRequest(r.code, r.message);
+  if (!r.valid.empty()) {
+    json valid = json::array();
+    for (PipelineStatus s : r.valid) valid.push_back(StatusName(s));
+    e.details = {{"valid_transitions", valid}};
+  }
+  return e;
+}
+
+ApiError Unprocessable(std::string field, std::string code, std::string message) {
+  ApiError e{422, "unprocessable_entity", message,
+             json::array({{{"field", field}, {"code", code}, {"message", message}}}), nullptr};
+  e.details = {{"error", Cat(field, ": ", message)}};
+  return e;
+}
+
+ApiError Unavailable(std::string message) {
+  return {503, "unavailable", std::move(message), nullptr, nullptr};
+}
+
+std::vector<std::string> TagsOf(const json& doc) {
+  std::vector<std::string> tags;
+  if (doc.is_object() && doc.contains("metadata") && doc["metadata"].is_object() &&
+      doc["metadata"].contains("tags") && doc["metadata"]["tags"].is_array())
+    for (const auto& t : doc["metadata"]["tags"])
+      if (t.is_string()) tags.push_back(t.get<std::string>());
+  return tags;
+}
+
+std::string RandomId() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 32; ++i) id.push_back(kHex[rng() & 15]);
+  return id;
+}
+
+// A duration in Go's String() form ("1h0m0s"), as GlassFlow writes them back.
+std::string GoDuration(std::chrono::milliseconds d) {
+  int64_t ms = d.count();
+  if (ms == 0) return "0s";
+  std::string out;
+  const int64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, rest = ms % 1000;
+  if (h) out += Cat(h, "h");
+  if (h || m) out += Cat(m, "m");
+  out += Cat(s);
+  if (rest) {
+    char frac[8];
+    std::snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(rest));
+    std::string f(frac);
+    while (f.back() == '0') f.pop_back();
+    out += f;
+  }
+  return out + "s";
+}
+
+// GlassFlow's resources object with the buffer's limits as they apply.
+json EffectiveResources(const json& doc, const pipeline::PipelineConfig& c, uint64_t limit_bytes) {
+  json res = doc.is_object() && doc.contains("resources") && doc["resources"].is_object()
+                 ? doc["resources"]
+                 : json::object();
+  json stream = json::object();
+  stream["maxAge"] = GoDuration(c.buffer.max_age);
+  stream["maxBytes"] = std::to_string(c.buffer.max_bytes > 0 ? c.buffer.max_bytes : limit_bytes);
+  stream["maxMsgs"] = c.buffer.max_records;
+  res["nats"] = {{"stream", stream}};
+  return res;
+}
+
+const json& ImmutableFields() {
+  static const json* kFields =
+      new json(json::array({"nats/stream/maxAge", "nats/stream/maxBytes", "nats/stream/maxMsgs",
+                            "transform/storage/size"}));
+  return *kFields;
+}
+
+json DeadLetterJson(const buffer::Entry& e, bool full) {
+  json j = json::parse(e.payload, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    j = {{"component", "unknown"},
+         {"error", "unreadable dead-letter entry"},
+         {"original_message", e.payload}};
+  json out = {{"component", j.value("component", "")},
+              {"error", j.value("error", "")},
+              {"original_message", j.value("original_message", "")}};
+  if (full) {
+    out["message_id"] = e.seq;
+    out["reason"] = j.value("reason", "");
+    out["received_at"] = j.contains("time") ? j["time"] : TimeJson(e.append_ms);
+  }
+  return out;
+}
+
+uint64_t CountRecords(Signal s, std::string_view request) {
+  uint64_t n = 0;
+  otlp::ForEachRecord(s, request, [&](const otlp::RecordCtx&) { ++n; });
+  return n;
+}
+
+}  // namespace
+
+Controller::Controller(pipeline::Registry& registry, ControllerOptions o)
+    : registry_(registry), opts_(std::move(o)), store_(PosixFilesystem(), opts_.data_dir) {}
+
+Controller::~Controller() { Shutdown(); }
+
+void Controller::Load() {
+  std::vector<std::string> problems;
+  std::vector<StoredPipeline> records = store_.LoadAll(&problems);
+  for (const auto& p : problems)
+    SLOG(ERROR) << "pipeline store: " << p << " (left in place; the other pipelines load)";
+  for (StoredPipeline& rec : records) {
+    Entry e;
+    e.rec = std::move(rec);
+    const std::string id = e.rec.id;
+    auto cfg = pipeline::ParsePipeline(e.rec.document, pipeline::DocFormat::kJson);
+    if (!cfg.ok()) {
+      e.load_error = std::string(cfg.status().message());
+      e.config.id = id;
+      e.config.name = e.rec.name;
+      SLOG(ERROR) << "pipeline " << id << " (REST API): its stored configuration no longer loads ("
+                  << e.load_error << "); edit or delete it";
+    } else {
+      e.config = std::move(*cfg);
+      if (e.rec.stopped) {
+        registry_.Swap(e.config);  // parked: buffers, does not consume
+        SLOG(INFO) << "pipeline " << id << " (REST API) is Stopped: taking requests into its "
+                   << "buffer until resumed";
+      } else if (Status s = registry_.Add(e.config); !s.ok()) {
+        SLOG(ERROR) << "pipeline " << id << ": " << s.message();
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_[id] = std::move(e);
+  }
+  (void)Reload();
+}
+
+Status Controller::Reload() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status first;
+  if (!opts_.pipelines_dir.empty()) {
+    server::DirShare share;
+    share.api_owned = [this](const std::string& id) {
+      auto it = entries_.find(id);
+      return it != entries_.end() && it->second.file.empty();
+    };
+    first = server::SyncPipelineDir(opts_.pipelines_dir, registry_, &share);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      const bool gone =
+          !it->second.file.empty() && !share.files.count(it->first) && !registry_.Find(it->first);
+      it = gone ? entries_.erase(it) : std::next(it);
+    }
+    for (const auto& [id, file] : share.files) {
+      auto p = registry_.Find(id);
+      if (!p) continue;
+      Entry& e = entries_[id];
+      e.file = file;
+      e.config = p->config();
+      e.rec.id = id;
+      e.rec.name = p->config().name;
+      e.rec.tags = TagsOf(DocumentJson(p->config().document));
+    }
+  }
+  for (auto& [id, e] : entries_) {
+    if (!e.file.empty() || e.rec.stopped || e.transition) continue;
+    if (auto p = registry_.Find(id); p && p->state() != Pipeline::State::kRunning) p->RetryNow();
+  }
+  return first;
+}
+
+void Controller::Shutdown() {
+  std::list<Worker> workers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
+    for (auto& [id, e] : entries_)
+      if (e.draining) e.draining->Hurry();  // the rest stays in the buffer for the restart
+    workers.swap(workers_);
+  }
+  for (Worker& w : workers)
+    if (w.thread.joinable()) w.thread.join();
+}
+
+void Controller::Launch(std::function<void()> work) {
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (it->done->load()) {
+      it->thread.join();
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  workers_.push_back({std::thread([work = std::move(work), done] {
+                        work();
+                        done->store(true);
+                      }),
+                      done});
+}
+
+void Controller::AwaitStarted(const std::shared_ptr<Pipeline>& p) {
+  for (int i = 0; i < 500 && p->state() == Pipeline::State::kStarting; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+PipelineStatus Controller::CurrentOf(const std::string& id, const Entry& e) const {
+  if (e.transition) return *e.transition;
+  if (!e.load_error.empty()) return PipelineStatus::kFailed;
+  if (e.file.empty() && e.rec.stopped) return PipelineStatus::kStopped;
+  auto p = registry_.Find(id);
+  if (!p) return PipelineStatus::kFailed;
+  switch (p->state()) {
+    case Pipeline::State::kStarting: return PipelineStatus::kCreated;
+    case Pipeline::State::kRunning: return PipelineStatus::kRunning;
+    case Pipeline::State::kStopped: return PipelineStatus::kStopped;
+    case Pipeline::State::kFailed: break;
+  }
+  return PipelineStatus::kFailed;
+}
+
+std::optional<PipelineStatus> Controller::StatusOf(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return std::nullopt;
+  return CurrentOf(id, it->second);
+}
+
+ApiError Controller::Changeable(const std::string& id, Entry** e) {
+  if (shutting_down_) return Unavailable("the server is shutting down");
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return NotFound(id);
+  if (!it->second.file.empty())
+    return {409, "read_only",
+            Cat("pipeline '", id, "' is declared in ", it->second.file,
+                "; change that file and run `sluice reload` (SIGHUP)"),
+            nullptr, json{{"file", it->second.file}}};
+  *e = &it->second;
+  return {};
+}
+
+Status Controller::Persist(const Entry& e) { return store_.Put(e.rec); }
+
+ApiError Controller::Create(std::string_view body) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutting_down_) return Unavailable("the server is shutting down");
+  }
+  pipeline::PipelineConfig cfg;
+  if (ApiError err = ValidateDocument(body, opts_.validation, &cfg); !err.ok()) return err;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (entries_.count(cfg.id) || registry_.Find(cfg.id))
+    return {409, "conflict", Cat("pipeline with id '", cfg.id, "' already exists"), nullptr,
+            json{{"pipeline_id", cfg.id}}};
+  Entry e;
+  e.rec.id = cfg.id;
+  e.rec.document = std::string(body);
+  e.rec.name = cfg.name;
+  e.rec.tags = TagsOf(DocumentJson(e.rec.document));
+  e.rec.created_ms = e.rec.updated_ms = UnixMillis();
+  if (Status s = Persist(e); !s.ok())
+    return Unavailable(Cat("cannot store the pipeline: ", s.message()));
+  e.config = cfg;
+  if (Status s = registry_.Add(std::move(cfg)); !s.ok()) {
+    (void)store_.Remove(e.rec.id);
+    return {409, "conflict", std::string(s.message()), nullptr, nullptr};
+  }
+  SLOG(INFO) << "pipeline " << e.rec.id << " created through the REST API";
+  entries_[e.rec.id] = std::move(e);
+  return {};
+}
+
+json Controller::Summary(const std::string& id, const Entry& e, bool health) const {
+  json j = json::object();
+  auto p = registry_.Find(id);
+  int64_t created = e.rec.created_ms, updated = e.rec.updated_ms;
+  if (!e.file.empty() && p) {
+    const auto snap = p->TakeSnapshot();
+    created = snap.created_ms;
+    updated = snap.state_changed_ms;
+  }
+  j["pipeline_id"] = id;
+  j[health ? "pipeline_name" : "name"] = e.rec.name.empty() ? id : e.rec.name;
+  if (!health) j["transformation_type"] = "Ingest Only";
+  j[health ? "overall_status" : "status"] = StatusName(CurrentOf(id, e));
+  j["created_at"] = TimeJson(created);
+  j["updated_at"] = TimeJson(updated);
+  if (!health) j["metadata"] = {{"tags", e.rec.tags}};
+  j["source_type"] = SourceTypeOf(e.config.signal);
+  j["managed_by"] = e.file.empty() ? "api" : "file";
+  if (!e.file.empty()) j["file"] = e.file;
+  if (!e.load_error.empty()) j["load_error"] = e.load_error;
+  if (p) j["stats"] = PipelineStatsJson(*p);
+  return j;
+}
+
+json Controller::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  json out = json::array();
+  for (const auto& [id, e] : entries_) out.push_back(Summary(id, e, false));
+  return out;
+}
+
+ApiError Controller::Health(const std::string& id, json* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return NotFound(id);
+  *out = Summary(id, it->second, true);
+  return {};
+}
+
+ApiError Controller::Get(const std::string& id, const std::vector<std::string>& schema,
+                         json* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return NotFound(id);
+  const Entry& e = it->second;
+  for (const std::string& sel : schema) {
+    const size_t colon = sel.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == sel.size())
+      return BadRequest("bad_request",
+                        Cat("schema selection '", sel, "' is not source_id:version"));
+    if (sel.substr(0, colon) != e.config.source_id)
+      return BadRequest("bad_request",
+                        Cat("pipeline '", id, "' has no source '", sel.substr(0, colon), "'"));
+    if (sel.substr(colon + 1) != "1")
+      return BadRequest("bad_request",
+                        Cat("source '", e.config.source_id, "' has no schema version '",
+                            sel.substr(colon + 1), "' (OTLP sources have version 1)"));
+  }
+  *out = DocumentJson(e.file.empty() ? e.rec.document : e.config.document);
+  if (e.file.empty() && out->is_object()) (*out)["name"] = e.rec.name;
+  return {};
+}
+
+ApiError Controller::Rename(const std::string& id, std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string() ||
+      j["name"].get<std::string>().empty())
+    return Unprocessable("name", "required", "a non-empty string \"name\" is required");
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry* e;
+  if (ApiError err = Changeable(id, &e); !err.ok()) return err;
+  StoredPipeline was = e->rec;
+  e->rec.name = j["name"].get<std::string>();
+  json doc = DocumentJson(e->rec.document);
+  doc["name"] = e->rec.name;
+  e->rec.document = doc.dump();
+  e->rec.updated_ms = UnixMillis();
+  if (Status s = Persist(*e); !s.ok()) {
+    e->rec = std::move(was);
+    return Unavailable(Cat("cannot store the pipeline: ", s.message()));
+  }
+  return {};
+}
+
+ApiError Controller::SetMetadata(const std::string& id, std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  const bool shaped =
+      !j.is_discarded() && j.is_object() && j.contains("metadata") && j["metadata"].is_object();
+  if (!shaped)
+    return Unprocessable("metadata", "required", "expected {\"metadata\": {\"tags\": [...]}}");
+  const json& md = j["metadata"];
+  if (md.contains("tags") && !md["tags"].is_array())
+    return Unprocessable("metadata.tags", "invalid", "tags must be an array of strings");
+  std::vector<std::string> tags;
+  if (md.contains("tags"))
+    for (const auto& t : md["tags"]) {
+      if (!t.is_string())
+        return Unprocessable("metadata.tags", "invalid", "tags must be an array of strings");
+      tags.push_back(t.get<std::string>());
+    }
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry* e;
+  if (ApiError err = Changeable(id, &e); !err.ok()) return err;
+  StoredPipeline was = e->rec;
+  e->rec.tags = std::move(tags);
+  json doc = DocumentJson(e->rec.document);
+  doc["metadata"] = {{"tags", e->rec.tags}};
+  e->rec.document = doc.dump();
+  e->rec.updated_ms = UnixMillis();
+  if (Status s = Persist(*e); !s.ok()) {
+    e->rec = std::move(was);
+    return Unavailable(Cat("cannot store the pipeline: ", s.message()));
+  }
+  return {};
+}
+
+ApiError Controller::Transition(const std::string& id, Op op) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry* e;
+  if (ApiError err = Changeable(id, &e); !err.ok()) return err;
+  const PipelineStatus current = CurrentOf(id, *e);
+  if (auto r = CheckOp(op, current)) return Refused(*r);
+  if (op == Op::kResume && !e->load_error.empty())
+    return Unprocessable(
+        "", "invalid_stored_config",
+        Cat("the stored configuration no longer loads (", e->load_error, "); edit the pipeline"));
+  if (op == Op::kTerminate && e->transition) {
+    // A drain or a restart in progress ends at once; its thread finishes the transition.
+    e->transition = PipelineStatus::kTerminating;
+    if (e->draining) e->draining->Hurry();
+    return {};
+  }
+  StoredPipeline was = e->rec;
+  e->rec.stopped = op != Op::kResume;
+  e->rec.updated_ms = UnixMillis();
+  if (Status s = Persist(*e); !s.ok()) {
+    e->rec = std::move(was);
+    return Unavailable(Cat("cannot store the pipeline's state: ", s.message()));
+  }
+  e->transition = op == Op::kStop        ? PipelineStatus::kStopping
+                  : op == Op::kTerminate ? PipelineStatus::kTerminating
+                                         : PipelineStatus::kResuming;
+  SLOG(INFO) << "pipeline " << id << ": " << StatusName(*e->transition) << " (REST API)";
+  Launch([this, id, op, cfg = e->config] {
+    if (op == Op::kResume) {
+      std::shared_ptr<Pipeline> fresh;
+      std::shared_ptr<Pipeline> old = registry_.Swap(cfg, &fresh);
+      if (old) old->Stop();
+      fresh->StartConsuming();
+      AwaitStarted(fresh);
+      bool terminated;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        auto it = entries_.find(id);
+        terminated = it != entries_.end() && it->second.transition == PipelineStatus::kTerminating;
+      }
+      if (terminated) {
+        if (auto running = registry_.Swap(cfg)) running->Stop(Pipeline::StopMode::kNow);
+      }
+    } else {
+      std::shared_ptr<Pipeline> old = registry_.Swap(cfg);
+      Pipeline::StopMode mode =
+          op == Op::kStop ? Pipeline::StopMode::kDrain : Pipeline::StopMode::kNow;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        auto it = entries_.find(id);
+        if (it != entries_.end()) {
+          it->second.draining = old;
+          if (it->second.transition == PipelineStatus::kTerminating || shutting_down_)
+            mode = Pipeline::StopMode::kNow;
+        }
+      }
+      if (old) old->Stop(mode);
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return;
+    it->second.draining = nullptr;
+    const bool stopped = it->second.transition != PipelineStatus::kResuming;
+    it->second.transition.reset();
+    if (stopped != it->second.rec.stopped) {  // a resume that was terminated
+      it->second.rec.stopped = stopped;
+      (void)Persist(it->second);
+    }
+    SLOG(INFO) << "pipeline " << id << ": " << StatusName(CurrentOf(id, it->second));
+  });
+  return {};
+}
+
+ApiError Controller::Edit(const std::string& id, std::string_view body) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry* e;
+    if (ApiError err = Changeable(id, &e); !err.ok()) return err;
+    if (auto r = CheckOp(Op::kEdit, CurrentOf(id, *e))) return Refused(*r);
+  }
+  json j = json::parse(body, nullptr, false);
+  if (!j.is_discarded() && j.is_object() && j.contains("pipeline_id") &&
+      j["pipeline_id"].is_string() && j["pipeline_id"].get<std::string>() != id)
+    return BadRequest("bad_request",
+                      Cat("pipeline_id in the body ('", j["pipeline_id"].get<std::string>(),
+                          "') does not match the path ('", id, "')"));
+  {
+    // The buffer holds the source's requests: its type cannot change (said before the rest
+    // of the document is checked against the new type).
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(id);
+    if (it != entries_.end() && it->second.load_error.empty() && j.is_object() &&
+        j.contains("sources") && j["sources"].is_array() && !j["sources"].empty() &&
+        j["sources"][0].is_object() && j["sources"][0].contains("type") &&
+        j["sources"][0]["type"].is_string() &&
+        j["sources"][0]["type"].get<std::string>() != SourceTypeOf(it->second.config.signal))
+      return Unprocessable("sources[0].type", "immutable",
+                           Cat("cannot change from ", SourceTypeOf(it->second.config.signal),
+                               ": the pipeline's buffer holds its requests"));
+  }
+  pipeline::PipelineConfig cfg;
+  if (ApiError err = ValidateDocument(body, opts_.validation, &cfg); !err.ok()) return err;
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry* e;
+  if (ApiError err = Changeable(id, &e); !err.ok()) return err;
+  if (auto r = CheckOp(Op::kEdit, CurrentOf(id, *e))) return Refused(*r);
+  if (e->load_error.empty()) {
+    if (cfg.signal != e->config.signal)
+      return Unprocessable("sources[0].type", "immutable",
+                           Cat("cannot change from ", SourceTypeOf(e->config.signal),
+                               ": the pipeline's buffer holds its requests"));
+    if (cfg.buffer.max_bytes != e->config.buffer.max_bytes ||
+        cfg.buffer.max_age != e->config.buffer.max_age ||
+        cfg.buffer.max_records != e->config.buffer.max_records)
+      return Unprocessable("resources.nats.stream", "immutable",
+                           "the buffer's limits are fixed when the pipeline is created");
+  }
+  StoredPipeline was = e->rec;
+  e->rec.document = std::string(body);
+  e->rec.name = cfg.name;
+  e->rec.tags = TagsOf(DocumentJson(e->rec.document));
+  e->rec.stopped = false;
+  e->rec.updated_ms = UnixMillis();
+  if (Status s = Persist(*e); !s.ok()) {
+    e->rec = std::move(was);
+    return Unavailable(Cat("cannot store the pipeline: ", s.message()));
+  }
+  e->config = cfg;
+  e->load_error.clear();
+  e->transition = PipelineStatus::kResuming;
+  SLOG(INFO) << "pipeline " << id << " edited through the REST API: resuming";
+  Launch([this, id, cfg = std::move(cfg)] {
+    std::shared_ptr<Pipeline> fresh;
+    std::shared_ptr<Pipeline> old = registry_.Swap(cfg, &fresh);
+    if (old) old->Stop();
+    fresh->StartConsuming();
+    AwaitStarted(fresh);
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return;
+    if (it->second.transition == PipelineStatus::kTerminating) {
+      it->second.rec.stopped = true;
+      (void)Persist(it->second);
+      if (auto running = registry_.Swap(cfg)) running->Stop(Pipeline::StopMode::kNow);
+    }
+    it->second.transition.reset();
+  });
+  return {};
+}
+
+ApiError Controller::Delete(const std::string& id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry* e;
+    if (ApiError err = Changeable(id, &e); !err.ok()) return err;
+    if (auto r = CheckOp(Op::kDelete, CurrentOf(id, *e))) return Refused(*r);
+    e->transition = PipelineStatus::kTerminating;  // no other operation meanwhile
+  }
+  (void)registry_.Remove(id);  // a parked or failed pipeline stops quickly
+  Status purged = registry_.Purge(id);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (!purged.ok()) {
+    it->second.transition.reset();
+    SLOG(ERROR) << "pipeline " << id << ": " << purged.message();
+    return {500, "internal_error",
+            Cat("the pipeline's data could not be deleted: ", purged.message()), nullptr, nullptr};
+  }
+  if (Status s = store_.Remove(id); !s.ok())
+    SLOG(ERROR) << "pipeline " << id << ": cannot remove its stored record: " << s.message();
+  entries_.erase(it);
+  SLOG(INFO) << "pipeline " << id << " deleted through the REST API (buffer and dead letters too)";
+  return {};
+}
+
+ApiError Controller::Resources(const std::string& id, json* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return NotFound(id);
+  const Entry& e = it->second;
+  auto p = registry_.Find(id);
+  const json doc = DocumentJson(e.file.empty() ? e.rec.document : e.config.document);
+  *out = {
+      {"pipeline_resources", EffectiveResources(doc, e.config, p ? p->buffer_limit_bytes() : 0)},
+      {"fields_policy", {{"immutable", ImmutableFields()}}}};
+  return {};
+}
+
+ApiError Controller::PutResources(const std::string& id, std::string_view body, json* out) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("pipeline_resources") ||
+      !j["pipeline_resources"].is_object())
+    return Unprocessable("pipeline_resources", "required",
+                         "expected {\"pipeline_resources\": {...}}");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry* e;
+    if (ApiError err = Changeable(id, &e); !err.ok()) return err;
+    if (auto r = CheckOp(Op::kEdit, CurrentOf(id, *e))) return Refused(*r);
+    json doc = DocumentJson(e->rec.document);
+    auto p = registry_.Find(id);
+    const json now = EffectiveResources(doc, e->config, p ? p->buffer_limit_bytes() : 0);
+    json wanted = j["pipeline_resources"];
+    // The buffer's limits are fixed: a request may restate them, not change them.
+    if (wanted.contains("nats")) {
+      const json stream = wanted["nats"].value("stream", json::object());
+      pipeline::PipelineConfig probe_cfg;
+      json probe = doc;
+      probe["resources"] = wanted;
+      auto parsed = pipeline::ParsePipeline(probe.dump(), pipeline::DocFormat::kJson);
+      if (!parsed.ok())
+        return Unprocessable("pipeline_resources", "invalid",
+                             std::string(parsed.status().message()));
+      for (const char* key : {"maxAge", "maxBytes", "maxMsgs"})
+        if (stream.contains(key) && ((std::string_view(key) == "maxAge" &&
+                                      parsed->buffer.max_age != e->config.buffer.max_age) ||
+                                     (std::string_view(key) == "maxBytes" &&
+                                      parsed->buffer.max_bytes != e->config.buffer.max_bytes &&
+                                      stream[key] != now["nats"]["stream"]["maxBytes"]) ||
+                                     (std::string_view(key) == "maxMsgs" &&
+                                      parsed->buffer.max_records != e->config.buffer.max_records)))
+          return Unprocessable(Cat("pipeline_resources.nats.stream.", key), "immutable",
+                               Cat("nats/stream/", key, " cannot change after creation"));
+      wanted.erase("nats");
+    }
+    if (doc.contains("resources") && doc["resources"].contains("nats"))
+      wanted["nats"] = doc["resources"]["nats"];
+    doc["resources"] = wanted;
+    StoredPipeline was = e->rec;
+    e->rec.document = doc.dump();
+    e->rec.updated_ms = UnixMillis();
+    if (Status s = Persist(*e); !s.ok()) {
+      e->rec = std::move(was);
+      return Unavailable(Cat("cannot store the pipeline: ", s.message()));
+    }
+  }
+  return Resources(id, out);
+}
+
+ApiError Controller::DlqLog(const std::string& id, std::shared_ptr<buffer::LocalLog>* log) {
+  pipeline::PipelineConfig cfg;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return NotFound(id);
+    cfg = it->second.config;
+  }
+  auto st = registry_.StorageOf(cfg);
+  if (!st.ok())
+    return Unavailable(Cat("the dead-letter queue cannot be opened: ", st.status().message()));
+  *log = st->dlq;
+  return {};
+}
+
+ApiError Controller::DlqState(const std::string& id, json* out) {
+  std::shared_ptr<buffer::LocalLog> log;
+  if (ApiError err = DlqLog(id, &log); !err.ok()) return err;
+  const buffer::LogStats st = log->stats();
+  int64_t consumed = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = entries_.find(id); it != entries_.end()) consumed = it->second.last_consumed_ms;
+  }
+  *out = {{"last_received_at", TimeJson(st.newest_ms)},
+          {"last_consumed_at", TimeJson(consumed)},
+          {"total_messages", log->next_seq() - 1},
+          {"unconsumed_messages", st.unacked_entries}};
+  return {};
+}
+
+ApiError Controller::DlqConsume(const std::string& id, size_t n, json* out) {
+  std::shared_ptr<buffer::LocalLog> log;
+  if (ApiError err = DlqLog(id, &log); !err.ok()) return err;
+  std::lock_guard<std::mutex> dlq(dlq_mu_);
+  log->Rewind();
+  *out = json::array();
+  uint64_t next = 0;
+  while (out->size() < n) {
+    auto entries = log->Read(n - out->size(), kDlqReadBytes);
+    if (!entries.ok()) return Unavailable(std::string(entries.status().message()));
+    if (entries->empty()) break;
+    for (const buffer::Entry& e : *entries) {
+      out->push_back(DeadLetterJson(e, true));
+      next = e.seq + 1;
+    }
+  }
+  if (next > 0) {
+    if (Status s = log->Ack(next); !s.ok()) {
+      log->Rewind();
+      return Unavailable(Cat("cannot record the consumption: ", s.message()));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = entries_.find(id); it != entries_.end())
+      it->second.last_consumed_ms = UnixMillis();
+  }
+  return {};
+}
+
+ApiError Controller::DlqPurge(const std::string& id) {
+  std::shared_ptr<buffer::LocalLog> log;
+  if (ApiError err = DlqLog(id, &log); !err.ok()) return err;
+  std::lock_guard<std::mutex> dlq(dlq_mu_);
+  if (Status s = log->Ack(log->next_seq()); !s.ok())
+    return Unavailable(Cat("cannot purge: ", s.message()));
+  log->Rewind();
+  return {};
+}
+
+ApiError Controller::DlqList(const std::string& id, uint64_t cursor, size_t n,
+                             const std::string& component, json* out) {
+  std::shared_ptr<buffer::LocalLog> log;
+  if (ApiError err = DlqLog(id, &log); !err.ok()) return err;
+  std::lock_guard<std::mutex> dlq(dlq_mu_);
+  log->Rewind();
+  json messages = json::array();
+  json next_cursor = nullptr;
+  bool more = false;
+  while (!more) {
+    auto entries = log->Read(256, kDlqReadBytes);
+    if (!entries.ok()) {
+      log->Rewind();
+      return Unavailable(std::string(entries.status().message()));
+    }
+    if (entries->empty()) break;
+    for (const buffer::Entry& e : *entries) {
+      if (e.seq < cursor) continue;
+      json m = DeadLetterJson(e, true);
+      if (!component.empty() && m["component"] != component) continue;
+      if (messages.size() == n) {
+        more = true;
+        next_cursor = std::to_string(e.seq);
+        break;
+      }
+      messages.push_back(std::move(m));
+    }
+  }
+  log->Rewind();
+  *out = {{"messages", messages}, {"next_cursor", next_cursor}, {"has_more", more}};
+  return {};
+}
+
+ApiError Controller::DlqReprocess(const std::string& id, std::string_view body, json* out) {
+  json j = json::parse(body.empty() ? std::string_view("{}") : body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Unprocessable("", "invalid",
+                         "expected {\"mode\": \"all\"|\"selected\", \"message_ids\": [...]}");
+  const std::string mode = j.value("mode", "all");
+  std::set<uint64_t> ids;
+  if (mode == "selected") {
+    if (!j.contains("message_ids") || !j["message_ids"].is_array() || j["message_ids"].empty())
+      return Unprocessable("message_ids", "required", "mode \"selected\" needs message_ids");
+    if (j["message_ids"].size() > kReprocessSelected)
+      return Unprocessable("message_ids", "too_many",
+                           Cat("at most ", kReprocessSelected, " ids per request"));
+    for (const auto& v : j["message_ids"]) {
+      uint64_t seq = 0;
+      if (v.is_number_unsigned())
+        seq = v.get<uint64_t>();
+      else if (v.is_string())
+        seq = std::strtoull(v.get<std::string>().c_str(), nullptr, 10);
+      if (seq == 0)
+        return Unprocessable("message_ids", "invalid", "message ids are positive integers");
+      ids.insert(seq);
+    }
+  } else if (mode != "all") {
+    return Unprocessable("mode", "invalid", "mode is \"all\" or \"selected\"");
+  }
+  std::shared_ptr<buffer::LocalLog> log;
+  if (ApiError err = DlqLog(id, &log); !err.ok()) return err;
+  Signal signal;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return NotFound(id);
+    signal = it->second.config.signal;
+  }
+  std::lock_guard<std::mutex> dlq(dlq_mu_);
+  log->Rewind();
+  size_t reprocessed = 0, seen = 0;
+  json skipped = json::array();
+  std::string failure;
+  // The queue cannot drop entries in its middle: what was scanned and not sent again is
+  // appended anew (new ids, same order) and the scanned range is consumed.
+  uint64_t handled_through = 0;  // the leading run of entries handled
+  uint64_t scanned_through = 0;
+  bool any_handled = false;
+  std::vector<std::string> keep;
+  bool leading = true;
+  bool done = false;
+  while (!done) {
+    auto entries = log->Read(256, kDlqReadBytes);
+    if (!entries.ok()) {
+      failure = std::string(entries.status().message());
+      break;
+    }
+    if (entries->empty()) break;
+    for (const buffer::Entry& e : *entries) {
+      if (mode == "all" && seen >= kReprocessAll) {
+        done = true;
+        break;
+      }
+      if (mode == "selected" && ids.empty()) {  // every id found: the rest stays as it is
+        done = true;
+        break;
+      }
+      scanned_through = e.seq + 1;
+      if (mode == "selected" && !ids.count(e.seq)) {
+        leading = false;
+        keep.push_back(e.payload);
+        continue;
+      }
+      ++seen;
+      ids.erase(e.seq);
+      json d = json::parse(e.payload, nullptr, false);
+      const std::string reason = d.is_object() ? d.value("reason", "") : "";
+      std::string request;
+      bool handled = false;
+      if (reason.starts_with("view_rejected_")) {
+        skipped.push_back({{"message_id", e.seq}, {"reason", "the row is already in the table"}});
+        handled = true;
+      } else if (d.is_object() &&
+                 ((d.contains("request") &&
+                   absl::Base64Unescape(d.value("request", ""), &request)) ||
+                  (reason == "quarantined_entry" &&
+                   absl::Base64Unescape(d.value("original_message", ""), &request))) &&
+                 !request.empty()) {
+        auto p = registry_.Find(id);
+        if (!p) {
+          failure = "the pipeline is gone";
+          done = true;
+          break;
+        }
+        const uint64_t records = CountRecords(signal, request);
+        std::promise<sluice::Status> sent;
+        auto result = sent.get_future();
+        p->SubmitAsync(
+            std::move(request), records, [] { return absl::OkStatus(); },
+            [&sent](sluice::Status s) { sent.set_value(std::move(s)); });
+        if (sluice::Status s = result.get(); !s.ok()) {
+          failure = Cat("message ", e.seq, ": ", s.message());
+          scanned_through = e.seq;  // this one and the rest stay as they are
+          done = true;
+          break;
+        }
+        ++reprocessed;
+        handled = true;
+      } else {
+        skipped.push_back({{"message_id", e.seq},
+                           {"reason",
+                            "no re-sendable copy of the record (written before "
+                            "reprocessing was available)"}});
+      }
+      if (leading && handled) handled_through = e.seq + 1;
+      any_handled |= handled;
+      if (!handled) {
+        leading = false;
+        keep.push_back(e.payload);
+      }
+    }
+  }
+  uint64_t consume_to = handled_through;
+  if (any_handled && !leading) {
+    bool requeued = true;
+    for (const std::string& payload : keep)
+      if (!log->Append(Signal::kLogs, 1, payload).ok()) {
+        requeued = false;  // keep the scanned range (some entries may now be there twice)
+        SLOG(ERROR) << "pipeline " << id << ": cannot requeue dead letters after reprocessing;"
+                    << " the ones sent again stay in the queue too";
+        break;
+      }
+    if (requeued) consume_to = scanned_through;
+  }
+  if (consume_to > 0) (void)log->Ack(consume_to);
+  log->Rewind();
+  for (uint64_t missing : ids)
+    skipped.push_back({{"message_id", missing}, {"reason", "no such unconsumed message"}});
+  const bool partial = !failure.empty() || !skipped.empty() || done;
+  *out = {{"request_id", RandomId()},
+          {"status", partial ? "partial" : "accepted"},
+          {"reprocessed", reprocessed},
+          {"skipped", skipped},
+          {"remaining", log->stats().unacked_entries}};
+  if (!failure.empty()) (*out)["error"] = failure;
+  return {};
+}
+
+}  // namespace sluice::control
