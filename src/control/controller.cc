@@ -9,6 +9,7 @@
 #include "control/stats_json.h"
 #include "core/cat.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "core/wall_clock.h"
 #include "otlp/fields.h"
 #include "server/pipeline_dir.h"
@@ -220,6 +221,7 @@ void Controller::Launch(std::function<void()> work) {
   }
   auto done = std::make_shared<std::atomic<bool>>(false);
   workers_.push_back({std::thread([work = std::move(work), done] {
+                        NameThisThread("sluice-control");
                         work();
                         done->store(true);
                       }),
