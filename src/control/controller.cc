@@ -191,6 +191,9 @@ Status Controller::Reload() {
     }
   }
   for (auto& [id, e] : entries_) {
+    // A stored document that no longer loads: its clients are told to retry (503), not
+    // that the pipeline does not exist (404), while its buffer waits for an edit.
+    if (!e.load_error.empty()) registry_.add_unloadable(id);
     if (!e.file.empty() || e.rec.stopped || e.transition) continue;
     if (auto p = registry_.Find(id); p && p->state() != Pipeline::State::kRunning) p->RetryNow();
   }

@@ -198,6 +198,11 @@ void Registry::set_unloadable(std::set<std::string> ids) {
   unloadable_ = std::set<std::string, std::less<>>(ids.begin(), ids.end());
 }
 
+void Registry::add_unloadable(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  unloadable_.insert(id);
+}
+
 bool Registry::unloadable(std::string_view id) const {
   std::lock_guard<std::mutex> lock(mu_);
   return unloadable_.find(id) != unloadable_.end();

@@ -47,6 +47,7 @@ class Registry {
   std::shared_ptr<Pipeline> Find(std::string_view id) const;
   // Ids of pipeline files that cannot be loaded now: requests for them are told to retry.
   void set_unloadable(std::set<std::string> ids);
+  void add_unloadable(const std::string& id);
   bool unloadable(std::string_view id) const;
   // Whether the configured pipelines have been loaded (set once at start): until then an
   // unknown id may be one not loaded yet, which clients must retry, not drop.
