@@ -19,7 +19,7 @@ struct ApiError {
     nlohmann::json j = {{"status", status}, {"code", code}, {"message", message}};
     if (!errors.is_null()) j["errors"] = errors;
     if (!details.is_null()) j["details"] = details;
-    return j.dump();
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 };
 

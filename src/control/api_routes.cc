@@ -15,7 +15,7 @@ namespace {
 void Json(int status, const json& body, HttpAnswer* a) {
   a->status = status;
   a->content_type = "application/json";
-  a->body = body.dump();
+  a->body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 void NoContent(HttpAnswer* a) {
   a->status = 204;
@@ -176,11 +176,11 @@ std::vector<RouteSpec> BuildRoutes() {
       },
       {"schema"});
   add("PATCH", "/api/v1/pipeline/{id}", "renamePipeline", "Rename", "Rename",
-      {{204, ""}, e404, e409, e422},
+      {{204, ""}, e404, e409, e422, e503},
       [](Controller& c, const ApiRequest& q, HttpAnswer* a) { Done(c.Rename(q.id, q.body), a); });
   add("DELETE", "/api/v1/pipeline/{id}", "deletePipeline",
       "Delete a Stopped or Failed pipeline with its buffer and dead letters", "",
-      {{204, ""}, e400, e404, e409, {500, "Error"}},
+      {{204, ""}, e400, e404, e409, {500, "Error"}, e503},
       [](Controller& c, const ApiRequest& q, HttpAnswer* a) { Done(c.Delete(q.id), a); });
   for (const auto& [verb, what] : std::vector<std::pair<std::string, std::string>>{
            {"stop", "Stop after draining the buffer into ClickHouse"},
@@ -200,7 +200,7 @@ std::vector<RouteSpec> BuildRoutes() {
       {{204, ""}, e400, e404, e409, e422, e503},
       [](Controller& c, const ApiRequest& q, HttpAnswer* a) { Done(c.Edit(q.id, q.body), a); });
   add("PATCH", "/api/v1/pipeline/{id}/metadata", "setMetadata", "Replace the tags", "Metadata",
-      {{204, ""}, e404, e409, e422}, [](Controller& c, const ApiRequest& q, HttpAnswer* a) {
+      {{204, ""}, e404, e409, e422, e503}, [](Controller& c, const ApiRequest& q, HttpAnswer* a) {
         Done(c.SetMetadata(q.id, q.body), a);
       });
   add("GET", "/api/v1/pipeline/{id}/health", "pipelineHealth", "Status", "",
@@ -215,7 +215,7 @@ std::vector<RouteSpec> BuildRoutes() {
       });
   add("PUT", "/api/v1/pipeline/{id}/resources", "putResources",
       "Replace resources (Stopped or Failed; the buffer's limits are immutable)", "ResourcesUpdate",
-      {{200, "Resources"}, e400, e404, e409, e422},
+      {{200, "Resources"}, e400, e404, e409, e422, e503},
       [](Controller& c, const ApiRequest& q, HttpAnswer* a) {
         json out;
         Answer(c.PutResources(q.id, q.body, &out), 200, out, a);
@@ -275,18 +275,15 @@ std::vector<RouteSpec> BuildRoutes() {
   return r;
 }
 
+// The segments after the leading '/': "/a//b" has an empty one (it matches nothing).
 std::vector<std::string_view> Segments(std::string_view path) {
   std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    const size_t j = path.find('/', i);
-    out.push_back(path.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i));
+  if (path.starts_with('/')) path.remove_prefix(1);
+  while (true) {
+    const size_t j = path.find('/');
+    out.push_back(path.substr(0, j));
     if (j == std::string_view::npos) break;
-    i = j;
+    path.remove_prefix(j + 1);
   }
   return out;
 }
@@ -297,6 +294,7 @@ bool Match(std::string_view tmpl, std::string_view path, std::string* id) {
   if (t.size() != p.size()) return false;
   std::string found;
   for (size_t i = 0; i < t.size(); ++i) {
+    if (p[i].empty()) return false;
     if (t[i] == "{id}")
       found = Unescape(p[i]);
     else if (t[i] != p[i])
@@ -348,7 +346,14 @@ bool ServeApi(Controller& c, std::string_view method, std::string_view path, std
   req.id = std::move(id);
   req.query = ParseQuery(query);
   req.body = body;
-  hit->handle(c, req, a);
+  try {
+    hit->handle(c, req, a);
+  } catch (const json::exception& e) {
+    // A body whose values have the wrong types for what reads them.
+    Error({422, "unprocessable_entity", Cat("the request body does not fit: ", e.what()), nullptr,
+           nullptr},
+          a);
+  }
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "control/openapi.h"
+#include "control/store.h"
 #include "core/cat.h"
 
 namespace sluice::control {
@@ -79,16 +80,17 @@ TEST_F(ApiRoutesTest, RoutesMethodsAndErrors) {
   EXPECT_EQ(Call("GET", "/api/v1/pipeline/unit-api/dlq/consume", "batch_size=1000").status, 200);
   EXPECT_EQ(Call("GET", "/api/v1/pipeline/unit-api/dlq/list", "cursor=-1").status, 422);
   EXPECT_EQ(Call("POST", "/api/v1/filter/validate", "", "{}").status, 501);
-  // Its ClickHouse does not answer: Failed, which only resume may leave.
+  // Its ClickHouse does not answer: Failed, which may be stopped (it still buffers).
   EXPECT_EQ(WaitStatus("Failed"), "Failed");
-  a = Call("POST", "/api/v1/pipeline/unit-api/stop");
+  EXPECT_EQ(Call("POST", "/api/v1/pipeline/unit-api/stop").status, 204);
+  EXPECT_EQ(WaitStatus("Stopped"), "Stopped");
+  a = Call("POST", "/api/v1/pipeline/unit-api/terminate");
   EXPECT_EQ(a.status, 400);
-  json e = json::parse(a.body);
-  EXPECT_EQ(e["code"], "INVALID_STATUS_TRANSITION");
-  EXPECT_EQ(e["details"]["valid_transitions"], json::array({"Resuming"}));
-  EXPECT_EQ(Call("POST", "/api/v1/pipeline/unit-api/edit", "", kDoc).status,
-            204);  // Failed: editable
+  EXPECT_EQ(json::parse(a.body)["code"], "PIPELINE_ALREADY_IN_STATE");
+  EXPECT_EQ(Call("POST", "/api/v1/pipeline/unit-api/edit", "", kDoc).status, 204);  // resumes
   EXPECT_EQ(WaitStatus("Failed"), "Failed");
+  EXPECT_EQ(Call("POST", "/api/v1/pipeline/unit-api/terminate").status, 204);
+  EXPECT_EQ(WaitStatus("Stopped"), "Stopped");
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/pipelines/unit-api"));
   EXPECT_EQ(Call("DELETE", "/api/v1/pipeline/unit-api").status, 204);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/pipelines/unit-api"));
@@ -116,6 +118,34 @@ TEST_F(ApiRoutesTest, TheDocumentDescribesEveryRoute) {
       EXPECT_TRUE(doc["components"]["schemas"].contains(r.request_schema)) << r.request_schema;
     }
   }
+}
+
+// A DELETE cut short by a crash (its record says "being deleted") is finished at the next
+// start: the data goes, then the record; the pipeline does not come back.
+TEST_F(ApiRoutesTest, AnInterruptedDeleteIsFinishedAtStart) {
+  ASSERT_EQ(Call("POST", "/api/v1/pipeline", "", kDoc).status, 204);
+  ASSERT_EQ(WaitStatus("Failed"), "Failed");
+  controller_->Shutdown();
+  registry_->StopAll();
+  controller_.reset();
+  PipelineStore store(PosixFilesystem(), dir_);
+  std::vector<std::string> problems;
+  auto recs = store.LoadAll(&problems);
+  ASSERT_EQ(recs.size(), 1u);
+  recs[0].deleted = true;
+  ASSERT_TRUE(store.Put(recs[0]).ok());
+  ASSERT_TRUE(std::filesystem::exists(dir_ + "/pipelines/unit-api"));
+  pipeline::Limits limits;
+  limits.data_dir = dir_;
+  registry_ = std::make_unique<pipeline::Registry>(limits);
+  ControllerOptions o;
+  o.data_dir = dir_;
+  o.validation.check_tables = false;
+  controller_ = std::make_unique<Controller>(*registry_, o);
+  controller_->Load();
+  EXPECT_FALSE(controller_->StatusOf("unit-api").has_value());
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/pipelines/unit-api"));
+  EXPECT_TRUE(store.LoadAll(&problems).empty());
 }
 
 // A stored record brings its pipeline back in its state after a restart.

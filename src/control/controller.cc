@@ -1,8 +1,10 @@
 #include "control/controller.h"
 
+#include <charconv>
 #include <future>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/escaping.h"
 #include "control/document.h"
@@ -22,6 +24,9 @@ using pipeline::Pipeline;
 namespace {
 
 constexpr size_t kDlqReadBytes = 4u << 20;
+// An answer of consume or list stops growing past this many bytes of dead letters (at least
+// one is always returned): 1000 dead letters of a few megabytes each would be gigabytes.
+constexpr size_t kDlqAnswerBytes = 16u << 20;
 constexpr size_t kReprocessAll = 10000;      // dead letters per `all` request (as GlassFlow EE)
 constexpr size_t kReprocessSelected = 1000;  // ids per `selected` request
 
@@ -138,10 +143,19 @@ void Controller::Load() {
   for (const auto& p : problems)
     SLOG(ERROR) << "pipeline store: " << p << " (left in place; the other pipelines load)";
   for (StoredPipeline& rec : records) {
+    if (rec.deleted) {  // a DELETE that a crash interrupted: finish it
+      Status s = registry_.Purge(rec.id);
+      if (s.ok()) s = store_.Remove(rec.id);
+      SLOG(INFO) << "pipeline " << rec.id << ": finishing its deletion"
+                 << (s.ok() ? std::string() : Cat(" failed: ", s.message()));
+      continue;
+    }
     Entry e;
     e.rec = std::move(rec);
     const std::string id = e.rec.id;
     auto cfg = pipeline::ParsePipeline(e.rec.document, pipeline::DocFormat::kJson);
+    if (cfg.ok() && cfg->id != id)
+      cfg = absl::DataLossError(Cat("the stored document is pipeline '", cfg->id, "'"));
     if (!cfg.ok()) {
       e.load_error = std::string(cfg.status().message());
       e.config.id = id;
@@ -377,7 +391,7 @@ ApiError Controller::Rename(const std::string& id, std::string_view body) {
   e->rec.name = j["name"].get<std::string>();
   json doc = DocumentJson(e->rec.document);
   doc["name"] = e->rec.name;
-  e->rec.document = doc.dump();
+  e->rec.document = doc.dump(-1, ' ', false, json::error_handler_t::replace);
   e->rec.updated_ms = UnixMillis();
   if (Status s = Persist(*e); !s.ok()) {
     e->rec = std::move(was);
@@ -409,7 +423,7 @@ ApiError Controller::SetMetadata(const std::string& id, std::string_view body) {
   e->rec.tags = std::move(tags);
   json doc = DocumentJson(e->rec.document);
   doc["metadata"] = {{"tags", e->rec.tags}};
-  e->rec.document = doc.dump();
+  e->rec.document = doc.dump(-1, ' ', false, json::error_handler_t::replace);
   e->rec.updated_ms = UnixMillis();
   if (Status s = Persist(*e); !s.ok()) {
     e->rec = std::move(was);
@@ -569,26 +583,53 @@ ApiError Controller::Edit(const std::string& id, std::string_view body) {
 }
 
 ApiError Controller::Delete(const std::string& id) {
+  std::shared_ptr<std::mutex> dlq;
+  StoredPipeline rec;
   {
     std::lock_guard<std::mutex> lock(mu_);
     Entry* e;
     if (ApiError err = Changeable(id, &e); !err.ok()) return err;
     if (auto r = CheckOp(Op::kDelete, CurrentOf(id, *e))) return Refused(*r);
     e->transition = PipelineStatus::kTerminating;  // no other operation meanwhile
+    e->deleting = true;
+    dlq = e->dlq_mu;
+    rec = e->rec;
   }
-  (void)registry_.Remove(id);  // a parked or failed pipeline stops quickly
-  Status purged = registry_.Purge(id);
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = entries_.find(id);
+  // The record says "being deleted" first: a crash from here on finishes the deletion at
+  // the next start rather than bring back a pipeline without its buffer.
+  rec.deleted = true;
+  if (Status s = store_.Put(rec); !s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = entries_.find(id); it != entries_.end()) {
+      it->second.transition.reset();
+      it->second.deleting = false;
+    }
+    return Unavailable(Cat("cannot store the pipeline's state: ", s.message()));
+  }
+  Status purged;
+  {
+    std::lock_guard<std::mutex> hold(*dlq);  // no DLQ reader reopens the storage meanwhile
+    (void)registry_.Remove(id);              // a parked or failed pipeline stops quickly
+    purged = registry_.Purge(id);
+  }
   if (!purged.ok()) {
-    it->second.transition.reset();
+    // The record stays "being deleted": the next start tries again; so may a DELETE now.
     SLOG(ERROR) << "pipeline " << id << ": " << purged.message();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = entries_.find(id); it != entries_.end()) {
+      it->second.transition.reset();
+      it->second.deleting = false;
+      it->second.rec.stopped = true;
+    }
     return {500, "internal_error",
-            Cat("the pipeline's data could not be deleted: ", purged.message()), nullptr, nullptr};
+            Cat("the pipeline's data could not be deleted (the next start tries again): ",
+                purged.message()),
+            nullptr, nullptr};
   }
   if (Status s = store_.Remove(id); !s.ok())
     SLOG(ERROR) << "pipeline " << id << ": cannot remove its stored record: " << s.message();
-  entries_.erase(it);
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.erase(id);
   SLOG(INFO) << "pipeline " << id << " deleted through the REST API (buffer and dead letters too)";
   return {};
 }
@@ -618,36 +659,38 @@ ApiError Controller::PutResources(const std::string& id, std::string_view body, 
     if (ApiError err = Changeable(id, &e); !err.ok()) return err;
     if (auto r = CheckOp(Op::kEdit, CurrentOf(id, *e))) return Refused(*r);
     json doc = DocumentJson(e->rec.document);
-    auto p = registry_.Find(id);
-    const json now = EffectiveResources(doc, e->config, p ? p->buffer_limit_bytes() : 0);
     json wanted = j["pipeline_resources"];
-    // The buffer's limits are fixed: a request may restate them, not change them.
-    if (wanted.contains("nats")) {
-      const json stream = wanted["nats"].value("stream", json::object());
-      pipeline::PipelineConfig probe_cfg;
-      json probe = doc;
-      probe["resources"] = wanted;
-      auto parsed = pipeline::ParsePipeline(probe.dump(), pipeline::DocFormat::kJson);
-      if (!parsed.ok())
-        return Unprocessable("pipeline_resources", "invalid",
-                             std::string(parsed.status().message()));
-      for (const char* key : {"maxAge", "maxBytes", "maxMsgs"})
-        if (stream.contains(key) && ((std::string_view(key) == "maxAge" &&
-                                      parsed->buffer.max_age != e->config.buffer.max_age) ||
-                                     (std::string_view(key) == "maxBytes" &&
-                                      parsed->buffer.max_bytes != e->config.buffer.max_bytes &&
-                                      stream[key] != now["nats"]["stream"]["maxBytes"]) ||
-                                     (std::string_view(key) == "maxMsgs" &&
-                                      parsed->buffer.max_records != e->config.buffer.max_records)))
-          return Unprocessable(Cat("pipeline_resources.nats.stream.", key), "immutable",
-                               Cat("nats/stream/", key, " cannot change after creation"));
-      wanted.erase("nats");
+    const json had = doc.is_object() && doc.contains("resources") ? doc["resources"] : json();
+    if (!wanted.contains("nats") && had.is_object() && had.contains("nats"))
+      wanted["nats"] = had["nats"];
+    json probe = doc;
+    probe["resources"] = wanted;
+    // The whole document must still load (unknown keys, sizes, durations)...
+    auto parsed = pipeline::ParsePipeline(
+        probe.dump(-1, ' ', false, json::error_handler_t::replace), pipeline::DocFormat::kJson);
+    if (!parsed.ok()) {
+      ApiError bad{422, "unprocessable_entity", "the resources are invalid",
+                   FieldErrorsOf(std::string(parsed.status().message()), nullptr), nullptr};
+      bad.details = {{"error", std::string(parsed.status().message())}};
+      return bad;
     }
-    if (doc.contains("resources") && doc["resources"].contains("nats"))
-      wanted["nats"] = doc["resources"]["nats"];
+    // ...and the buffer's limits, fixed at creation, may be restated but not changed (a
+    // size restated as GET shows it, the default in bytes, is the same size).
+    auto p = registry_.Find(id);
+    const uint64_t limit = p ? p->buffer_limit_bytes() : 0;
+    auto effective = [&](const pipeline::BufferLimits& b) {
+      return std::tuple(b.max_bytes > 0 ? b.max_bytes : limit, b.max_age, b.max_records);
+    };
+    if (effective(parsed->buffer) != effective(e->config.buffer))
+      return Unprocessable("pipeline_resources.nats.stream", "immutable",
+                           "nats/stream/maxAge, maxBytes and maxMsgs cannot change after creation");
+    if (had.is_object() && had.contains("nats"))
+      wanted["nats"] = had["nats"];
+    else
+      wanted.erase("nats");
     doc["resources"] = wanted;
     StoredPipeline was = e->rec;
-    e->rec.document = doc.dump();
+    e->rec.document = doc.dump(-1, ' ', false, json::error_handler_t::replace);
     e->rec.updated_ms = UnixMillis();
     if (Status s = Persist(*e); !s.ok()) {
       e->rec = std::move(was);
@@ -657,14 +700,25 @@ ApiError Controller::PutResources(const std::string& id, std::string_view body, 
   return Resources(id, out);
 }
 
-ApiError Controller::DlqLog(const std::string& id, std::shared_ptr<buffer::LocalLog>* log) {
-  pipeline::PipelineConfig cfg;
+ApiError Controller::DlqLog(const std::string& id, std::unique_lock<std::mutex>* hold,
+                            std::shared_ptr<buffer::LocalLog>* log, Signal* signal) {
+  std::shared_ptr<std::mutex> m;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(id);
-    if (it == entries_.end()) return NotFound(id);
+    if (it == entries_.end() || it->second.deleting) return NotFound(id);
+    m = it->second.dlq_mu;
+  }
+  *hold = std::unique_lock<std::mutex>(*m);
+  pipeline::PipelineConfig cfg;
+  {
+    // Looked at again once the queue is ours: a DELETE may have come first.
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end() || it->second.deleting || it->second.dlq_mu != m) return NotFound(id);
     cfg = it->second.config;
   }
+  if (signal) *signal = cfg.signal;
   auto st = registry_.StorageOf(cfg);
   if (!st.ok())
     return Unavailable(Cat("the dead-letter queue cannot be opened: ", st.status().message()));
@@ -674,7 +728,8 @@ ApiError Controller::DlqLog(const std::string& id, std::shared_ptr<buffer::Local
 
 ApiError Controller::DlqState(const std::string& id, json* out) {
   std::shared_ptr<buffer::LocalLog> log;
-  if (ApiError err = DlqLog(id, &log); !err.ok()) return err;
+  std::unique_lock<std::mutex> hold;
+  if (ApiError err = DlqLog(id, &hold, &log); !err.ok()) return err;
   const buffer::LogStats st = log->stats();
   int64_t consumed = 0;
   {
@@ -690,16 +745,23 @@ ApiError Controller::DlqState(const std::string& id, json* out) {
 
 ApiError Controller::DlqConsume(const std::string& id, size_t n, json* out) {
   std::shared_ptr<buffer::LocalLog> log;
-  if (ApiError err = DlqLog(id, &log); !err.ok()) return err;
-  std::lock_guard<std::mutex> dlq(dlq_mu_);
+  std::unique_lock<std::mutex> hold;
+  if (ApiError err = DlqLog(id, &hold, &log); !err.ok()) return err;
   log->Rewind();
   *out = json::array();
   uint64_t next = 0;
-  while (out->size() < n) {
+  size_t bytes = 0;
+  bool full = false;
+  while (out->size() < n && !full) {
     auto entries = log->Read(n - out->size(), kDlqReadBytes);
     if (!entries.ok()) return Unavailable(std::string(entries.status().message()));
     if (entries->empty()) break;
     for (const buffer::Entry& e : *entries) {
+      if (!out->empty() && bytes + e.payload.size() > kDlqAnswerBytes) {
+        full = true;  // the rest stays for the next call
+        break;
+      }
+      bytes += e.payload.size();
       out->push_back(DeadLetterJson(e, true));
       next = e.seq + 1;
     }
@@ -718,8 +780,8 @@ ApiError Controller::DlqConsume(const std::string& id, size_t n, json* out) {
 
 ApiError Controller::DlqPurge(const std::string& id) {
   std::shared_ptr<buffer::LocalLog> log;
-  if (ApiError err = DlqLog(id, &log); !err.ok()) return err;
-  std::lock_guard<std::mutex> dlq(dlq_mu_);
+  std::unique_lock<std::mutex> hold;
+  if (ApiError err = DlqLog(id, &hold, &log); !err.ok()) return err;
   if (Status s = log->Ack(log->next_seq()); !s.ok())
     return Unavailable(Cat("cannot purge: ", s.message()));
   log->Rewind();
@@ -729,12 +791,13 @@ ApiError Controller::DlqPurge(const std::string& id) {
 ApiError Controller::DlqList(const std::string& id, uint64_t cursor, size_t n,
                              const std::string& component, json* out) {
   std::shared_ptr<buffer::LocalLog> log;
-  if (ApiError err = DlqLog(id, &log); !err.ok()) return err;
-  std::lock_guard<std::mutex> dlq(dlq_mu_);
+  std::unique_lock<std::mutex> hold;
+  if (ApiError err = DlqLog(id, &hold, &log); !err.ok()) return err;
   log->Rewind();
   json messages = json::array();
   json next_cursor = nullptr;
   bool more = false;
+  size_t bytes = 0;
   while (!more) {
     auto entries = log->Read(256, kDlqReadBytes);
     if (!entries.ok()) {
@@ -746,11 +809,13 @@ ApiError Controller::DlqList(const std::string& id, uint64_t cursor, size_t n,
       if (e.seq < cursor) continue;
       json m = DeadLetterJson(e, true);
       if (!component.empty() && m["component"] != component) continue;
-      if (messages.size() == n) {
+      if (messages.size() == n ||
+          (!messages.empty() && bytes + e.payload.size() > kDlqAnswerBytes)) {
         more = true;
         next_cursor = std::to_string(e.seq);
         break;
       }
+      bytes += e.payload.size();
       messages.push_back(std::move(m));
     }
   }
@@ -774,10 +839,13 @@ ApiError Controller::DlqReprocess(const std::string& id, std::string_view body, 
                            Cat("at most ", kReprocessSelected, " ids per request"));
     for (const auto& v : j["message_ids"]) {
       uint64_t seq = 0;
-      if (v.is_number_unsigned())
+      if (v.is_number_unsigned()) {
         seq = v.get<uint64_t>();
-      else if (v.is_string())
-        seq = std::strtoull(v.get<std::string>().c_str(), nullptr, 10);
+      } else if (v.is_string()) {
+        const std::string t = v.get<std::string>();
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), seq);
+        if (ec != std::errc() || end != t.data() + t.size()) seq = 0;
+      }
       if (seq == 0)
         return Unprocessable("message_ids", "invalid", "message ids are positive integers");
       ids.insert(seq);
@@ -786,15 +854,9 @@ ApiError Controller::DlqReprocess(const std::string& id, std::string_view body, 
     return Unprocessable("mode", "invalid", "mode is \"all\" or \"selected\"");
   }
   std::shared_ptr<buffer::LocalLog> log;
-  if (ApiError err = DlqLog(id, &log); !err.ok()) return err;
+  std::unique_lock<std::mutex> hold;
   Signal signal;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return NotFound(id);
-    signal = it->second.config.signal;
-  }
-  std::lock_guard<std::mutex> dlq(dlq_mu_);
+  if (ApiError err = DlqLog(id, &hold, &log, &signal); !err.ok()) return err;
   log->Rewind();
   size_t reprocessed = 0, seen = 0;
   json skipped = json::array();

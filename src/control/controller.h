@@ -84,6 +84,10 @@ class Controller {
     std::shared_ptr<pipeline::Pipeline> draining;  // the pipeline a Stopping drains
     std::string load_error;                        // a stored document that no longer loads
     int64_t last_consumed_ms = 0;                  // DLQ
+    bool deleting = false;                         // DELETE in progress: no DLQ access either
+    // One DLQ reader at a time (the queue's read position is shared); DELETE holds it
+    // while the storage goes.
+    std::shared_ptr<std::mutex> dlq_mu = std::make_shared<std::mutex>();
   };
 
   PipelineStatus CurrentOf(const std::string& id, const Entry& e) const;  // mu_ held
@@ -95,14 +99,15 @@ class Controller {
   // Waits (bounded) until a started pipeline has left Starting.
   static void AwaitStarted(const std::shared_ptr<pipeline::Pipeline>& p);
   nlohmann::json Summary(const std::string& id, const Entry& e, bool health) const;  // mu_ held
-  ApiError DlqLog(const std::string& id, std::shared_ptr<buffer::LocalLog>* log);
+  // Locks the pipeline's DLQ (`hold`) and opens it. 404 when gone or being deleted.
+  ApiError DlqLog(const std::string& id, std::unique_lock<std::mutex>* hold,
+                  std::shared_ptr<buffer::LocalLog>* log, Signal* signal = nullptr);
 
   pipeline::Registry& registry_;
   const ControllerOptions opts_;
   PipelineStore store_;
   mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> entries_;  // guarded by mu_
-  std::mutex dlq_mu_;  // one DLQ reader at a time (the queue's read position is shared)
   struct Worker {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> done;

@@ -25,13 +25,17 @@ bool IsTransitional(PipelineStatus s) {
 std::vector<PipelineStatus> ValidTransitions(PipelineStatus from) {
   using S = PipelineStatus;
   switch (from) {
-    case S::kCreated: return {S::kRunning, S::kTerminating, S::kFailed};
+    // GlassFlow's table, with one addition: a Created (starting) or Failed Sluice pipeline
+    // is running, buffering and retrying its table, so it may be stopped or terminated
+    // (parked) like a Running one; GlassFlow allows only terminate from Created and only
+    // resume from Failed.
+    case S::kCreated: return {S::kRunning, S::kStopping, S::kTerminating, S::kFailed};
     case S::kRunning: return {S::kStopping, S::kTerminating, S::kFailed};
     case S::kResuming: return {S::kRunning, S::kTerminating, S::kFailed};
     case S::kStopping: return {S::kStopped, S::kTerminating, S::kFailed};
     case S::kStopped: return {S::kResuming, S::kFailed};
     case S::kTerminating: return {S::kStopped, S::kFailed};
-    case S::kFailed: return {S::kResuming};
+    case S::kFailed: return {S::kResuming, S::kStopping, S::kTerminating};
   }
   return {};
 }

@@ -1,5 +1,6 @@
-// GlassFlow's pipeline statuses and the transitions between them (glassflow.md §4.1), and
-// which API operation each status allows, with GlassFlow's error codes. Pure; thread-safe.
+// GlassFlow's pipeline statuses and the transitions between them (glassflow.md §4.1; a
+// Created or Failed pipeline may also be stopped, see ValidTransitions), and which API
+// operation each status allows, with GlassFlow's error codes. Pure; thread-safe.
 #pragma once
 
 #include <optional>

@@ -216,8 +216,18 @@ json Build() {
       }
       responses[std::to_string(code)] = resp;
     }
+    const json error = {
+        {"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}};
+    // Answered by the listener before the route: the admin token, the body's size and the
+    // server-wide memory for request bodies.
     if (r.path != "/api/v1/healthz" && r.path != "/api/v2/healthz")
-      responses["401"] = {{"description", "missing or invalid admin token"}};
+      responses["401"] = {{"description", "missing or invalid admin token"}, {"content", error}};
+    if (!r.request_schema.empty()) {
+      responses["413"] = {{"description", "the body is over admin.max_body_bytes"},
+                          {"content", error}};
+      responses["429"] = {{"description", "request bodies in memory are at their limit"},
+                          {"content", error}};
+    }
     op["responses"] = responses;
     std::string method = r.method;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

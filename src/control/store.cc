@@ -15,13 +15,15 @@ PipelineStore::PipelineStore(Filesystem* fs, std::string data_dir)
 std::string PipelineStore::Encode(const StoredPipeline& p) {
   json j = {{"format", 1},
             {"pipeline_id", p.id},
-            {"desired", p.stopped ? "Stopped" : "Running"},
+            {"desired", p.deleted   ? "Deleted"
+                        : p.stopped ? "Stopped"
+                                    : "Running"},
             {"name", p.name},
             {"tags", p.tags},
             {"created_at_ms", p.created_ms},
             {"updated_at_ms", p.updated_ms},
             {"document", p.document}};
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 StatusOr<StoredPipeline> PipelineStore::Decode(std::string_view text) {
@@ -32,7 +34,11 @@ StatusOr<StoredPipeline> PipelineStore::Decode(std::string_view text) {
   try {
     p.id = j.at("pipeline_id").get<std::string>();
     p.document = j.at("document").get<std::string>();
-    p.stopped = j.at("desired").get<std::string>() == "Stopped";
+    const std::string desired = j.at("desired").get<std::string>();
+    if (desired != "Running" && desired != "Stopped" && desired != "Deleted")
+      return absl::DataLossError(Cat("unknown desired state '", desired, "'"));
+    p.stopped = desired == "Stopped";
+    p.deleted = desired == "Deleted";
     p.name = j.value("name", p.id);
     p.tags = j.value("tags", std::vector<std::string>{});
     p.created_ms = j.value("created_at_ms", int64_t{0});

@@ -18,6 +18,8 @@ struct StoredPipeline {
   std::string id;
   std::string document;  // the v3 pipeline JSON as last accepted
   bool stopped = false;  // desired state: a restart brings it back Stopped or Running
+  // Being deleted: a restart finishes the deletion (its data first, then the record).
+  bool deleted = false;
   std::string name;
   std::vector<std::string> tags;
   int64_t created_ms = 0, updated_ms = 0;

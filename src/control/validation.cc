@@ -1,5 +1,6 @@
 #include "control/validation.h"
 
+#include <set>
 #include <sstream>
 
 #include "clickhouse/client.h"
@@ -38,6 +39,136 @@ ApiError Invalid(nlohmann::json errors) {
     first = Cat(e.errors[0].value("field", ""), ": ", first);
   e.details = {{"error", first}};  // GlassFlow's SDK shows details.error
   return e;
+}
+
+// Duplicate keys: yaml-cpp (the document's parser) keeps the first, nlohmann (which the API
+// uses to show and edit documents) the last, so a document with one means two things.
+class DuplicateKeys : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  std::string found;  // the path of the first duplicate key
+
+  bool null() override { return Value(); }
+  bool boolean(bool) override { return Value(); }
+  bool number_integer(number_integer_t) override { return Value(); }
+  bool number_unsigned(number_unsigned_t) override { return Value(); }
+  bool number_float(number_float_t, const string_t&) override { return Value(); }
+  bool string(string_t&) override { return Value(); }
+  bool binary(binary_t&) override { return Value(); }
+  bool start_object(std::size_t) override {
+    Value();
+    frames_.push_back({true, {}, "", 0});
+    return true;
+  }
+  bool key(string_t& k) override {
+    Frame& f = frames_.back();
+    if (!f.keys.insert(k).second && found.empty()) found = Path(k);
+    f.key = k;
+    return found.empty();
+  }
+  bool end_object() override {
+    frames_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    Value();
+    frames_.push_back({false, {}, "", 0});
+    return true;
+  }
+  bool end_array() override {
+    frames_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    std::set<std::string> keys;
+    std::string key;
+    size_t index;  // arrays: the next element's
+  };
+  // A value starts: in an array it takes the next index.
+  bool Value() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+    return true;
+  }
+  std::string Path(const std::string& last) const {
+    std::string p;
+    for (const Frame& f : frames_) {
+      if (&f == &frames_.back()) break;
+      if (f.object)
+        p += (p.empty() ? "" : ".") + f.key;
+      else
+        p += Cat("[", f.index - 1, "]");
+    }
+    return p.empty() ? last : Cat(p, ".", last);
+  }
+  std::vector<Frame> frames_;
+};
+
+// The JSON types of the document's known fields (GlassFlow's API decodes into typed
+// structs: a number where a string belongs is refused there too). Null counts as absent.
+void CheckTypes(const nlohmann::json& doc, nlohmann::json* errors) {
+  using J = nlohmann::json;
+  enum Kind { kString, kStringOrNumber, kInteger, kBool, kObject, kArray };
+  auto expect = [&](const J& v, const std::string& path, Kind k) {
+    if (v.is_null()) return;
+    const bool ok = k == kString           ? v.is_string()
+                    : k == kStringOrNumber ? v.is_string() || v.is_number()
+                    : k == kInteger        ? v.is_number_integer()
+                    : k == kBool           ? v.is_boolean()
+                    : k == kObject         ? v.is_object()
+                                           : v.is_array();
+    static constexpr const char* kNames[] = {
+        "a string", "a string or a number", "an integer", "true or false", "an object", "an array"};
+    if (!ok) errors->push_back(FieldError(path, "invalid_type", Cat("must be ", kNames[k])));
+  };
+  auto field = [&](const J& obj, const char* key, const std::string& path, Kind k) {
+    if (obj.is_object() && obj.contains(key)) expect(obj[key], path, k);
+  };
+  if (!doc.is_object()) return;
+  for (const char* k : {"version", "pipeline_id", "name"}) field(doc, k, k, kString);
+  for (const char* k : {"sink", "metadata", "resources", "join"}) field(doc, k, k, kObject);
+  for (const char* k : {"sources", "transforms"}) field(doc, k, k, kArray);
+  if (doc.contains("sources") && doc["sources"].is_array())
+    for (size_t i = 0; i < doc["sources"].size(); ++i) {
+      const J& s = doc["sources"][i];
+      const std::string at = Cat("sources[", i, "]");
+      expect(s, at, kObject);
+      for (const char* k : {"type", "source_id"}) field(s, k, Cat(at, ".", k), kString);
+    }
+  if (doc.contains("metadata") && doc["metadata"].is_object()) {
+    field(doc["metadata"], "tags", "metadata.tags", kArray);
+    if (doc["metadata"].contains("tags") && doc["metadata"]["tags"].is_array())
+      for (size_t i = 0; i < doc["metadata"]["tags"].size(); ++i)
+        expect(doc["metadata"]["tags"][i], Cat("metadata.tags[", i, "]"), kString);
+  }
+  if (!doc.contains("sink") || !doc["sink"].is_object()) return;
+  const J& sink = doc["sink"];
+  for (const char* k : {"type", "table", "max_delay_time", "source_id"})
+    field(sink, k, Cat("sink.", k), kString);
+  field(sink, "max_batch_size", "sink.max_batch_size", kInteger);
+  field(sink, "connection_params", "sink.connection_params", kObject);
+  field(sink, "mapping", "sink.mapping", kArray);
+  if (sink.contains("connection_params") && sink["connection_params"].is_object()) {
+    const J& cp = sink["connection_params"];
+    for (const char* k : {"host", "database", "username", "password", "protocol"})
+      field(cp, k, Cat("sink.connection_params.", k), kString);
+    for (const char* k : {"port", "http_port"})
+      field(cp, k, Cat("sink.connection_params.", k), kStringOrNumber);
+    for (const char* k : {"secure", "skip_certificate_verification"})
+      field(cp, k, Cat("sink.connection_params.", k), kBool);
+  }
+  if (sink.contains("mapping") && sink["mapping"].is_array())
+    for (size_t i = 0; i < sink["mapping"].size(); ++i) {
+      const J& m = sink["mapping"][i];
+      const std::string at = Cat("sink.mapping[", i, "]");
+      expect(m, at, kObject);
+      for (const char* k : {"name", "column_name", "column_type"})
+        field(m, k, Cat(at, ".", k), kString);
+    }
 }
 
 }  // namespace
@@ -88,9 +219,18 @@ ApiError ValidateDocument(std::string_view body, const ValidationOptions& o,
   if (JsonSyntaxError e = CheckJsonSyntax(body); e.line != 0)
     return BadRequest("bad_request",
                       Cat("invalid json: line ", e.line, ", column ", e.column, ": ", e.message));
-  const size_t first = body.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos || body[first] != '{')
+  DuplicateKeys dups;
+  if (!nlohmann::json::sax_parse(body, &dups) && dups.found.empty())
+    // The syntax was checked: what is left is text that is not UTF-8 (RFC 8259 asks it).
+    return BadRequest("bad_request", "invalid json: the body is not valid UTF-8");
+  if (!dups.found.empty())
+    return Invalid({FieldError(dups.found, "duplicate_key", "the key appears more than once")});
+  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  if (!doc.is_object())
     return Invalid({FieldError("", "invalid", "the body must be a JSON object")});
+  nlohmann::json types = nlohmann::json::array();
+  CheckTypes(doc, &types);
+  if (!types.empty()) return Invalid(std::move(types));
   auto parsed = pipeline::ParsePipeline(std::string(body), pipeline::DocFormat::kJson);
   if (!parsed.ok()) return Invalid(FieldErrorsOf(std::string(parsed.status().message()), nullptr));
   pipeline::PipelineConfig& c = *parsed;

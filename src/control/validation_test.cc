@@ -53,6 +53,26 @@ TEST(Validation, EachProblemNamesItsField) {
             std::vector<std::string>{"sink.max_batch_size"});
 }
 
+TEST(Validation, DuplicateKeysAndWrongTypesAreRefused) {
+  pipeline::PipelineConfig c;
+  std::string dup = kDoc;
+  dup.insert(dup.rfind('}') - 1, R"(,"table":"other")");  // a second sink.table
+  ApiError e = ValidateDocument(dup, Offline(), &c);
+  EXPECT_EQ(e.status, 422);
+  EXPECT_EQ(Fields(e), std::vector<std::string>{"sink.table"});
+  json d = json::parse(kDoc);
+  d["pipeline_id"] = false;
+  d["sink"]["max_batch_size"] = "10";
+  d["sink"]["connection_params"]["secure"] = "yes";
+  d["sink"]["mapping"][0]["column_type"] = 5;
+  d["metadata"] = {{"tags", {"a", 1}}};
+  e = ValidateDocument(d.dump(), Offline(), &c);
+  EXPECT_EQ(Fields(e), (std::vector<std::string>{
+                           "pipeline_id", "metadata.tags[1]", "sink.max_batch_size",
+                           "sink.connection_params.secure", "sink.mapping[0].column_type"}));
+  EXPECT_EQ(ValidateDocument("{\"name\":\"\xff\"}", Offline(), &c).status, 400);  // not UTF-8
+}
+
 // ClickHouse that does not answer is no reason to refuse: the pipeline checks when it starts.
 TEST(Validation, UnreachableClickHouseIsNotAnError) {
   ValidationOptions o;

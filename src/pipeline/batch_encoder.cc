@@ -130,7 +130,16 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
         return;
       }
     }
-    if (batch->row_count == 0) batch->first = pos;
+    if (batch->row_count == 0) {
+      batch->first = pos;
+      // A replayed batch keeps its journaled identity when its first rows are gone (their
+      // entry was quarantined meanwhile): the checkpoint must not pass the journaled first
+      // row until the batch is confirmed, or a later restart would take the batch for a
+      // confirmed one and skip its rows; and its token stays the one sent before.
+      if (batch->replayed && replay)
+        if (auto planned = replay->PlannedFirst(batch->route); planned && *planned < pos)
+          batch->first = *planned;
+    }
     batch->last = pos;
     if (source) {
       if (batch->sources.empty() || batch->sources.back() != source) {

@@ -190,6 +190,20 @@ TEST(BatchEncoder, ReplaysJournaledCutsAfterARestart) {
   EXPECT_EQ(again[0].row_count, 1u);  // 6.3 again, now an ordinary batch
   EXPECT_FALSE(again[0].replayed);
   EXPECT_FALSE(plan.Holds(0));
+
+  // The same replay with the entry that starts a planned batch quarantined (not encoded):
+  // the rebuilt batch keeps the journaled first row as its identity, so the checkpoint
+  // stays below it until the batch is confirmed.
+  sent.clear();
+  ReplayPlan plan2(journal, routes.tables, 4);
+  std::vector<Batch> third(1);
+  for (uint64_t seq = 5; seq <= 6; ++seq)  // entry 4 went to the dead-letter queue
+    EncodeRequest(Signal::kLogs, routes, requests[seq - 1], 1000, third, flush, seq, nullptr,
+                  nullptr, &plan2);
+  ASSERT_GE(sent.size(), 1u);
+  EXPECT_EQ(sent[0].first, (Position{4, 2}));  // as journaled, though its first row is 5.0
+  EXPECT_EQ(sent[0].last, (Position{5, 0}));
+  EXPECT_TRUE(sent[0].replayed);
 }
 
 }  // namespace

@@ -62,6 +62,7 @@ bool ParseDuration(std::string_view s, std::chrono::milliseconds* out) {
     else
       return false;
     total_ms += ms;
+    if (!(total_ms <= 1e15)) return false;  // ~31,000 years: past it, not a duration
   }
   *out = std::chrono::milliseconds(static_cast<int64_t>(std::llround(total_ms)));
   return true;

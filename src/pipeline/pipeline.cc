@@ -74,10 +74,21 @@ void Pipeline::Stop(StopMode mode) {
       stopping_ = true;
       // Graceful work ends by then; the server exits at shutdown_timeout regardless. A
       // drain has no deadline until Hurry gives it one.
+      const auto graceful = Clock::now() + limits_.shutdown_timeout * 3 / 4;
       stop_deadline_ = mode == StopMode::kDrain ? Clock::time_point::max()
                        : mode == StopMode::kNow ? Clock::now()
-                                                : Clock::now() + limits_.shutdown_timeout * 3 / 4;
-      if (hurried_) stop_deadline_ = Clock::now();
+                                                : graceful;
+      // INSERTs already sent may finish (or the rows could be inserted twice on servers
+      // that do not deduplicate): they get the graceful deadline even when the worker
+      // stops at once.
+      insert_grace_ = mode == StopMode::kDrain ? Clock::time_point::max() : graceful;
+      if (hurried_) {
+        stop_deadline_ = Clock::now();
+        insert_grace_ = graceful;
+      }
+      // The operator's stop, not the entry's doing: an entry abandoned for it counts no
+      // attempt against it.
+      if (mode != StopMode::kShutdown || hurried_) operator_stop_ = true;
       // Entries appended from now on (a successor takes them) are not this one's to read.
       drain_until_ = storage_ready_ ? log_->next_seq() : 0;
     }
@@ -87,9 +98,10 @@ void Pipeline::Stop(StopMode mode) {
     // Waits on `cv` until `done` or the deadline (which Hurry may bring forward); false at
     // the deadline.
     auto wait = [this](std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
-                       const std::function<bool()>& done) {
+                       const std::function<bool()>& done, bool inserts) {
       while (!done()) {
-        if (Clock::now() >= stop_deadline_) return false;
+        if (Clock::now() >= (inserts ? std::max(stop_deadline_, insert_grace_) : stop_deadline_))
+          return false;
         cv.wait_for(lock, milliseconds(200));
       }
       return true;
@@ -98,16 +110,18 @@ void Pipeline::Stop(StopMode mode) {
       // An entry still being encoded at the deadline is abandoned: it stays in the log,
       // and its guard counts the attempt.
       std::unique_lock<std::mutex> lock(mu_);
-      if (!wait(lock, stop_cv_, [&] { return worker_exited_; })) {
+      if (!wait(
+              lock, stop_cv_, [&] { return worker_exited_; }, false)) {
         abort_.store(kAbortAny);
-        cancel_inserts_ = true;  // also a schema read still waiting on ClickHouse
+        cancel_plan_ = true;  // a schema read still waiting on ClickHouse
       }
     }
     if (worker_.joinable()) worker_.join();
     {
       // INSERTs still running at the deadline give up; their rows stay in the buffer.
       std::unique_lock<std::mutex> lock(mu_);
-      if (!wait(lock, inflight_cv_, [&] { return inflight_ == 0; })) {
+      if (!wait(
+              lock, inflight_cv_, [&] { return inflight_ == 0; }, true)) {
         cancel_inserts_ = true;
         lock.unlock();
         scheduler_->RunQueuedNow(queue_);  // those not started give up now
@@ -130,7 +144,9 @@ void Pipeline::Hurry() {
     std::lock_guard<std::mutex> lock(mu_);
     hurried_ = true;  // a Stop that has not begun yet starts with its deadline passed
     if (!stopping_) return;
+    operator_stop_ = true;
     stop_deadline_ = std::min(stop_deadline_, Clock::now());
+    insert_grace_ = std::min(insert_grace_, Clock::now() + limits_.shutdown_timeout * 3 / 4);
   }
   work_cv_.notify_all();
   inflight_cv_.notify_all();
@@ -361,7 +377,12 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
       b.replayed = m.replayed;
     }
     const uint64_t why = abort_.exchange(0);
-    if (why != e.seq) return false;  // shutdown: abandoned, the guard keeps the attempt
+    if (why != e.seq) {
+      // Abandoned at shutdown: the guard keeps the attempt (an entry that wedges the worker
+      // makes every shutdown end here), unless an operator's stop cut it short.
+      if (guard_ && operator_stop_.load()) guard_->Pause();
+      return false;
+    }
     if (!Quarantine(e.seq, *source,
                     Cat("processing it overran the CPU budget of ",
                         limits_.entry_cpu_budget.count(), " ms; ", sent,

@@ -252,6 +252,7 @@ class Pipeline {
   LogThrottle dead_letter_log_;
   LogThrottle partial_log_;
   std::atomic<bool> cancel_inserts_{false};  // INSERTs in progress give up (stop deadline)
+  std::atomic<bool> cancel_plan_{false};     // the worker's table read gives up (the same)
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;      // worker: new entries, stop
@@ -265,11 +266,14 @@ class Pipeline {
   bool stopping_ = false;                // guarded by mu_
   bool worker_exited_ = false;           // guarded by mu_
   std::chrono::steady_clock::time_point stop_deadline_;  // guarded by mu_; set by Stop
-  uint64_t drain_until_ = 0;   // guarded by mu_; set by Stop: the log's end then
-  bool hurried_ = false;       // guarded by mu_; see Hurry
-  std::string last_error_;     // guarded by mu_; kept after recovery
-  int64_t last_error_ms_ = 0;  // guarded by mu_
-  bool retry_now_ = false;     // guarded by mu_; see RetryNow
+  uint64_t drain_until_ = 0;  // guarded by mu_; set by Stop: the log's end then
+  bool hurried_ = false;      // guarded by mu_; see Hurry
+  // Guarded by mu_: until when INSERTs already sent may finish after the stop deadline.
+  std::chrono::steady_clock::time_point insert_grace_;
+  std::atomic<bool> operator_stop_{false};  // Stop(kNow | kDrain) or Hurry: see ProcessEntry
+  std::string last_error_;                  // guarded by mu_; kept after recovery
+  int64_t last_error_ms_ = 0;               // guarded by mu_
+  bool retry_now_ = false;                  // guarded by mu_; see RetryNow
   const int64_t created_ms_;
   std::atomic<int64_t> state_changed_ms_;
 

@@ -22,7 +22,7 @@ using std::chrono::milliseconds;
 
 Status Pipeline::BuildPlan() {
   clickhouse::Client client(config_.sink.endpoint, std::chrono::seconds(30));
-  client.set_cancel(&cancel_inserts_);  // set at the stop deadline
+  client.set_cancel(&cancel_plan_);  // set at the stop deadline
   auto plan = ReadTables(config_, client);
   if (!plan.ok()) return plan.status();
   routes_ = std::move(plan->routes);

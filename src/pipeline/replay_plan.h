@@ -51,6 +51,11 @@ class ReplayPlan {
   bool After(size_t route, Position pos);
   // The route's open batch is a replayed one: no size or time cut until its last row.
   bool Holds(size_t route) const { return route < routes_.size() && routes_[route].open; }
+  // The journaled first row of the route's open replayed batch.
+  std::optional<Position> PlannedFirst(size_t route) const {
+    if (!Holds(route)) return std::nullopt;
+    return routes_[route].planned.front().first;
+  }
   // Forgets every remaining plan (the log holds no more rows: planned rows that never
   // came are gone, e.g. a corrupt entry was skipped).
   void Clear() { routes_.clear(); }

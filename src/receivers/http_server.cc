@@ -19,6 +19,7 @@
 
 #include "core/cat.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/thread_name.h"
 #include "receivers/decompress.h"
 #include "receivers/ingest.h"
@@ -144,6 +145,26 @@ struct Handler {
   RequestBudget& budget;
   const HttpRoutes& routes;
   ListenerStats& stats;
+
+  // A refusal before the routes see the request: OTLP's google.rpc.Status on the OTLP
+  // listener, the REST API's {status, code, message} elsewhere (the admin listener).
+  HttpAnswer Refusal(const Status& s, bool json) const {
+    HttpAnswer a = HttpError(s, json);
+    if (routes.otlp) return a;
+    std::string body = Cat("{\"status\":", a.status, ",\"code\":");
+    AppendJsonString(a.status == 401   ? "unauthorized"
+                     : a.status == 403 ? "forbidden"
+                     : a.status == 413 ? "request_entity_too_large"
+                     : a.status == 429 ? "too_many_requests"
+                                       : "error",
+                     &body);
+    body += ",\"message\":";
+    AppendJsonString(std::string(s.message()), &body);
+    body += "}";
+    a.body = std::move(body);
+    a.content_type = "application/problem+json";
+    return a;
+  }
 
   // Credentials, checked from the header alone (before the body is read): OK, or the
   // Unauthenticated / PermissionDenied answer, counted. Sets the challenge for a 401.
@@ -431,16 +452,16 @@ net::awaitable<void> Session(std::shared_ptr<Stream> sp, Handler handler,
                                    head[http::field::content_type].size())) == "application/json";
     const std::string_view target(head.target().data(), head.target().size());
     if (!denied.ok()) {
-      res = Answer(HttpError(denied, json), head.version());
+      res = Answer(handler.Refusal(denied, json), head.version());
       if (!challenge.empty()) res.set(http::field::www_authenticate, challenge);
       keep_alive = false;
       drain = true;
       handler.CountRefused(target, res.result_int());
     } else if (over_budget) {
       // Not read: the client retries later (429), when other requests have gone through.
-      res = Answer(HttpError(Overloaded(Cat("the server holds ", handler.budget.used(),
-                                            " bytes of requests, its limit; retry later")),
-                             json),
+      res = Answer(handler.Refusal(Overloaded(Cat("the server holds ", handler.budget.used(),
+                                                  " bytes of requests, its limit; retry later")),
+                                   json),
                    head.version());
       keep_alive = false;
       drain = true;
@@ -448,7 +469,7 @@ net::awaitable<void> Session(std::shared_ptr<Stream> sp, Handler handler,
     } else if (ec == http::error::body_limit) {
       Status too_large = absl::ResourceExhaustedError(
           Cat("request body exceeds the limit of ", handler.opts.max_body_bytes, " bytes"));
-      res = Answer(HttpError(too_large, json), head.version());
+      res = Answer(handler.Refusal(too_large, json), head.version());
       keep_alive = false;
       drain = true;
       handler.CountRefused(target, 413);

@@ -216,6 +216,14 @@ def test_contract():
         check("which wait there", rows("api-c-2") == 0)
         a.call("PUT", "/api/v1/pipeline/{id}/resources", "api-logs",
                body={"pipeline_resources": {"nats": {"stream": {"maxBytes": "1Gi"}}}}, want=422)
+        a.call("PUT", "/api/v1/pipeline/{id}/resources", "api-logs",
+               body={"pipeline_resources": {"nats": 5}}, want=422)
+        st, err = a.call("PUT", "/api/v1/pipeline/{id}/resources", "api-logs",
+                         body={"pipeline_resources": {"foo": {"bar": 1}}}, want=422)
+        check("resources: an unknown key is refused, not stored", "foo" in json.dumps(err), str(err))
+        st, res = a.call("GET", "/api/v1/pipeline/{id}/resources", "api-logs")
+        a.call("PUT", "/api/v1/pipeline/{id}/resources", "api-logs",
+               body={"pipeline_resources": res["pipeline_resources"]}, want=200)
         st, res = a.call("PUT", "/api/v1/pipeline/{id}/resources", "api-logs",
                          body={"pipeline_resources": {"sink": {"replicas": 1}}}, want=200)
         edited = api_doc("other-id")
@@ -289,8 +297,35 @@ def test_contract():
         a.call("POST", "/api/v1/pipeline/migrate-preview", body={"version": "v2", "pipeline_id": "x"}, want=422)
         a.call("POST", "/api/v1/pipeline/migrate-preview", body=b"[", want=400)
 
+        # Bodies whose values have the wrong types: 422, never a dropped connection.
+        bad = api_doc("api-types")
+        bad["pipeline_id"] = False
+        bad["sources"][0]["source_id"] = 7
+        bad["metadata"] = "tags"
+        st, err = a.call("POST", "/api/v1/pipeline", body=bad, want=422)
+        check("wrong JSON types: each field named", sorted(e["field"] for e in err.get("errors", [])) ==
+              ["metadata", "pipeline_id", "sources[0].source_id"], str(err))
+        raw = json.dumps(api_doc("api-dup-a"))[:-1] + ', "pipeline_id": "api-dup-b"}'
+        st, err = a.call("POST", "/api/v1/pipeline", body=raw.encode(), want=422)
+        check("a duplicate key is refused", [e["field"] for e in err.get("errors", [])] == ["pipeline_id"], str(err))
+        st, err = a.call("POST", "/api/v1/pipeline", body=json.dumps(api_doc("api-utf8")).encode()
+                         .replace(b'"OTLP logs', b'"\xff\xfe logs'), want=400)
+        a.call("POST", "/api/v1/pipeline/{id}/dlq/reprocess", "api-logs", body={"mode": 5}, want=422)
+        a.call("POST", "/api/v1/pipeline/{id}/dlq/reprocess", "api-logs",
+               body={"mode": "selected", "message_ids": ["5abc", "-5"]}, want=422)
+        # A pipeline whose ClickHouse does not answer is accepted, Failed, and can be stopped.
+        down = api_doc("api-down")
+        down["sink"]["connection_params"].update({"host": "127.0.0.1", "port": "1", "http_port": "1"})
+        a.call("POST", "/api/v1/pipeline", body=down, want=204)
+        check("unreachable ClickHouse: Failed", a.wait("api-down", "Failed"))
+        a.call("POST", "/api/v1/pipeline/{id}/stop", "api-down", want=204)
+        check("a Failed pipeline stops (it still buffers)", a.wait("api-down", "Stopped"))
+        a.call("DELETE", "/api/v1/pipeline/{id}", "api-down", want=204)
+
         # Methods and paths.
         a.call("PUT", "/api/v1/pipeline", want=405, check_contract=False)
+        a.call("POST", "/api/v1/pipeline//stop", want=404, check_contract=False)
+        st, err = a.call("POST", "/api/v1/pipeline", body=b"x" * (5 << 20), want=413)
         st, err = a.call("GET", "/api/v1/nothing-here", want=404, check_contract=False)
 
         # Delete: only when stopped; the buffer, the dead letters and the id go.
@@ -392,6 +427,65 @@ def test_lifecycle_under_load():
         s.stop()
 
 
+def test_lifecycle_chaos():
+    print("REST API: random stop/terminate/resume under load: every acknowledged record lands once")
+    s = Sluice("api-chaos", []).start()
+    a = Api(s)
+    try:
+        a.call("POST", "/api/v1/pipeline", body=api_doc("chaos-logs", max_batch_size=200), want=204)
+        check("Running", a.wait("chaos-logs", "Running"))
+        acked, done = [], threading.Event()
+
+        def send(k):
+            i = 0
+            while not done.is_set():
+                run = f"chaos-{k}-{i}"
+                i += 1
+                if send_logs(s, "chaos-logs", run, 20) == 200:
+                    acked.append(run)
+
+        senders = [threading.Thread(target=send, args=(k,)) for k in range(2)]
+        for t in senders:
+            t.start()
+        rnd = random.Random(7)
+        answers = []
+        end = time.time() + 12
+        while time.time() < end:
+            verb = rnd.choice(["stop", "terminate", "resume", "resume"])
+            st, body = a.call("POST", f"/api/v1/pipeline/{{id}}/{verb}", "chaos-logs", check_contract=False)
+            answers.append(st)
+            time.sleep(rnd.uniform(0.01, 0.15))
+        done.set()
+        for t in senders:
+            t.join()
+        check("the lifecycle answered 204 or a GlassFlow refusal", set(answers) <= {204, 400}, str(set(answers)))
+        deadline = time.time() + 30
+        while time.time() < deadline and a.status("chaos-logs") not in ("Running", "Stopped", "Failed"):
+            time.sleep(0.1)
+        if a.status("chaos-logs") == "Stopped":
+            a.call("POST", "/api/v1/pipeline/{id}/resume", "chaos-logs", want=204)
+        check("Running at the end", a.wait("chaos-logs", "Running"))
+        want = {f"{r} {i}" for r in acked for i in range(20)}
+        got = {}
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            out = ch("SELECT Body, count() FROM otel.otel_logs WHERE startsWith(Body, 'chaos-') "
+                     "GROUP BY Body FORMAT TabSeparated")
+            got = {b: int(n) for b, n in (l.split("\t") for l in out.splitlines())}
+            if want <= set(got):
+                break
+            time.sleep(0.5)
+        missing = want - set(got)
+        check(f"none of {len(want)} acknowledged records lost", not missing and len(acked) > 20,
+              f"{len(missing)} missing, e.g. {sorted(missing)[:3]}")
+        dups = {b: n for b, n in got.items() if n != 1}
+        check("none inserted twice", not dups, f"{len(dups)} twice, e.g. {list(dups.items())[:3]}")
+        st, state = a.call("GET", "/api/v1/pipeline/{id}/dlq/state", "chaos-logs")
+        check("operator stops send nothing to the dead-letter queue", state.get("total_messages") == 0, str(state))
+    finally:
+        s.stop()
+
+
 # ------------------------------------------------------------------ persistence
 
 def test_persistence():
@@ -480,6 +574,34 @@ def test_concurrency():
         [t.start() for t in threads]
         [t.join() for t in threads]
         odd = [x for x in answers if not (x[1] in (204, 404) or (x[1] == 400 and x[2] in CODES_400))]
+        # DELETE while dead-letter readers run: 204, and the readers 200 or 404, never a 500.
+        a.wait("race-logs", "Running", timeout=10)
+        for _ in range(3):
+            st, _ = a.call("GET", "/api/v1/pipeline/{id}/health", "race-logs", check_contract=False)
+            if st == 404:
+                a.call("POST", "/api/v1/pipeline", body=api_doc("race-logs"), check_contract=False)
+            a.wait("race-logs", "Running", timeout=10)
+            a.call("POST", "/api/v1/pipeline/{id}/stop", "race-logs", check_contract=False)
+            a.wait("race-logs", "Stopped", timeout=20)
+            stop_readers = threading.Event()
+            reads = []
+
+            def reader():
+                while not stop_readers.is_set():
+                    for route in ("state", "list", "consume"):
+                        st, _ = a.call("GET", f"/api/v1/pipeline/{{id}}/dlq/{route}", "race-logs",
+                                       check_contract=False)
+                        reads.append(st)
+            rs = [threading.Thread(target=reader) for _ in range(4)]
+            [t.start() for t in rs]
+            time.sleep(0.2)
+            st, body = a.call("DELETE", "/api/v1/pipeline/{id}", "race-logs", check_contract=False)
+            stop_readers.set()
+            [t.join() for t in rs]
+            check("delete among dead-letter readers: 204", st == 204, f"{st} {body}")
+            check("the readers: 200 or 404", set(reads) <= {200, 404}, str(set(reads)))
+            check("nothing left on disk", not os.path.exists(os.path.join(s.data_dir, "pipelines", "race-logs")))
+            a.call("POST", "/api/v1/pipeline", body=api_doc("race-logs"), check_contract=False)
         check(f"{len(answers)} concurrent calls: each 204 or a GlassFlow refusal", not odd and len(answers) > 50,
               str(odd[:5]))
         deadline = time.time() + 60
@@ -699,5 +821,6 @@ def test_glassflow_sdk():
 
 
 def run_all():
-    harness.run_tests(test_contract, test_lifecycle_under_load, test_persistence, test_concurrency,
+    harness.run_tests(test_contract, test_lifecycle_under_load, test_lifecycle_chaos, test_persistence,
+                      test_concurrency,
                       test_dead_letters, test_cli, test_glassflow_sdk)
