@@ -432,6 +432,50 @@ ApiError Controller::SetMetadata(const std::string& id, std::string_view body) {
   return {};
 }
 
+void Controller::RunTransition(const std::string& id, Op op, const pipeline::PipelineConfig& cfg) {
+  if (op == Op::kResume) {
+    std::shared_ptr<Pipeline> fresh;
+    std::shared_ptr<Pipeline> old = registry_.Swap(cfg, &fresh);
+    if (old) old->Stop();
+    fresh->StartConsuming();
+    AwaitStarted(fresh);
+    bool terminated;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = entries_.find(id);
+      terminated = it != entries_.end() && it->second.transition == PipelineStatus::kTerminating;
+    }
+    if (terminated) {
+      if (auto running = registry_.Swap(cfg)) running->Stop(Pipeline::StopMode::kNow);
+    }
+  } else {
+    std::shared_ptr<Pipeline> old = registry_.Swap(cfg);
+    Pipeline::StopMode mode =
+        op == Op::kStop ? Pipeline::StopMode::kDrain : Pipeline::StopMode::kNow;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = entries_.find(id);
+      if (it != entries_.end()) {
+        it->second.draining = old;
+        if (it->second.transition == PipelineStatus::kTerminating || shutting_down_)
+          mode = Pipeline::StopMode::kNow;
+      }
+    }
+    if (old) old->Stop(mode);
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  it->second.draining = nullptr;
+  const bool stopped = it->second.transition != PipelineStatus::kResuming;
+  it->second.transition.reset();
+  if (stopped != it->second.rec.stopped) {  // a resume that was terminated
+    it->second.rec.stopped = stopped;
+    (void)Persist(it->second);
+  }
+  SLOG(INFO) << "pipeline " << id << ": " << StatusName(CurrentOf(id, it->second));
+}
+
 ApiError Controller::Transition(const std::string& id, Op op) {
   std::lock_guard<std::mutex> lock(mu_);
   Entry* e;
@@ -459,49 +503,7 @@ ApiError Controller::Transition(const std::string& id, Op op) {
                   : op == Op::kTerminate ? PipelineStatus::kTerminating
                                          : PipelineStatus::kResuming;
   SLOG(INFO) << "pipeline " << id << ": " << StatusName(*e->transition) << " (REST API)";
-  Launch([this, id, op, cfg = e->config] {
-    if (op == Op::kResume) {
-      std::shared_ptr<Pipeline> fresh;
-      std::shared_ptr<Pipeline> old = registry_.Swap(cfg, &fresh);
-      if (old) old->Stop();
-      fresh->StartConsuming();
-      AwaitStarted(fresh);
-      bool terminated;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        auto it = entries_.find(id);
-        terminated = it != entries_.end() && it->second.transition == PipelineStatus::kTerminating;
-      }
-      if (terminated) {
-        if (auto running = registry_.Swap(cfg)) running->Stop(Pipeline::StopMode::kNow);
-      }
-    } else {
-      std::shared_ptr<Pipeline> old = registry_.Swap(cfg);
-      Pipeline::StopMode mode =
-          op == Op::kStop ? Pipeline::StopMode::kDrain : Pipeline::StopMode::kNow;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        auto it = entries_.find(id);
-        if (it != entries_.end()) {
-          it->second.draining = old;
-          if (it->second.transition == PipelineStatus::kTerminating || shutting_down_)
-            mode = Pipeline::StopMode::kNow;
-        }
-      }
-      if (old) old->Stop(mode);
-    }
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return;
-    it->second.draining = nullptr;
-    const bool stopped = it->second.transition != PipelineStatus::kResuming;
-    it->second.transition.reset();
-    if (stopped != it->second.rec.stopped) {  // a resume that was terminated
-      it->second.rec.stopped = stopped;
-      (void)Persist(it->second);
-    }
-    SLOG(INFO) << "pipeline " << id << ": " << StatusName(CurrentOf(id, it->second));
-  });
+  Launch([this, id, op, cfg = e->config] { RunTransition(id, op, cfg); });
   return {};
 }
 
@@ -563,22 +565,7 @@ ApiError Controller::Edit(const std::string& id, std::string_view body) {
   e->load_error.clear();
   e->transition = PipelineStatus::kResuming;
   SLOG(INFO) << "pipeline " << id << " edited through the REST API: resuming";
-  Launch([this, id, cfg = std::move(cfg)] {
-    std::shared_ptr<Pipeline> fresh;
-    std::shared_ptr<Pipeline> old = registry_.Swap(cfg, &fresh);
-    if (old) old->Stop();
-    fresh->StartConsuming();
-    AwaitStarted(fresh);
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return;
-    if (it->second.transition == PipelineStatus::kTerminating) {
-      it->second.rec.stopped = true;
-      (void)Persist(it->second);
-      if (auto running = registry_.Swap(cfg)) running->Stop(Pipeline::StopMode::kNow);
-    }
-    it->second.transition.reset();
-  });
+  Launch([this, id, cfg = std::move(cfg)] { RunTransition(id, Op::kResume, cfg); });
   return {};
 }
 

@@ -92,6 +92,9 @@ class Controller {
 
   PipelineStatus CurrentOf(const std::string& id, const Entry& e) const;  // mu_ held
   ApiError Transition(const std::string& id, Op op);
+  // The work of a stop, terminate or resume (an edit resumes with its new config), on a
+  // control thread; ends the entry's transitional status.
+  void RunTransition(const std::string& id, Op op, const pipeline::PipelineConfig& cfg);
   // Looks up an API pipeline that may be changed. mu_ held.
   ApiError Changeable(const std::string& id, Entry** e);
   Status Persist(const Entry& e);  // mu_ held
