@@ -63,10 +63,16 @@ int RunStatus(const StatusOptions& o) {
     std::string_view id, state;
     if (p["pipeline_id"].get_string().get(id)) id = "?";
     if (p["status"].get_string().get(state)) state = "?";
+    // No stats: the pipeline has no running instance (a stored document that no longer
+    // loads); its row says why.
     simdjson::dom::element st;
     if (p["stats"].get(st)) {
-      std::fprintf(stderr, "error: unexpected answer from the admin listener (no stats)\n");
-      return 1;
+      std::string_view why;
+      if (p["load_error"].get_string().get(why)) why = "not running";
+      std::printf("%-30.*s %-8.*s %12s %12s %8s %10s %8s  %.*s\n", static_cast<int>(id.size()),
+                  id.data(), static_cast<int>(state.size()), state.data(), "-", "-", "-", "-", "-",
+                  static_cast<int>(why.size()), why.data());
+      continue;
     }
     uint64_t in = 0, out = 0, bytes = 0, dead = 0;
     double age = 0;

@@ -501,11 +501,26 @@ def test_persistence():
         check("the stopped one buffers", send_logs(s, "keep-stopped", "persist-1", 30) == 200)
         junk = os.path.join(s.data_dir, "api", "pipelines", "junk-record.json")
         open(junk, "w").write('{"format": 1, "pipeline_id": ')
+        # A record whose document no longer loads (say, after an upgrade tightened a rule).
+        json.dump({"format": 1, "pipeline_id": "broken-doc", "desired": "Running", "name": "broken-doc",
+                   "tags": [], "created_at_ms": 1, "updated_at_ms": 1,
+                   "document": json.dumps({"version": "v3", "pipeline_id": "broken-doc"})},
+                  open(os.path.join(s.data_dir, "api", "pipelines", "broken-doc.json"), "w"))
         s.stop()
         s.start()
         check("after a restart: Running", a.wait("keep-running", "Running"))
         check("after a restart: Stopped", a.wait("keep-stopped", "Stopped"))
         check("a damaged record is reported and the others load", "junk-record.json" in s.log())
+        st, h = a.call("GET", "/api/v1/pipeline/{id}/health", "broken-doc", want=200)
+        check("a document that no longer loads: Failed, with the reason",
+              h.get("overall_status") == "Failed" and "sources" in h.get("load_error", ""), str(h))
+        check("its clients are told to retry (503), not that it is gone",
+              send_logs(s, "broken-doc", "broken-1") == 503)
+        p = subprocess.run([SLUICE, "status", "--admin", f"127.0.0.1:{s.admin_port}"], capture_output=True, text=True)
+        check("sluice status shows it with the reason", p.returncode == 0 and "broken-doc" in p.stdout and
+              "keep-running" in p.stdout, p.stdout + p.stderr)
+        a.call("POST", "/api/v1/pipeline/{id}/resume", "broken-doc", want=422)
+        a.call("DELETE", "/api/v1/pipeline/{id}", "broken-doc", want=204)
         check("the stopped one's records still wait", rows("persist-1") == 0)
         check("and it still buffers", send_logs(s, "keep-stopped", "persist-2", 10) == 200)
         s.kill9()

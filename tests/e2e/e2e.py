@@ -62,6 +62,17 @@ def start_sluice():
     wait_loaded(HTTP_PORT)
     # pipelines read their table schemas asynchronously
     post_until("/v1/logs", b"", H("otel-logs", "application/x-protobuf"), 200)
+    # An empty request is answered without its buffer: wait until the example pipelines
+    # run (buffer open, table read), so the first test's request is not told "starting".
+    for pid in ("otel-logs", "otel-traces", "otel-metrics"):
+        for _ in range(300):
+            try:
+                st, _, body = post(f"/api/v1/pipeline/{pid}/health", b"", {}, method="GET", port=ADMIN_PORT)
+                if st == 200 and json.loads(body).get("overall_status") == "Running":
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
 
 
 def stop():
