@@ -27,6 +27,10 @@ class ApiRoutesTest : public ::testing::Test {
   void SetUp() override {
     dir_ = Cat(::testing::TempDir(), "/api_routes_", getpid());
     std::filesystem::remove_all(dir_);
+    Open();
+  }
+  // A registry and a controller over dir_, loaded as at a server's start.
+  void Open() {
     pipeline::Limits limits;
     limits.data_dir = dir_;
     limits.shutdown_timeout = std::chrono::milliseconds(2000);
@@ -37,11 +41,15 @@ class ApiRoutesTest : public ::testing::Test {
     controller_ = std::make_unique<Controller>(*registry_, o);
     controller_->Load();
   }
-  void TearDown() override {
+  // Stops everything as a server's shutdown does.
+  void Close() {
     controller_->Shutdown();
     registry_->StopAll();
     controller_.reset();
     registry_.reset();
+  }
+  void TearDown() override {
+    Close();
     std::filesystem::remove_all(dir_);
   }
   HttpAnswer Call(std::string_view method, std::string_view path, std::string_view query = "",
@@ -125,9 +133,7 @@ TEST_F(ApiRoutesTest, TheDocumentDescribesEveryRoute) {
 TEST_F(ApiRoutesTest, AnInterruptedDeleteIsFinishedAtStart) {
   ASSERT_EQ(Call("POST", "/api/v1/pipeline", "", kDoc).status, 204);
   ASSERT_EQ(WaitStatus("Failed"), "Failed");
-  controller_->Shutdown();
-  registry_->StopAll();
-  controller_.reset();
+  Close();
   PipelineStore store(PosixFilesystem(), dir_);
   std::vector<std::string> problems;
   auto recs = store.LoadAll(&problems);
@@ -135,14 +141,7 @@ TEST_F(ApiRoutesTest, AnInterruptedDeleteIsFinishedAtStart) {
   recs[0].deleted = true;
   ASSERT_TRUE(store.Put(recs[0]).ok());
   ASSERT_TRUE(std::filesystem::exists(dir_ + "/pipelines/unit-api"));
-  pipeline::Limits limits;
-  limits.data_dir = dir_;
-  registry_ = std::make_unique<pipeline::Registry>(limits);
-  ControllerOptions o;
-  o.data_dir = dir_;
-  o.validation.check_tables = false;
-  controller_ = std::make_unique<Controller>(*registry_, o);
-  controller_->Load();
+  Open();
   EXPECT_FALSE(controller_->StatusOf("unit-api").has_value());
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/pipelines/unit-api"));
   EXPECT_TRUE(store.LoadAll(&problems).empty());
@@ -155,17 +154,8 @@ TEST_F(ApiRoutesTest, StoppedStaysStoppedAcrossRestarts) {
   ASSERT_EQ(Call("POST", "/api/v1/pipeline/unit-api/resume").status, 204);
   EXPECT_EQ(Call("POST", "/api/v1/pipeline/unit-api/terminate").status, 204);
   ASSERT_EQ(WaitStatus("Stopped"), "Stopped");
-  controller_->Shutdown();
-  registry_->StopAll();
-  controller_.reset();
-  pipeline::Limits limits;
-  limits.data_dir = dir_;
-  registry_ = std::make_unique<pipeline::Registry>(limits);
-  ControllerOptions o;
-  o.data_dir = dir_;
-  o.validation.check_tables = false;
-  controller_ = std::make_unique<Controller>(*registry_, o);
-  controller_->Load();
+  Close();
+  Open();
   EXPECT_EQ(WaitStatus("Stopped"), "Stopped");
   ASSERT_NE(registry_->Find("unit-api"), nullptr);  // parked: it takes requests
 }

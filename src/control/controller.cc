@@ -60,6 +60,13 @@ std::vector<std::string> TagsOf(const json& doc) {
   return tags;
 }
 
+// Replaces one top-level key of the record's document (rename, tags, resources).
+void SetDocumentKey(StoredPipeline* r, const char* key, json value) {
+  json doc = DocumentJson(r->document);
+  doc[key] = std::move(value);
+  r->document = doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string RandomId() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   static constexpr char kHex[] = "0123456789abcdef";
@@ -287,6 +294,14 @@ ApiError Controller::Changeable(const std::string& id, Entry** e) {
 
 Status Controller::Persist(const Entry& e) { return store_.Put(e.rec); }
 
+Status Controller::Store(Entry* e, StoredPipeline next) {
+  next.updated_ms = UnixMillis();
+  std::swap(e->rec, next);
+  Status s = Persist(*e);
+  if (!s.ok()) e->rec = std::move(next);  // the entry keeps what the store holds
+  return s;
+}
+
 ApiError Controller::Create(std::string_view body) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -387,16 +402,11 @@ ApiError Controller::Rename(const std::string& id, std::string_view body) {
   std::lock_guard<std::mutex> lock(mu_);
   Entry* e;
   if (ApiError err = Changeable(id, &e); !err.ok()) return err;
-  StoredPipeline was = e->rec;
-  e->rec.name = j["name"].get<std::string>();
-  json doc = DocumentJson(e->rec.document);
-  doc["name"] = e->rec.name;
-  e->rec.document = doc.dump(-1, ' ', false, json::error_handler_t::replace);
-  e->rec.updated_ms = UnixMillis();
-  if (Status s = Persist(*e); !s.ok()) {
-    e->rec = std::move(was);
+  StoredPipeline next = e->rec;
+  next.name = j["name"].get<std::string>();
+  SetDocumentKey(&next, "name", next.name);
+  if (Status s = Store(e, std::move(next)); !s.ok())
     return Unavailable(Cat("cannot store the pipeline: ", s.message()));
-  }
   return {};
 }
 
@@ -419,16 +429,11 @@ ApiError Controller::SetMetadata(const std::string& id, std::string_view body) {
   std::lock_guard<std::mutex> lock(mu_);
   Entry* e;
   if (ApiError err = Changeable(id, &e); !err.ok()) return err;
-  StoredPipeline was = e->rec;
-  e->rec.tags = std::move(tags);
-  json doc = DocumentJson(e->rec.document);
-  doc["metadata"] = {{"tags", e->rec.tags}};
-  e->rec.document = doc.dump(-1, ' ', false, json::error_handler_t::replace);
-  e->rec.updated_ms = UnixMillis();
-  if (Status s = Persist(*e); !s.ok()) {
-    e->rec = std::move(was);
+  StoredPipeline next = e->rec;
+  next.tags = std::move(tags);
+  SetDocumentKey(&next, "metadata", {{"tags", next.tags}});
+  if (Status s = Store(e, std::move(next)); !s.ok())
     return Unavailable(Cat("cannot store the pipeline: ", s.message()));
-  }
   return {};
 }
 
@@ -492,13 +497,10 @@ ApiError Controller::Transition(const std::string& id, Op op) {
     if (e->draining) e->draining->Hurry();
     return {};
   }
-  StoredPipeline was = e->rec;
-  e->rec.stopped = op != Op::kResume;
-  e->rec.updated_ms = UnixMillis();
-  if (Status s = Persist(*e); !s.ok()) {
-    e->rec = std::move(was);
+  StoredPipeline next = e->rec;
+  next.stopped = op != Op::kResume;
+  if (Status s = Store(e, std::move(next)); !s.ok())
     return Unavailable(Cat("cannot store the pipeline's state: ", s.message()));
-  }
   e->transition = op == Op::kStop        ? PipelineStatus::kStopping
                   : op == Op::kTerminate ? PipelineStatus::kTerminating
                                          : PipelineStatus::kResuming;
@@ -551,16 +553,13 @@ ApiError Controller::Edit(const std::string& id, std::string_view body) {
       return Unprocessable("resources.nats.stream", "immutable",
                            "the buffer's limits are fixed when the pipeline is created");
   }
-  StoredPipeline was = e->rec;
-  e->rec.document = std::string(body);
-  e->rec.name = cfg.name;
-  e->rec.tags = TagsOf(DocumentJson(e->rec.document));
-  e->rec.stopped = false;
-  e->rec.updated_ms = UnixMillis();
-  if (Status s = Persist(*e); !s.ok()) {
-    e->rec = std::move(was);
+  StoredPipeline next = e->rec;
+  next.document = std::string(body);
+  next.name = cfg.name;
+  next.tags = TagsOf(DocumentJson(next.document));
+  next.stopped = false;
+  if (Status s = Store(e, std::move(next)); !s.ok())
     return Unavailable(Cat("cannot store the pipeline: ", s.message()));
-  }
   e->config = cfg;
   e->load_error.clear();
   e->transition = PipelineStatus::kResuming;
@@ -675,14 +674,11 @@ ApiError Controller::PutResources(const std::string& id, std::string_view body, 
       wanted["nats"] = had["nats"];
     else
       wanted.erase("nats");
-    doc["resources"] = wanted;
-    StoredPipeline was = e->rec;
-    e->rec.document = doc.dump(-1, ' ', false, json::error_handler_t::replace);
-    e->rec.updated_ms = UnixMillis();
-    if (Status s = Persist(*e); !s.ok()) {
-      e->rec = std::move(was);
+    doc["resources"] = std::move(wanted);
+    StoredPipeline next = e->rec;
+    next.document = doc.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (Status s = Store(e, std::move(next)); !s.ok())
       return Unavailable(Cat("cannot store the pipeline: ", s.message()));
-    }
   }
   return Resources(id, out);
 }

@@ -98,6 +98,8 @@ class Controller {
   // Looks up an API pipeline that may be changed. mu_ held.
   ApiError Changeable(const std::string& id, Entry** e);
   Status Persist(const Entry& e);  // mu_ held
+  // Makes `next` the entry's record, stamped now, if the store takes it. mu_ held.
+  Status Store(Entry* e, StoredPipeline next);
   void Launch(std::function<void()> work);
   // Waits (bounded) until a started pipeline has left Starting.
   static void AwaitStarted(const std::shared_ptr<pipeline::Pipeline>& p);
