@@ -29,5 +29,17 @@ inline ApiError NotFound(const std::string& id) {
 inline ApiError BadRequest(std::string code, std::string message) {
   return {400, std::move(code), std::move(message), nullptr, nullptr};
 }
+// 422 for one field, with GlassFlow's details.error (its SDK shows it).
+inline ApiError Unprocessable(const std::string& field, std::string code, std::string message) {
+  ApiError e{
+      422, "unprocessable_entity", message,
+      nlohmann::json::array({{{"field", field}, {"code", std::move(code)}, {"message", message}}}),
+      nullptr};
+  e.details = {{"error", field + ": " + message}};
+  return e;
+}
+inline ApiError Unavailable(std::string message) {
+  return {503, "unavailable", std::move(message), nullptr, nullptr};
+}
 
 }  // namespace sluice::control

@@ -5,7 +5,7 @@
 // pipeline shows a transitional status; the receivers always find the id (a stopped
 // pipeline is parked: it takes requests into its buffer and does not consume).
 // Thread-safe: API calls come from the admin listener's threads, Load/Reload/Shutdown from
-// the main thread.
+// the main thread. The dead-letter routes are in controller_dlq.cc.
 #pragma once
 
 #include <atomic>
