@@ -80,7 +80,8 @@ StatusOr<std::vector<TableColumn>> ParseDescribe(const std::string& tsv) {
 
 StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& mapping,
                                const std::vector<TableColumn>& table, const std::string& database,
-                               const std::string& table_name, std::vector<bool>* used) {
+                               const std::string& table_name, std::vector<bool>* used,
+                               std::span<const otlp::FieldInfo> outputs) {
   InsertPlan plan;
   if (used) used->assign(mapping.size(), false);
   const std::string where = Cat(database, ".", table_name);
@@ -115,7 +116,7 @@ StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& m
         return absl::InvalidArgumentError(
             Cat("mapping for '", m.name, "': ", std::string(declared.status().message())));
     }
-    auto path = otlp::ResolvePath(signal, m.name);
+    auto path = otlp::ResolvePath(signal, m.name, outputs);
     if (!path.ok()) return absl::InvalidArgumentError(std::string(path.status().message()));
     if (const TableColumn* col = find(m.column_name)) {
       if (used) (*used)[mi] = true;

@@ -3,6 +3,7 @@
 // sub-column) is an error that fails the pipeline, never a silent drop.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,11 +35,13 @@ struct InsertPlan {
   std::string insert_into;
 };
 
+// With a stateless transform, `outputs` are the fields the mapping names (its outputs).
 // With `used` set, entries whose column the table lacks are skipped instead of failing,
 // and used[i] records whether entry i was bound (for one table among several).
 StatusOr<InsertPlan> BuildPlan(Signal signal, const std::vector<MappingEntry>& mapping,
                                const std::vector<TableColumn>& table, const std::string& database,
-                               const std::string& table_name, std::vector<bool>* used = nullptr);
+                               const std::string& table_name, std::vector<bool>* used = nullptr,
+                               std::span<const otlp::FieldInfo> outputs = {});
 
 // Backtick-quotes an identifier.
 std::string QuoteIdent(std::string_view name);

@@ -404,6 +404,17 @@ Status EncodeValue(const Value& in, const Type& t, ByteWriter& w) {
           if (elem.Base().kind == Type::kTuple && elem.Base().children.size() == 2)
             return EncodeMap(v, t, w, true);
           return Conv(t, "a map");
+        case VKind::kList: {  // a transform's computed array
+          if (v.list_keys) {
+            if (elem.Base().kind == Type::kTuple && elem.Base().children.size() == 2)
+              return EncodeMap(v, t, w, true);
+            return Conv(t, "a map");
+          }
+          w.VarUInt(v.list_size);
+          for (size_t k = 0; k < v.list_size; ++k)
+            if (Status st = EncodeValue(v.list[k], elem, w); !st.ok()) return st;
+          return absl::OkStatus();
+        }
         default: return Conv(t, "a scalar value");
       }
     }
@@ -422,9 +433,18 @@ Status EncodeMap(const Value& v, const Type& t, ByteWriter& w, bool as_tuples) {
     w.VarUInt(0);
     return absl::OkStatus();
   }
-  if (v.kind != VKind::kAttrs) return Conv(t, "a value that is not a map");
   const Type& kt = as_tuples ? t.children[0].Base().children[0] : t.children[0];
   const Type& vt = as_tuples ? t.children[0].Base().children[1] : t.children[1];
+  if (v.kind == VKind::kList && v.list_keys) {  // a transform's computed map
+    w.VarUInt(v.list_size);
+    for (size_t k = 0; k < v.list_size; ++k) {
+      Status st = EncodeValue(Value::Str(v.list_keys[k]), kt, w);
+      if (st.ok()) st = EncodeValue(v.list[k], vt, w);
+      if (!st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }
+  if (v.kind != VKind::kAttrs) return Conv(t, "a value that is not a map");
   const otlp::AttributeList list(v.rep);
   w.VarUInt(list.items().size());
   if (IsPlainString(kt) && IsPlainString(vt)) {

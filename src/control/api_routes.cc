@@ -1,5 +1,7 @@
 #include "control/api_routes.h"
 
+#include "control/expression_api.h"
+
 #include "control/migrate.h"
 #include "control/openapi.h"
 #include "core/cat.h"
@@ -97,20 +99,12 @@ std::string QueryText(const ApiRequest& r, const std::string& name) {
   return it == r.query.end() ? "" : it->second;
 }
 
-ApiError NotYet(std::string_view what) {
-  return {501, "not_implemented",
-          Cat(what,
-              " needs the filter and stateless transforms, which this server does not "
-              "implement yet"),
-          nullptr, nullptr};
-}
-
 using H = std::function<void(Controller&, const ApiRequest&, HttpAnswer*)>;
 const std::vector<std::pair<int, std::string>> kNoBody = {{204, ""}};
 
 std::vector<RouteSpec> BuildRoutes() {
   const std::pair<int, std::string> e400{400, "Error"}, e404{404, "Error"}, e409{409, "Error"},
-      e422{422, "Error"}, e501{501, "Error"}, e503{503, "Error"};
+      e422{422, "Error"}, e503{503, "Error"};
   std::vector<RouteSpec> r;
   auto add = [&](std::string method, std::string path, std::string op, std::string summary,
                  std::string req, std::vector<std::pair<int, std::string>> resp, H h,
@@ -264,13 +258,17 @@ std::vector<RouteSpec> BuildRoutes() {
         json out;
         Answer(c.DlqReprocess(q.id, q.body, &out), 202, out, a);
       });
-  add("POST", "/api/v1/filter/validate", "filterValidate", "Check a filter expression", "AnyObject",
-      {e501},
-      [](Controller&, const ApiRequest&, HttpAnswer* a) { Error(NotYet("filter validation"), a); });
+  add("POST", "/api/v1/filter/validate", "filterValidate", "Check a filter expression",
+      "FilterValidateRequest", {{204, ""}, e400, e422},
+      [](Controller&, const ApiRequest& q, HttpAnswer* a) { Done(ValidateFilter(q.body), a); });
   add("POST", "/api/v1/transform/expression/evaluate", "expressionEvaluate",
-      "Try a stateless transform on a sample", "AnyObject", {e501},
-      [](Controller&, const ApiRequest&, HttpAnswer* a) {
-        Error(NotYet("expression evaluation"), a);
+      "Try a stateless transform on a sample", "EvaluateRequest", {{200, "AnyObject"}, e400, e422},
+      [](Controller&, const ApiRequest& q, HttpAnswer* a) {
+        std::string out;
+        if (ApiError e = EvaluateTransform(q.body, &out); !e.ok()) return Error(e, a);
+        a->status = 200;
+        a->content_type = "application/json";
+        a->body = std::move(out);
       });
   return r;
 }

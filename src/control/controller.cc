@@ -287,7 +287,15 @@ json Controller::Summary(const std::string& id, const Entry& e, bool health) con
   }
   j["pipeline_id"] = id;
   j[health ? "pipeline_name" : "name"] = e.rec.name.empty() ? id : e.rec.name;
-  if (!health) j["transformation_type"] = "Ingest Only";
+  if (!health) {
+    // GlassFlow's label: the transforms present, or "Ingest Only".
+    const auto& t = e.config.transforms;
+    std::string type;
+    for (auto [on, name] : {std::pair{t.dedup, "Deduplication"}, std::pair{t.filter, "Filter"},
+                            std::pair{t.stateless, "Stateless Transformation"}})
+      if (on) type += (type.empty() ? "" : " & ") + std::string(name);
+    j["transformation_type"] = type.empty() ? "Ingest Only" : type;
+  }
   j[health ? "overall_status" : "status"] = StatusName(CurrentOf(id, e));
   j["created_at"] = TimeJson(created);
   j["updated_at"] = TimeJson(updated);

@@ -28,6 +28,33 @@ constexpr const char* kSchemas = R"JSON({
     "properties": {"field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}
   },
   "AnyObject": {"type": "object"},
+  "FilterValidateRequest": {
+    "type": "object",
+    "required": ["expression"],
+    "properties": {
+      "expression": {"type": "string"},
+      "fields": {"type": "array", "items": {"type": "object", "required": ["field_name", "field_type"],
+        "properties": {"field_name": {"type": "string"}, "field_type": {"type": "string"}}}},
+      "source_type": {"enum": ["otlp.logs", "otlp.traces", "otlp.metrics"]}
+    }
+  },
+  "StatelessOutput": {
+    "type": "object",
+    "required": ["expression", "output_name", "output_type"],
+    "properties": {"expression": {"type": "string"}, "output_name": {"type": "string"},
+                   "output_type": {"type": "string"}}
+  },
+  "EvaluateRequest": {
+    "type": "object",
+    "required": ["type", "config", "sample"],
+    "properties": {
+      "type": {"const": "expr_lang_transform"},
+      "config": {"type": "object", "properties": {
+        "transform": {"type": "array", "items": {"$ref": "#/components/schemas/StatelessOutput"}},
+        "transforms": {"type": "array", "items": {"$ref": "#/components/schemas/StatelessOutput"}}}},
+      "sample": {"type": "object"}
+    }
+  },
   "HealthV2": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
   "Platform": {
     "type": "object",
@@ -47,7 +74,13 @@ constexpr const char* kSchemas = R"JSON({
       "sources": {"type": "array", "minItems": 1, "items": {
         "type": "object", "required": ["type", "source_id"],
         "properties": {"type": {"type": "string"}, "source_id": {"type": "string"}}}},
-      "transforms": {"type": "array"},
+      "transforms": {"type": "array", "maxItems": 3, "items": {
+        "type": "object", "required": ["type", "source_id", "config"],
+        "properties": {"type": {"enum": ["filter", "dedup", "stateless"]}, "source_id": {"type": "string"},
+                       "config": {"type": "object", "properties": {
+                         "expression": {"type": "string"}, "key": {"type": "string"},
+                         "time_window": {"type": "string"},
+                         "transforms": {"type": "array", "items": {"$ref": "#/components/schemas/StatelessOutput"}}}}}}},
       "join": {"type": "object"},
       "sink": {"type": "object", "required": ["type"], "properties": {
         "type": {"const": "clickhouse"},

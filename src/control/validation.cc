@@ -178,6 +178,11 @@ nlohmann::json FieldErrorsOf(std::string_view message, const pipeline::PipelineC
   std::istringstream lines{std::string(message)};
   std::string line;
   while (std::getline(lines, line)) {
+    if (line.rfind(" | ", 0) == 0 && !out.empty()) {
+      // An expression error's source line and caret: part of the error before it.
+      out.back()["message"] = Cat(out.back()["message"].get<std::string>(), "\n", line);
+      continue;
+    }
     if (line.rfind("unknown key '", 0) == 0) {
       const size_t end = line.find('\'', 13);
       const std::string key = line.substr(13, end - 13);
@@ -203,7 +208,7 @@ nlohmann::json MappingErrors(const pipeline::PipelineConfig& c) {
   nlohmann::json errors = nlohmann::json::array();
   for (size_t i = 0; i < c.sink.mapping.size(); ++i) {
     const auto& m = c.sink.mapping[i];
-    if (auto path = otlp::ResolvePath(c.signal, m.name); !path.ok())
+    if (auto path = otlp::ResolvePath(c.signal, m.name, c.outputs); !path.ok())
       errors.push_back(FieldError(Cat("sink.mapping[", i, "].name"), "unknown_field",
                                   std::string(path.status().message())));
     if (!m.column_type.empty() && m.column_type.rfind("Nested", 0) != 0)

@@ -1,5 +1,8 @@
 #include "otlp/fields.h"
 
+#include <mutex>
+#include <set>
+
 #include <cctype>
 #include <cstring>
 #include <vector>
@@ -284,6 +287,32 @@ std::span<const MemberInfo> MembersOf(StructKind k) {
   return {};
 }
 
+std::string_view InternName(std::string_view s) {
+  static std::mutex mu;
+  static std::set<std::string, std::less<>> names;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = names.find(s);
+  if (it == names.end()) it = names.emplace(s).first;
+  return *it;
+}
+
+StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name,
+                                std::span<const FieldInfo> outputs) {
+  if (outputs.empty()) return ResolvePath(s, name);
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    if (outputs[k].name != name) continue;
+    FieldPath p;
+    p.field = &outputs[k];
+    p.type = outputs[k].type;
+    p.output = static_cast<int>(k);
+    return p;
+  }
+  std::string names;
+  for (const FieldInfo& f : outputs) names += (names.empty() ? "" : ", ") + std::string(f.name);
+  return absl::InvalidArgumentError(Cat("'", name, "' is not an output of the stateless transform (",
+                                        names, "); with a stateless transform the sink maps its outputs"));
+}
+
 StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name) {
   FieldPath p;
   for (const FieldInfo& f : FieldsOf(s)) {
@@ -409,6 +438,7 @@ int FindMember(StructKind k, std::string_view name) {
 Value ExtractPath(const FieldPath& p, const RecordCtx& c) {
   // Returned as a prvalue (no copy: a copy of a Value just written stalls on store
   // forwarding). Member paths are resolved per element by the encoder.
+  if (p.output >= 0) return c.outputs ? c.outputs[p.output] : Null();
   if (!p.keyed()) return Extract(*p.field, c);
   const Value v = Extract(*p.field, c);
   std::string_view any;
@@ -515,6 +545,19 @@ void AppendValueJson(const Value& v, std::string* out) {
         }
       });
       out->push_back(']');
+      return;
+    }
+    case VKind::kList: {
+      out->push_back(v.list_keys ? '{' : '[');
+      for (size_t k = 0; k < v.list_size; ++k) {
+        if (k) out->push_back(',');
+        if (v.list_keys) {
+          AppendJsonString(v.list_keys[k], out);
+          out->push_back(':');
+        }
+        AppendValueJson(v.list[k], out);
+      }
+      out->push_back(v.list_keys ? '}' : ']');
       return;
     }
     case VKind::kStructs: {

@@ -81,6 +81,8 @@ enum class FieldId : uint8_t {
   kNegativeBucketCounts,
   kQuantileValues,
   kExemplars,
+  // A stateless transform's output (FieldPath::output says which).
+  kOutput,
 };
 
 // Element types of array-of-object fields.
@@ -116,10 +118,17 @@ struct FieldPath {
   std::string key;                    // map key, when narrowed to one attribute
   int member = -1;                    // member index in MembersOf(field->element), or -1
   FlatType type = FlatType::kString;  // type of the resolved value
+  int output = -1;                    // a stateless transform's output: its index
   bool keyed() const { return !key.empty(); }
 };
 
 StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name);
+// With a stateless transform the sink maps its outputs, not the flattened fields: `name`
+// must be one of `outputs` (the transform's output_name's).
+StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name, std::span<const FieldInfo> outputs);
+
+// A process-lifetime copy of `s` (names of transform outputs, which FieldInfo refers to).
+std::string_view InternName(std::string_view s);
 
 // The kinds of value an extraction yields. Several flatten to the same FlatType: a kTime
 // is a string in the schema (RFC 3339) but keeps its nanoseconds for time columns.
@@ -138,6 +147,7 @@ enum class VKind : uint8_t {
   kPackedU64,
   kPackedF64,  // packed
   kStructs,    // rep = repeated messages of `element`
+  kList,       // list[0..list_size): a computed array, or a map when list_keys is set
 };
 
 struct Value {
@@ -150,6 +160,9 @@ struct Value {
   Repeated rep;
   Packed packed;
   StructKind element = StructKind::kNone;
+  const Value* list = nullptr;  // kList
+  const std::string_view* list_keys = nullptr;
+  size_t list_size = 0;
 
   static Value Str(std::string_view s) { return {.kind = VKind::kStr, .s = s}; }
   static Value U64(uint64_t u) { return {.kind = VKind::kU64, .u = u}; }
@@ -173,6 +186,8 @@ struct RecordCtx {
   const SpanView* span = nullptr;
   const MetricView* metric = nullptr;
   const PointView* point = nullptr;
+  // The stateless transform's outputs for this record (FieldPath::output indexes them).
+  const Value* outputs = nullptr;
 };
 
 Value Extract(const FieldInfo& f, const RecordCtx& ctx);

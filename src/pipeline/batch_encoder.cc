@@ -58,7 +58,8 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
                           size_t max_rows, std::vector<Batch>& batches,
                           const std::function<void(Batch*)>& flush, uint64_t seq,
                           const std::shared_ptr<const std::string>& source, const RejectFn& reject,
-                          ReplayPlan* replay, const std::atomic<uint64_t>* abort) {
+                          ReplayPlan* replay, const std::atomic<uint64_t>* abort,
+                          const RecordHooks* hooks) {
   EncodeStats stats;
   uint32_t index = 0;
   // Per route: the column runs, with their envelope-level encodings (buffers reused across
@@ -68,7 +69,7 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
   runs.resize(std::max(runs.size(), routes.plans.size()));
   for (size_t r = 0; r < routes.plans.size(); ++r) BuildRuns(routes.plans[r], &runs[r]);
   thread_local clickhouse::RowScratch scratch;
-  otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& ctx) {
+  otlp::ForEachRecord(signal, request, [&](const otlp::RecordCtx& record_ctx) {
     if (stats.aborted) return;
     if (abort) {
       const uint64_t a = abort->load(std::memory_order_relaxed);
@@ -79,11 +80,22 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
     }
     const uint32_t record = index++;
     scratch.Reset();
-    const int route = routes.RouteOf(ctx);
+    const int route = routes.RouteOf(record_ctx);
     if (route < 0) {
       ++stats.unrouted;
       return;
     }
+    otlp::RecordCtx ctx = record_ctx;
+    transform::KeyAt key{{}, seq, record};
+    if (hooks) {
+      const otlp::Value* outputs = nullptr;
+      if (!hooks->admit(record_ctx, record, &outputs, &key)) {
+        ++stats.transformed_out;
+        return;
+      }
+      ctx.outputs = outputs;
+    }
+    const bool has_key = hooks && (key.key.lo | key.key.hi) != 0;
     Batch* batch = &batches[route];
     batch->route = static_cast<size_t>(route);
     const Position pos{seq, record};
@@ -91,6 +103,7 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
       ReplayPlan::Step step = replay->Before(batch->route, pos, batch->row_count);
       if (step.skip) {
         ++stats.skipped;
+        if (has_key) hooks->release(key, true);
         return;
       }
       if (step.cut_before) {
@@ -126,6 +139,7 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
         // Which record of the request (0-based, in request order), for the dead letter.
         const Status named(s.code(), Cat("record ", record, ": ", s.message()));
         if (stats.rejected++ == 0) stats.first_error = std::string(named.message());
+        if (has_key) hooks->release(key, false);
         if (reject) reject(ctx, static_cast<uint32_t>(record), named);
         return;
       }
@@ -149,6 +163,7 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
       batch->refs.push_back({static_cast<uint32_t>(row_start),
                              static_cast<uint32_t>(batch->sources.size() - 1), record});
     }
+    if (hooks && hooks->keys) batch->keys.push_back(key);
     ++batch->row_count;
     ++stats.rows;
     if (replay && replay->Holds(batch->route)) {

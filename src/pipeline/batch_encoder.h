@@ -12,6 +12,7 @@
 #include "clickhouse/insert_plan.h"
 #include "core/signal.h"
 #include "pipeline/replay_plan.h"
+#include "transform/dedup_index.h"
 
 namespace sluice::pipeline {
 
@@ -32,17 +33,24 @@ struct Batch {
   Position first, last;
   bool replayed = false;     // rebuilt from a journaled cut after a restart (not journaled again)
   std::vector<RowRef> refs;  // one per row (when tracked)
+  // One per row when the pipeline dedups: the row's dedup key (zero: none). Committed to
+  // the seen-keys index once the row is confirmed.
+  std::vector<transform::KeyAt> keys;
   std::vector<std::shared_ptr<const std::string>> sources;  // the requests of the rows
   uint64_t source_bytes = 0;                                // their size
 
   // Memory the batch holds (its rows and the requests they came from).
-  uint64_t bytes() const { return rows.size() + source_bytes + refs.size() * sizeof(RowRef); }
+  uint64_t bytes() const {
+    return rows.size() + source_bytes + refs.size() * sizeof(RowRef) +
+           keys.size() * sizeof(transform::KeyAt);
+  }
 
   void Clear() {
     rows.clear();
     row_count = 0;
     replayed = false;
     refs.clear();
+    keys.clear();
     sources.clear();
     source_bytes = 0;
   }
@@ -64,6 +72,7 @@ struct EncodeStats {
   uint64_t rejected = 0;  // rows that could not be converted to the column types
   uint64_t unrouted = 0;  // metric data points of a type no table takes
   uint64_t skipped = 0;   // rows of batches ClickHouse confirmed before a restart
+  uint64_t transformed_out = 0;  // records the transforms took out (see RecordHooks)
   bool aborted = false;   // stopped early: records after `rows` were not encoded
   std::string first_error;
 };
@@ -78,6 +87,20 @@ inline constexpr uint64_t kAbortAny = UINT64_MAX;
 // `record` is its index in the request (as RecordJson and otlp::ExtractRecord count).
 using RejectFn = std::function<void(const otlp::RecordCtx&, uint32_t record, const Status&)>;
 
+// The pipeline's transforms, run on each record before its row (filter, dedup, stateless).
+struct RecordHooks {
+  // False: no row for this record (filtered out, a duplicate, or dead-lettered by the
+  // hook). Otherwise *outputs are the stateless outputs (or null) and *key the dedup key
+  // (zero: none) that the row carries.
+  std::function<bool(const otlp::RecordCtx&, uint32_t record, const otlp::Value** outputs,
+                     transform::KeyAt* key)>
+      admit;
+  // An admitted key whose row is not written by this call: `confirmed` when the row was
+  // confirmed before a restart (replay skips it), else the row could not be encoded.
+  std::function<void(const transform::KeyAt&, bool confirmed)> release;
+  bool keys = false;  // rows carry keys (Batch::keys)
+};
+
 // `seq` is the request's log sequence number (rows' positions are (seq, record index)).
 // With `source` (the request, owned), every row records where it came from (Batch::refs).
 // `reject` sees records that cannot be converted. With `replay`, rows of confirmed batches
@@ -89,7 +112,8 @@ EncodeStats EncodeRequest(Signal signal, const Routes& routes, std::string_view 
                           const std::function<void(Batch*)>& flush, uint64_t seq = 0,
                           const std::shared_ptr<const std::string>& source = nullptr,
                           const RejectFn& reject = nullptr, ReplayPlan* replay = nullptr,
-                          const std::atomic<uint64_t>* abort = nullptr);
+                          const std::atomic<uint64_t>* abort = nullptr,
+                          const RecordHooks* hooks = nullptr);
 
 // insert_deduplication_token for rows [a, b) of a batch: derived from log positions only,
 // so the same rows from the same positions always get the same token.

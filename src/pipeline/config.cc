@@ -1,5 +1,7 @@
 #include "pipeline/config.h"
 
+#include "transform/transforms.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -104,6 +106,77 @@ bool ParseByteSize(std::string_view s, uint64_t* out) {
   return false;
 }
 
+namespace {
+
+// transforms[]: at most one each of filter, dedup and stateless, for the pipeline's source;
+// compiled and checked against the source's flattened schema.
+Status ParseTransforms(const YAML::Node& tr, PipelineConfig* p) {
+  transform::TransformSpec& spec = p->transforms;
+  for (size_t i = 0; i < tr.size(); ++i) {
+    const YAML::Node t = tr[i];
+    const std::string at = Cat("transforms[", i, "]");
+    const std::string type = Trim(Str(t["type"]));
+    const std::string source = Trim(Str(t["source_id"]));
+    if (source != p->source_id)
+      return Invalid(Cat(at, ".source_id"),
+                     Cat("'", source, "' is not a source of this pipeline (", p->source_id, ")"));
+    const YAML::Node c = t["config"];
+    if (!c || !c.IsMap()) return Invalid(Cat(at, ".config"), "is required");
+    if (type == "filter") {
+      if (spec.filter) return Invalid(at, "a pipeline has at most one filter");
+      spec.filter = true;
+      spec.filter_index = static_cast<int>(i);
+      spec.filter_expression = Str(c["expression"]);
+      if (Trim(spec.filter_expression).empty()) return Invalid(Cat(at, ".config.expression"), "is required");
+    } else if (type == "dedup") {
+      if (spec.dedup) return Invalid(at, "a source has at most one dedup");
+      spec.dedup = true;
+      spec.dedup_index = static_cast<int>(i);
+      spec.dedup_key = Trim(Str(c["key"]));
+      if (spec.dedup_key.empty()) return Invalid(Cat(at, ".config.key"), "is required");
+      const std::string w = Trim(Str(c["time_window"]));
+      if (w.empty() || !ParseDuration(w, &spec.dedup_window) || spec.dedup_window.count() <= 0)
+        return Invalid(Cat(at, ".config.time_window"),
+                       Cat("'", w, "' is not a positive duration such as \"1h\""));
+      if (spec.dedup_window > transform::kMaxDedupWindow)
+        return Invalid(Cat(at, ".config.time_window"),
+                       Cat("'", w, "' is longer than the maximum of 7 days (168h)"));
+    } else if (type == "stateless") {
+      if (spec.stateless) return Invalid(at, "a pipeline has at most one stateless transform");
+      spec.stateless = true;
+      spec.stateless_index = static_cast<int>(i);
+      // "transforms" in v3 documents; "transform" as GlassFlow names it internally.
+      const char* key = c["transforms"] ? "transforms" : "transform";
+      const YAML::Node list = c[key];
+      if (!list || !list.IsSequence() || list.size() == 0)
+        return Invalid(Cat(at, ".config.transforms"),
+                       "must list at least one {expression, output_name, output_type}");
+      for (size_t k = 0; k < list.size(); ++k) {
+        transform::StatelessOutput o;
+        o.expression = Str(list[k]["expression"]);
+        o.output_name = Trim(Str(list[k]["output_name"]));
+        o.output_type = Trim(Str(list[k]["output_type"]));
+        const std::string item = Cat(at, ".config.", key, "[", k, "]");
+        if (Trim(o.expression).empty()) return Invalid(Cat(item, ".expression"), "is required");
+        if (o.output_name.empty()) return Invalid(Cat(item, ".output_name"), "is required");
+        if (o.output_type.empty()) return Invalid(Cat(item, ".output_type"), "is required");
+        spec.outputs.push_back(std::move(o));
+      }
+    } else {
+      return Invalid(Cat(at, ".type"),
+                     Cat("'", type, "' is not one of filter, dedup, stateless"));
+    }
+  }
+  if (spec.empty()) return absl::OkStatus();
+  auto compiled = transform::Transforms::Compile(p->signal, spec);
+  if (!compiled.ok())  // "transforms[i].config.<field>: <expr's error, position, caret line>"
+    return absl::InvalidArgumentError(Cat("pipeline ", compiled.status().message()));
+  p->outputs.assign((*compiled)->outputs().begin(), (*compiled)->outputs().end());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 StatusOr<PipelineConfig> ParsePipeline(const std::string& json, DocFormat format) {
   // A JSON document is checked as JSON first: YAML's parser, which reads both, reports
   // JSON mistakes at the wrong place.
@@ -163,9 +236,18 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json, DocFormat format
       if (src[forbidden])
         return Invalid(Cat("sources[0].", forbidden), "is not allowed for OTLP sources");
 
-    if (const YAML::Node tr = root["transforms"]; tr && tr.IsSequence() && tr.size() > 0)
-      return absl::UnimplementedError(
-          "pipeline transforms (filter, dedup, stateless) are not supported yet; remove them");
+    if (const YAML::Node tr = root["transforms"]; tr && tr.IsSequence())
+      if (Status st = ParseTransforms(tr, &p); !st.ok()) return st;
+    if (const YAML::Node rt = root["resources"]["transform"]; rt && rt.IsSequence() && rt.size() > 0) {
+      if (std::string size = Str(rt[0]["storage"]["size"]); !size.empty()) {
+        if (!ParseByteSize(size, &p.dedup_bytes) || p.dedup_bytes < (1u << 20))
+          return Invalid("resources.transform[0].storage.size",
+                         Cat("'", size, "' is not a size of at least 1Mi such as \"10Gi\""));
+        if (!p.transforms.dedup)
+          return Invalid("resources.transform[0].storage",
+                         "is only allowed with a dedup transform");
+      }
+    }
     if (const YAML::Node join = root["join"];
         join && join.IsMap() && join["enabled"] && join["enabled"].as<bool>(false))
       return Invalid("join", "joins are not available for OTLP sources");

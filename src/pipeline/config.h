@@ -12,6 +12,8 @@
 #include "clickhouse/insert_plan.h"
 #include "core/signal.h"
 #include "core/status.h"
+#include "otlp/fields.h"
+#include "transform/spec.h"
 
 namespace sluice::pipeline {
 
@@ -42,6 +44,12 @@ struct PipelineConfig {
   std::string source_id;
   SinkConfig sink;
   BufferLimits buffer;
+  // Filter, dedup and stateless transforms (checked against the signal's schema).
+  transform::TransformSpec transforms;
+  // With a stateless transform, the fields the sink's mapping names: its outputs.
+  std::vector<otlp::FieldInfo> outputs;
+  // Bytes the dedup index may take on disk (resources.transform[0].storage.size).
+  uint64_t dedup_bytes = 1ull << 30;
   std::string document;  // the JSON as submitted, for reporting back
 };
 

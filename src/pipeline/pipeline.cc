@@ -36,7 +36,18 @@ Pipeline::Pipeline(PipelineConfig config, Limits limits, StorageOpener storage,
       scheduler_(InsertScheduler::ForEndpoint(config_.sink.endpoint, limits_.endpoint_inserts)),
       queue_(scheduler_->AddQueue(limits_.inserts_in_flight)),
       created_ms_(UnixMillis()),
-      state_changed_ms_(created_ms_) {}
+      state_changed_ms_(created_ms_) {
+  if (!config_.transforms.empty()) {
+    // Checked when the document was parsed; a failure here is reported as the pipeline's.
+    auto t = transform::Transforms::Compile(config_.signal, config_.transforms);
+    if (t.ok()) {
+      transforms_ = std::move(*t);
+      scratch_ = std::make_unique<transform::Transforms::Scratch>(config_.signal);
+    } else {
+      SLOG(ERROR) << "pipeline " << config_.id << ": " << t.status().message();
+    }
+  }
+}
 
 Pipeline::~Pipeline() { Stop(); }
 
@@ -250,11 +261,15 @@ bool Pipeline::OpenStorage() {
   while (true) {
     auto st = open_storage_();
     if (st.ok()) {
-      log_ = std::move(st->buffer);
-      dlq_ = std::make_unique<DeadLetters>(std::move(st->dlq));
-      cuts_ = std::make_unique<CutJournal>(std::move(st->cuts));
-      storage_ready_ = true;
-      return true;
+      Status t = SetUpTransforms();
+      if (t.ok()) {
+        log_ = std::move(st->buffer);
+        dlq_ = std::make_unique<DeadLetters>(std::move(st->dlq));
+        cuts_ = std::make_unique<CutJournal>(std::move(st->cuts));
+        storage_ready_ = true;
+        return true;
+      }
+      st = t;
     }
     SLOG(ERROR) << "pipeline " << config_.id << ": cannot open its buffer (retrying in "
                 << backoff.count() << " ms): " << st.status().message();
@@ -339,11 +354,19 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
   marks.clear();
   for (const Batch& b : batches)
     marks.push_back({b.rows.size(), b.refs.size(), b.sources.size(), b.row_count, b.source_bytes,
-                     b.first, b.last, b.replayed});
+                     b.first, b.last, b.replayed, b.keys.size()});
   flushed_routes_ = 0;
   uint64_t stale = e.seq;  // left by the watchdog from an earlier try at this entry
   abort_.compare_exchange_strong(stale, 0);
   if (guard_) guard_->Begin(e.seq);
+  if (dedup_) dedup_reader_ = dedup_->Snapshot();
+  replayed_keys_.clear();
+  std::string_view request_bytes = *source;
+  if (transforms_)
+    hooks_.admit = [this, request_bytes](const otlp::RecordCtx& ctx, uint32_t record,
+                                         const otlp::Value** outputs, transform::KeyAt* key) {
+      return Admit(ctx, record, request_bytes, outputs, key);
+    };
   EncodeStats es = EncodeRequest(
       config_.signal, routes_, *source, MaxBatchRows(), batches, flush, e.seq, source,
       [&](const otlp::RecordCtx& ctx, uint32_t record, const Status& why) {
@@ -353,7 +376,19 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
                              otlp::ExtractRecord(config_.signal, *source, record)))
           abort_.store(kAbortAny);  // stopping: the entry stays in the log
       },
-      &replay_, &abort_);
+      &replay_, &abort_, transforms_ ? &hooks_ : nullptr);
+  dedup_reader_.reset();
+  if (dedup_ && UnixMillis() >= next_sweep_ms_) {  // expired keys go, a bounded amount at a time
+    dedup_->Sweep(UnixMillis());
+    next_sweep_ms_ = UnixMillis() + 10000;
+  }
+  if (dedup_ && !replayed_keys_.empty()) {
+    // Rows confirmed before a restart: their keys are recorded again (a crash may have
+    // come between the confirmation and the commit).
+    if (Status c = dedup_->Commit(replayed_keys_, UnixMillis()); !c.ok())
+      SLOG(WARN) << "pipeline " << config_.id << ": " << c.message();
+    dedup_->Release(replayed_keys_);
+  }
   if (es.aborted) {
     // Take the entry's rows back out of the open batches (rows in batches already flushed
     // during it go out: they are inserted, and also in the dead letter or the log).
@@ -362,11 +397,15 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
       Batch& b = batches[r];
       if (flushed_routes_ & (1u << r)) {
         sent -= b.row_count;
+        if (dedup_) dedup_->Release(b.keys);
         b.Clear();
         continue;
       }
       const BatchMark& m = marks[r];
       sent -= b.row_count - m.row_count;
+      if (dedup_ && b.keys.size() > m.keys)
+        dedup_->Release(std::span(b.keys).subspan(m.keys));
+      b.keys.resize(std::min(b.keys.size(), m.keys));
       b.rows.resize(m.rows_bytes);
       b.refs.resize(m.refs);
       b.sources.resize(m.sources);
@@ -627,8 +666,10 @@ Status Pipeline::Consume() {
 
 bool Pipeline::SettleAfterFailure() {
   // The rows of the open batches were never sent: their entries are read again.
-  for (const Batch& b : open_)
+  for (const Batch& b : open_) {
     if (b.row_count > 0) next_unread_ = std::min(next_unread_, b.first.seq);
+    if (dedup_) dedup_->Release(b.keys);
+  }
   open_.clear();
   bool settled;
   {
@@ -646,6 +687,88 @@ bool Pipeline::SettleAfterFailure() {
   pending_min_.clear();
   sink_failure_ = absl::OkStatus();
   return true;
+}
+
+Status Pipeline::SetUpTransforms() {
+  if (!transforms_) return config_.transforms.empty() ? absl::OkStatus()
+                                                      : absl::FailedPreconditionError("the transforms do not compile");
+  if (transforms_->dedups() && !dedup_) {
+    auto index = transform::DedupIndex::Open(Cat(limits_.data_dir, "/pipelines/", config_.id, "/dedup"),
+                                             config_.dedup_bytes);
+    if (!index.ok()) return index.status();
+    dedup_ = std::make_unique<DedupStage>(std::move(*index), config_.transforms.dedup_window);
+  }
+  hooks_.keys = dedup_ != nullptr;
+  hooks_.release = [this](const transform::KeyAt& k, bool confirmed) {
+    if (confirmed) {
+      replayed_keys_.push_back(k);
+    } else if (dedup_) {
+      dedup_->Release(std::span(&k, 1));
+    }
+  };
+  return absl::OkStatus();
+}
+
+bool Pipeline::Admit(const otlp::RecordCtx& ctx, uint32_t record, std::string_view request,
+                     const otlp::Value** outputs, transform::KeyAt* key) {
+  transform::Transforms::Scratch& s = *scratch_;
+  auto dead_letter = [&](std::string_view reason) {
+    if (reason == "transform_error") stats_.rows_transform_failed++;
+    std::string json;
+    otlp::AppendRecordJson(config_.signal, ctx, &json);
+    if (!WriteDeadLetter("transform", reason, s.why, json,
+                         otlp::ExtractRecord(config_.signal, request, record)))
+      abort_.store(kAbortAny);  // stopping: the entry stays in the log
+    return false;
+  };
+  if (transforms_->filters()) {
+    switch (transforms_->Filter(ctx, s)) {
+      case transform::Transforms::Verdict::kKeep: stats_.rows_filter_kept++; break;
+      case transform::Transforms::Verdict::kDrop: stats_.rows_filtered++; return false;
+      case transform::Transforms::Verdict::kDeadLetter:
+        stats_.rows_filter_failed++;
+        return dead_letter("filter_error");
+    }
+  }
+  if (dedup_) {
+    if (transforms_->Key(ctx, s, &key->key)) {
+      const int64_t now = UnixMillis();
+      if (!dedup_->Admit(*key, *dedup_reader_, now)) {
+        stats_.rows_deduplicated++;
+        key->key = {};
+        return false;
+      }
+    } else {
+      stats_.dedup_keys_missing++;  // no key: the record is kept
+    }
+    stats_.rows_dedup_kept++;
+  }
+  if (transforms_->stateless()) {
+    if (!transforms_->Stateless(ctx, s)) {
+      if (dedup_ && !IsZeroKey(key->key)) dedup_->Release(std::span(key, 1));
+      key->key = {};
+      return dead_letter("transform_error");
+    }
+    *outputs = s.outputs.data();
+    stats_.rows_transformed++;
+  }
+  return true;
+}
+
+uint64_t Pipeline::dedup_entries() const {
+  if (!storage_ready_.load() || !dedup_) return 0;
+  return dedup_->index().entries();
+}
+
+void Pipeline::SettleKeys(const Batch& batch, size_t a, size_t b, bool confirmed) {
+  if (!dedup_ || batch.keys.size() < b) return;
+  const auto keys = std::span(batch.keys).subspan(a, b - a);
+  if (confirmed) {
+    if (Status s = dedup_->Commit(keys, UnixMillis()); !s.ok()) {
+      stats_.dedup_index_full++;
+      SLOG(WARN) << "pipeline " << config_.id << ": " << s.message();
+    }
+  }
 }
 
 }  // namespace sluice::pipeline

@@ -36,11 +36,13 @@
 #include "pipeline/batch_encoder.h"
 #include "pipeline/config.h"
 #include "pipeline/cut_journal.h"
+#include "pipeline/dedup_stage.h"
 #include "pipeline/dead_letters.h"
 #include "pipeline/entry_guard.h"
 #include "pipeline/insert_scheduler.h"
 #include "pipeline/memory_budget.h"
 #include "pipeline/pipeline_metrics.h"
+#include "transform/transforms.h"
 
 namespace sluice::pipeline {
 
@@ -72,7 +74,14 @@ struct PipelineStats {
       insert_retries{0}, entries_quarantined{0}, sink_failures{0},
       // Dead letters of rows not written (not whole quarantined requests, nor rows a view
       // rejected after the table took them): the exporter's "send failed".
-      rows_send_failed{0};
+      rows_send_failed{0},
+      // The transforms: records the filter dropped, duplicates within the window, records
+      // whose filter or stateless transform failed (dead-lettered), and records without a
+      // dedup key (kept).
+      rows_filtered{0}, rows_deduplicated{0}, rows_transform_failed{0}, dedup_keys_missing{0},
+      dedup_index_full{0},
+      // Records each stage passed on (GlassFlow's processor_messages "success").
+      rows_filter_kept{0}, rows_filter_failed{0}, rows_dedup_kept{0}, rows_transformed{0};
 };
 
 class Pipeline {
@@ -124,6 +133,8 @@ class Pipeline {
   const PipelineConfig& config() const { return config_; }
   State state() const { return state_.load(); }
   const PipelineStats& stats() const { return stats_; }
+  // Keys in the dedup index (expired ones not yet swept included); 0 without dedup.
+  uint64_t dedup_entries() const;
   // Counters and histograms; the receivers record their requests here.
   PipelineMetrics& metrics() { return metrics_; }
   // Rate-limits the receivers' log lines about records rejected in partial_success.
@@ -236,10 +247,27 @@ class Pipeline {
     uint64_t row_count, source_bytes;
     Position first, last;
     bool replayed;
+    size_t keys;
   };
   std::vector<BatchMark> marks_;  // worker; reused from entry to entry
 
   ReplayPlan replay_;  // worker thread only
+
+  // The transforms (null without any), compiled once; their per-record state (worker).
+  std::shared_ptr<const transform::Transforms> transforms_;
+  std::unique_ptr<transform::Transforms::Scratch> scratch_;
+  RecordHooks hooks_;                  // worker; built once the storage is open
+  std::unique_ptr<DedupStage> dedup_;  // set by the worker before consuming, then unchanged
+  std::unique_ptr<transform::DedupIndex::Reader> dedup_reader_;  // worker: the entry's snapshot
+  std::vector<transform::KeyAt> replayed_keys_;  // worker: keys of confirmed rows replayed
+  int64_t next_sweep_ms_ = 0;                     // worker
+  // Builds hooks_ (worker, after the storage opened). False: the dedup index cannot open.
+  Status SetUpTransforms();
+  // Runs filter, dedup and stateless on one record (RecordHooks::admit).
+  bool Admit(const otlp::RecordCtx& ctx, uint32_t record, std::string_view request,
+             const otlp::Value** outputs, transform::KeyAt* key);
+  // Confirmed rows' keys to the index; every key of the rows out of pending.
+  void SettleKeys(const Batch& batch, size_t a, size_t b, bool confirmed);
   // Written by the worker while no insert runs (before consuming, or after settling a
   // failure), read by inserts.
   Routes routes_;

@@ -75,6 +75,9 @@ void Pipeline::RunInsert(clickhouse::Client& client, const std::shared_ptr<Batch
   }
   if (complete) Deliver(client, *batch, 0, batch->row_count, &complete);
   client.set_cancel(nullptr);
+  // Confirmed rows' keys were committed by Deliver; every key of the batch stops pending
+  // (rows not inserted are read again from the log, or were dead-lettered).
+  if (dedup_) dedup_->Release(batch->keys);
   const uint64_t bytes = batch->bytes();
   budget_->Release(bytes);
   SparePool::Get().Put(std::move(batch->rows), std::move(batch->refs));
@@ -159,6 +162,7 @@ void Pipeline::Deliver(clickhouse::Client& client, const Batch& batch, size_t a,
       dedup_token_ ? DedupToken(config_.id, routes_.tables[batch.route], batch, a, b) : "";
   Status s = InsertRetrying(client, batch, rows, b - a, token);
   if (s.ok()) {
+    SettleKeys(batch, a, b, /*confirmed=*/true);
     stats_.rows_inserted += b - a;
     stats_.batches_inserted++;
     SLOG(DEBUG) << "pipeline " << config_.id << ": inserted " << (b - a) << " rows into "

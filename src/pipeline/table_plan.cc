@@ -32,7 +32,7 @@ StatusOr<TablePlan> ReadTables(const PipelineConfig& config, clickhouse::Client&
     if (!cols.ok()) return cols.status();
     std::vector<bool> used;
     auto plan = clickhouse::BuildPlan(config.signal, config.sink.mapping, *cols, db, table,
-                                      routed ? &used : nullptr);
+                                      routed ? &used : nullptr, config.outputs);
     if (!plan.ok())
       return absl::Status(plan.status().code(), Cat(table, ": ", plan.status().message()));
     // A Null table stores nothing (only its views do), which decides how a batch that a

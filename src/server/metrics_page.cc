@@ -144,7 +144,44 @@ std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& proc
       out.Sample("gfm_dlq_records_written_total",
                  {{"pipeline_id", e.p->config().id}, {"reason", reason}}, n);
 
+  out.Family("gfm_processor_messages_total", "counter",
+             "Records through the transforms, by stage and outcome (filter: success, filtered, "
+             "error; dedup: success, duplicate; transform: success, error).");
+  for (const Entry& e : all) {
+    const auto& spec = e.p->config().transforms;
+    const auto& st = e.p->stats();
+    const std::string& id = e.p->config().id;
+    auto sample = [&](const char* component, const char* status, uint64_t v) {
+      out.Sample("gfm_processor_messages_total",
+                 {{"component", component}, {"pipeline_id", id}, {"status", status}}, v);
+    };
+    if (spec.filter) {
+      sample("filter", "success", st.rows_filter_kept.load());
+      sample("filter", "filtered", st.rows_filtered.load());
+      sample("filter", "error", st.rows_filter_failed.load());
+    }
+    if (spec.dedup) {
+      sample("dedup", "success", st.rows_dedup_kept.load());
+      sample("dedup", "duplicate", st.rows_deduplicated.load());
+    }
+    if (spec.stateless) {
+      sample("transform", "success", st.rows_transformed.load());
+      sample("transform", "error", st.rows_transform_failed.load());
+    }
+  }
+
   // ---- Sluice's own
+  out.Family("sluice_dedup_index_keys", "gauge",
+             "Keys in a pipeline's dedup index (seen within the window; expired ones until swept).");
+  for (const Entry& e : all)
+    if (e.p->config().transforms.dedup)
+      out.Sample("sluice_dedup_index_keys", {{"pipeline_id", e.p->config().id}}, e.p->dedup_entries());
+  out.Family("sluice_dedup_keys_missing_total", "counter",
+             "Records of a dedup pipeline without a key (kept, not deduplicated).");
+  for (const Entry& e : all)
+    if (e.p->config().transforms.dedup)
+      out.Sample("sluice_dedup_keys_missing_total", {{"pipeline_id", e.p->config().id}},
+                 e.p->stats().dedup_keys_missing.load());
   out.Family("sluice_pipeline_state", "gauge",
              "1 for the pipeline's current state (Created, Running, Failed, Stopped).");
   for (const Entry& e : all)

@@ -59,7 +59,7 @@ int RunEncode(const EncodeOptions& o) {
   auto cols = clickhouse::ParseDescribe(ReadAll(cf));
   if (!cols.ok()) return 1;
   auto plan = clickhouse::BuildPlan(p->signal, p->sink.mapping, *cols, p->sink.endpoint.database,
-                                    p->sink.table);
+                                    p->sink.table, nullptr, p->outputs);
   if (!plan.ok()) return Fail(plan.status());
   auto req = ReadRequest(p->signal, o.json);
   if (!req.ok()) return Fail(req.status());

@@ -27,6 +27,7 @@ import reach
 import robustness
 import security
 import api
+import transforms
 
 # ---------------------------------------------------------------- set-up / tear-down
 
@@ -854,6 +855,7 @@ def main():
         ("matrix", fault_matrix.run_all),
         ("security", security.run_all),
         ("api", api.run_all),
+        ("transforms", transforms.run_all),
     ]
     try:
         start()

@@ -9,6 +9,11 @@ what it sends to a current server (insert_deduplication_token); the proxy record
 token and removes it before forwarding, since the 18.16 server behind it has no such
 setting. Everything else (schema, rows, errors) is the real server's.
 
+With `dedupe_tokens` (and `pose_as`), an INSERT whose token an earlier successful INSERT
+carried is answered 200 without reaching ClickHouse: what a current server does with
+insert_deduplication_token (Replicated tables, or non_replicated_deduplication_window),
+so a replayed batch lands once, as it would there.
+
 With `answer_delay`, the answer to an INSERT is held back that long after ClickHouse gave
 it: the rows are in ClickHouse but Sluice does not know yet, as after a slow network, so a
 crash at that moment must replay the batch.
@@ -21,8 +26,10 @@ import urllib.parse
 
 
 class InsertRecorder:
-    def __init__(self, listen_port, upstream_port, pose_as=None, answer_delay=0.0):
+    def __init__(self, listen_port, upstream_port, pose_as=None, answer_delay=0.0, dedupe_tokens=False):
         self.inserts = []  # (params dict, body bytes, status), in the order answered
+        self.tokens = set()  # tokens of successful INSERTs (dedupe_tokens)
+        self.deduplicated = 0
         self.lock = threading.Lock()
         recorder = self
 
@@ -51,6 +58,17 @@ class InsertRecorder:
                     self.wfile.write(answer)
                     return
                 path = self.path
+                token = params.get("insert_deduplication_token")
+                if dedupe_tokens and token:
+                    with recorder.lock:
+                        seen = token in recorder.tokens
+                        if seen:
+                            recorder.deduplicated += 1
+                    if seen:
+                        self.send_response(200)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
                 if pose_as and "insert_deduplication_token" in params:
                     rest = [(k, v) for k, v in urllib.parse.parse_qsl(split.query)
                             if k != "insert_deduplication_token"]
@@ -64,6 +82,8 @@ class InsertRecorder:
                 if params.get("query", "").lstrip().upper().startswith("INSERT"):
                     with recorder.lock:
                         recorder.inserts.append((params, body, r.status))
+                        if dedupe_tokens and token and r.status == 200:
+                            recorder.tokens.add(token)
                     time.sleep(answer_delay)
                 self.send_response(r.status)
                 for k, v in r.getheaders():
