@@ -6,6 +6,7 @@
 #include <wctype.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <charconv>
 #include <clocale>
 #include <cmath>
@@ -562,12 +563,10 @@ Value FromSimdjson(simdjson::dom::element e, Arena& arena) {
       Entry* en = arena.Make<Entry>(o.size());
       size_t n = 0;
       for (auto [k, v] : o) {
-        size_t j = 0;
-        while (j < n && en[j].key != k) ++j;
-        if (j == n) en[n++].key = arena.Copy(k);
-        en[j].value = FromSimdjson(v, arena);  // encoding/json: the last duplicate wins
+        en[n].key = arena.Copy(k);
+        en[n++].value = FromSimdjson(v, arena);
       }
-      return Value::Map(en, n);
+      return MakeMap(en, n, arena, /*last_wins=*/true);  // encoding/json: the last wins
     }
   }
   return Value::Nil();
@@ -676,13 +675,18 @@ bool FnFromPairs(CallCtx& c, std::span<const Value> a, Value* out) {
     return Err(c, Cat("cannot transform ", GoTypeName(a[0]), " to map"));
   Entry* e = c.arena.Make<Entry>(a[0].n);
   size_t n = 0;
+  std::unordered_multimap<uint64_t, size_t> seen;  // hash -> entry
   for (const Value& p : a[0].array()) {
     if (p.kind != Kind::kArray || p.n != 2) return Err(c, "invalid pair");
-    size_t j = 0;
-    while (j < n && !(e[j].kv.kind == p.items[0].kind && Equal(e[j].kv, p.items[0]))) ++j;
+    const Value& key = p.items[0];
+    const uint64_t h = ValueHash(key);
+    size_t j = n;
+    for (auto [it, end] = seen.equal_range(h); it != end && j == n; ++it)
+      if (e[it->second].kv.kind == key.kind && Equal(e[it->second].kv, key)) j = it->second;
     if (j == n) {
-      e[n].kv = p.items[0];
-      if (p.items[0].kind == Kind::kString) e[n].key = p.items[0].s;
+      e[n].kv = key;
+      if (key.kind == Kind::kString) e[n].key = key.s;
+      seen.emplace(h, n);
       ++n;
     }
     e[j].value = p.items[1];
@@ -698,10 +702,14 @@ bool FnReverse(CallCtx& c, std::span<const Value> a, Value* out) {
 bool FnUniq(CallCtx& c, std::span<const Value> a, Value* out) {
   if (a[0].kind != Kind::kArray) return Err(c, Cat("cannot uniq ", GoTypeName(a[0])));
   ArrayBuilder ab(c.arena);
+  std::unordered_multimap<uint64_t, size_t> seen;  // hash -> position in ab
   for (const Value& v : a[0].array()) {
-    bool seen = false;
-    for (size_t k = 0; k < ab.size() && !seen; ++k) seen = Equal(ab.data()[k], v);
-    if (!seen) ab.Push(v);
+    const uint64_t h = ValueHash(v);
+    bool dup = false;
+    for (auto [it, end] = seen.equal_range(h); it != end && !dup; ++it) dup = Equal(ab.data()[it->second], v);
+    if (dup) continue;
+    seen.emplace(h, ab.size());
+    ab.Push(v);
   }
   return *out = ab.Done(), true;
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "core/cat.h"
 #include "expr/compiled.h"
@@ -18,6 +19,7 @@ namespace {
 
 constexpr size_t kMemoryBudget = 64u << 20;  // arena bytes one evaluation may use
 constexpr int64_t kMaxElements = 1000000;
+constexpr uint64_t kMaxSteps = 50000000;
 
 struct Frame {
   const Value* items = nullptr;
@@ -78,12 +80,16 @@ class Evaluator {
   std::vector<Frame>* frames_;
   size_t vars_base_, frames_base_;
   bool chain_nil_ = false;  // an optional link of the current member chain met nil
+  uint64_t steps_ = 0;
 };
 
 bool IsChainLink(Op op) { return op == Op::kMember || op == Op::kSlice || op == Op::kMethod; }
 
 bool Evaluator::Eval(int id, Value* out) {
   const Node& n = c_.nodes[id];
+  // Every step is bounded: an expression that loops over large inputs stops with an error
+  // instead of holding its thread (expr has no such limit; no real record comes near it).
+  if (++steps_ > kMaxSteps) return Fail(n.pos, "evaluation exceeds 50,000,000 steps");
   switch (n.op) {
     case Op::kLit: *out = n.lit; return true;
     case Op::kIdent: *out = n.slot < 0 ? Value::Nil() : rec_.Field(n.slot, arena_); return true;
@@ -190,14 +196,11 @@ bool Evaluator::Eval(int id, Value* out) {
         }
         Value v;
         if (!Eval(n.args[k], &v)) return false;
-        bool dup = false;
-        for (size_t j = 0; j < count && !dup; ++j) dup = e[j].key == key;
-        if (dup) continue;  // the first occurrence wins
         e[count].key = key;
         e[count].value = v;
         ++count;
       }
-      *out = Value::Map(e, count);
+      *out = MakeMap(e, count, arena_, /*last_wins=*/false);  // the first occurrence wins
       return true;
     }
     case Op::kLet: {
@@ -439,17 +442,20 @@ bool Evaluator::Predicate(const Node& n, std::string_view name, Value* out) {
     // Keys in first-seen order; values arrays in element order. Quadratic in distinct keys
     // only, bounded by the memory budget.
     std::vector<std::pair<Value, std::vector<Value>>> groups;
-    bool all_strings = true;
+    std::unordered_multimap<uint64_t, size_t> by_hash;
     for (size_t i = 0; i < len; ++i) {
       at(i);
       Value k;
       if (!Eval(body, &k)) return false;
-      all_strings = all_strings && k.kind == Kind::kString;
-      auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) {
-        return g.first.kind == k.kind && Equal(g.first, k);
-      });
-      if (it == groups.end()) groups.push_back({k, {}}), it = groups.end() - 1;
-      it->second.push_back(coll.items[i]);
+      const uint64_t h = ValueHash(k);
+      size_t g = groups.size();
+      for (auto [it, end] = by_hash.equal_range(h); it != end && g == groups.size(); ++it)
+        if (groups[it->second].first.kind == k.kind && Equal(groups[it->second].first, k)) g = it->second;
+      if (g == groups.size()) {
+        by_hash.emplace(h, g);
+        groups.push_back({k, {}});
+      }
+      groups[g].second.push_back(coll.items[i]);
     }
     Entry* e = arena_.Make<Entry>(groups.size());
     for (size_t g = 0; g < groups.size(); ++g) {
@@ -461,7 +467,6 @@ bool Evaluator::Predicate(const Node& n, std::string_view name, Value* out) {
     }
     // expr's groupBy gives map[any][]any: not a string-keyed map for JSON.
     *out = Value::Map(e, groups.size(), /*any_keys=*/true);
-    (void)all_strings;
     return true;
   }
   if (name == "sortBy") {

@@ -3,6 +3,7 @@
 // is spf13/cast's ToString with errors swallowed.
 #include <algorithm>
 #include <charconv>
+#include <unordered_map>
 #include <cmath>
 
 #include "core/cat.h"
@@ -48,6 +49,7 @@ bool QueryUnescape(std::string_view s, std::string* out) {
 // Any error (a bad escape, a ';') gives the empty map.
 Value ParseQuery(CallCtx& c, std::string_view q) {
   std::vector<std::pair<std::string, std::vector<std::string>>> kv;
+  std::unordered_map<std::string, size_t> where;  // key -> position in kv
   bool bad = false;
   size_t start = 0;
   while (start <= q.size() && !q.empty()) {
@@ -64,9 +66,9 @@ Value ParseQuery(CallCtx& c, std::string_view q) {
           (eq != std::string_view::npos && !QueryUnescape(part.substr(eq + 1), &v))) {
         bad = true;
       } else {
-        auto it = std::find_if(kv.begin(), kv.end(), [&](const auto& e) { return e.first == k; });
-        if (it == kv.end()) kv.push_back({k, {}}), it = kv.end() - 1;
-        it->second.push_back(v);
+        auto [it, fresh] = where.emplace(k, kv.size());
+        if (fresh) kv.push_back({k, {}});
+        kv[it->second].second.push_back(v);
       }
     }
     if (amp == q.size()) break;
@@ -84,7 +86,7 @@ Value ParseQuery(CallCtx& c, std::string_view q) {
       e[k].value = Value::Array({items, kv[k].second.size()});
     }
   }
-  return Value::Map(e, kv.size());
+  return MakeMap(e, kv.size(), c.arena, /*last_wins=*/true);
 }
 
 bool FnParseQuery(CallCtx& c, std::span<const Value> a, Value* out) {

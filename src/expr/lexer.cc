@@ -196,8 +196,8 @@ Status LexNumber(std::string_view src, size_t* p, Token* t) {
 StatusOr<std::vector<Token>> Lex(std::string_view src) {
   std::vector<Token> out;
   size_t p = 0;
-  static const char* kOps3[] = {"?.["};
-  static const char* kOps2[] = {"==", "!=", "<=", ">=", "&&", "||", "**", "??", "?.", ".."};
+  static constexpr std::string_view kOps[] = {"?.[", "==", "!=", "<=", ">=", "&&",
+                                              "||",  "**", "??", "?.", ".."};
   while (true) {
     while (p < src.size()) {
       const unsigned char c = src[p];
@@ -268,11 +268,13 @@ StatusOr<std::vector<Token>> Lex(std::string_view src) {
     } else {
       t.kind = Tok::kOperator;
       bool done = false;
-      for (const char* op : kOps3)
-        if (src.substr(p, 3) == op) t.text = op, p += 3, done = true;
-      if (!done)
-        for (const char* op : kOps2)
-          if (!done && src.substr(p, 2) == op) t.text = op, p += 2, done = true;
+      for (std::string_view op : kOps) {
+        if (src.substr(p, op.size()) != op) continue;
+        t.text.assign(op.data(), op.size());
+        p += op.size();
+        done = true;
+        break;
+      }
       if (!done) {
         if (!std::strchr("+-*/%^<>!?:|.,;=", c))
           return Err(static_cast<int>(p), Cat("unrecognized character: U+", static_cast<int>(c)));

@@ -125,7 +125,81 @@ Value AttrText(std::string_view anyvalue, Arena& arena) {
 
 }  // namespace
 
+namespace {
+constexpr size_t kIndexFrom = 16;  // maps with more entries get a hash index
+uint64_t StrHash(std::string_view s) { return std::hash<std::string_view>{}(s); }
+}  // namespace
+
+uint64_t ValueHash(const Value& v) {
+  switch (v.kind) {
+    case Kind::kNil: return 0x9E37;
+    case Kind::kBool: return v.b ? 3 : 5;
+    case Kind::kInt:
+    case Kind::kByte:
+    case Kind::kFloat: {
+      double d = v.AsDouble();
+      if (d == 0) d = 0;  // -0.0 == 0.0
+      return std::hash<double>{}(d);
+    }
+    case Kind::kString: return StrHash(v.s);
+    case Kind::kTime:
+    case Kind::kDuration: return std::hash<int64_t>{}(v.i) ^ static_cast<uint64_t>(v.kind);
+    case Kind::kArray: {
+      uint64_t h = 0x12345 + v.n;
+      for (size_t k = 0; k < v.n && k < 8; ++k) h = h * 31 + ValueHash(v.items[k]);
+      return h;
+    }
+    default: return 0x777 + v.n;
+  }
+}
+
+Value MakeMap(Entry* e, size_t n, Arena& arena, bool last_wins) {
+  if (n <= kIndexFrom) {  // small: a scan is faster than hashing
+    size_t count = 0;
+    for (size_t k = 0; k < n; ++k) {
+      size_t j = 0;
+      while (j < count && e[j].key != e[k].key) ++j;
+      if (j < count) {
+        if (last_wins) e[j].value = e[k].value;
+        continue;
+      }
+      e[count++] = e[k];
+    }
+    return Value::Map(e, count);
+  }
+  size_t size = 1;
+  while (size < 2 * n) size <<= 1;
+  uint32_t* index = arena.Make<uint32_t>(size + 1);
+  std::memset(index, 0, sizeof(uint32_t) * (size + 1));
+  index[0] = static_cast<uint32_t>(size - 1);
+  uint32_t* slots = index + 1;
+  size_t count = 0;
+  for (size_t k = 0; k < n; ++k) {
+    size_t at = StrHash(e[k].key) & (size - 1);
+    while (slots[at] != 0 && e[slots[at] - 1].key != e[k].key) at = (at + 1) & (size - 1);
+    if (slots[at] != 0) {
+      if (last_wins) e[slots[at] - 1].value = e[k].value;
+      continue;
+    }
+    e[count] = e[k];
+    slots[at] = static_cast<uint32_t>(++count);
+  }
+  Value m = Value::Map(e, count);
+  m.index = index;
+  return m;
+}
+
 bool MapGet(const Value& m, std::string_view key, Arena& arena, Value* out) {
+  if (m.kind == Kind::kMap && m.index) {
+    const uint32_t mask = m.index[0];
+    const uint32_t* slots = m.index + 1;
+    for (size_t at = StrHash(key) & mask; slots[at] != 0; at = (at + 1) & mask)
+      if (m.entries[slots[at] - 1].key == key) {
+        *out = m.entries[slots[at] - 1].value;
+        return true;
+      }
+    return false;
+  }
   if (m.kind == Kind::kAttrs) {
     std::string_view any;
     if (!otlp::FindAttribute(otlp::Repeated{m.s, static_cast<uint32_t>(m.aux)}, key, &any))
@@ -161,7 +235,7 @@ Value MaterializeMap(const Value& m, Arena& arena) {
     e[n].value = AttrText(kv.value, arena);
     ++n;
   }
-  return Value::Map(e, n);
+  return MakeMap(e, n, arena, /*last_wins=*/true);
 }
 
 // ---- float formatting (Go's strconv shortest forms)

@@ -21,6 +21,12 @@ bool Equal(const Value& a, const Value& b);
 // not ordered (the caller reports the error).
 bool Compare(const Value& a, const Value& b, int* out);
 
+// A string-keyed map from entries that may repeat a key: the first (or, with last_wins,
+// the last) value of each key kept, in first-seen order, indexed when large. Linear.
+Value MakeMap(Entry* e, size_t n, Arena& arena, bool last_wins);
+// A hash of a value consistent with Equal (1 and 1.0 hash alike).
+uint64_t ValueHash(const Value& v);
+
 // Map look-up (kMap and kAttrs). False when the key is absent.
 bool MapGet(const Value& m, std::string_view key, Arena& arena, Value* out);
 // A kAttrs value as a kMap (attribute values as their text, last duplicate wins).

@@ -44,6 +44,9 @@ struct Value {
   const Value* items = nullptr;    // kArray
   const Entry* entries = nullptr;  // kMap, kAnyMap
   size_t n = 0;                    // element count of kArray / kMap / kAnyMap
+  // kMap with many entries: a hash index (index[0] = mask, then mask + 1 slots holding
+  // entry + 1, 0 = empty), so look-ups stay O(1). See MakeMap.
+  const uint32_t* index = nullptr;
 
   static Value Nil() { return {}; }
   static Value Bool(bool v) {
