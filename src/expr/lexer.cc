@@ -220,6 +220,8 @@ StatusOr<std::vector<Token>> Lex(std::string_view src) {
     Token t;
     t.pos = static_cast<int>(p);
     if (p >= src.size()) {
+      // expr places the end of input on the last character.
+      t.pos = static_cast<int>(src.empty() ? 0 : src.size() - 1);
       out.push_back(t);
       return out;
     }

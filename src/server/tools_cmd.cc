@@ -2,6 +2,7 @@
 // to one request, on stdin).
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <iostream>
 #include <sstream>
 
@@ -10,6 +11,7 @@
 #include "otlp/fields.h"
 #include "otlp/request.h"
 #include "pipeline/batch_encoder.h"
+#include "transform/transforms.h"
 #include "pipeline/config.h"
 #include "server/commands.h"
 
@@ -67,8 +69,53 @@ int RunEncode(const EncodeOptions& o) {
   routes.tables.push_back(p->sink.table);
   routes.plans.push_back(*plan);
   std::vector<pipeline::Batch> batches(1);
-  auto st =
-      pipeline::EncodeRequest(p->signal, routes, *req, SIZE_MAX, batches, [](pipeline::Batch*) {});
+  // The transforms as a pipeline runs them; dedup within this request (no index: a key
+  // is a duplicate of an earlier record of the input).
+  std::shared_ptr<const transform::Transforms> tf;
+  if (!p->transforms.empty()) {
+    auto t = transform::Transforms::Compile(p->signal, p->transforms);
+    if (!t.ok()) return Fail(t.status());
+    tf = *t;
+  }
+  transform::Transforms::Scratch scratch(p->signal);
+  std::set<std::pair<uint64_t, uint64_t>> seen;
+  uint64_t filtered = 0, failed = 0, duplicates = 0;
+  pipeline::RecordHooks hooks;
+  hooks.admit = [&](const otlp::RecordCtx& ctx, uint32_t, const otlp::Value** outputs,
+                    transform::KeyAt* key) {
+    if (tf->filters()) {
+      const auto v = tf->Filter(ctx, scratch);
+      if (v != transform::Transforms::Verdict::kKeep) {
+        (v == transform::Transforms::Verdict::kDrop ? filtered : failed)++;
+        if (v != transform::Transforms::Verdict::kDrop)
+          std::fprintf(stderr, "dead letter: %s\n", scratch.why.c_str());
+        return false;
+      }
+    }
+    if (tf->dedups() && tf->Key(ctx, scratch, &key->key) &&
+        !seen.insert({key->key.lo, key->key.hi}).second) {
+      ++duplicates;
+      return false;
+    }
+    if (tf->stateless()) {
+      if (!tf->Stateless(ctx, scratch)) {
+        ++failed;
+        std::fprintf(stderr, "dead letter: %s\n", scratch.why.c_str());
+        return false;
+      }
+      *outputs = scratch.outputs.data();
+    }
+    return true;
+  };
+  hooks.release = [](const transform::KeyAt&, bool) {};
+  auto st = pipeline::EncodeRequest(p->signal, routes, *req, SIZE_MAX, batches,
+                                    [](pipeline::Batch*) {}, 0, nullptr, nullptr, nullptr, nullptr,
+                                    tf ? &hooks : nullptr);
+  if (tf)
+    std::fprintf(stderr, "transforms: %llu filtered out, %llu duplicates, %llu dead letters\n",
+                 static_cast<unsigned long long>(filtered),
+                 static_cast<unsigned long long>(duplicates),
+                 static_cast<unsigned long long>(failed));
   const pipeline::Batch& batch = batches[0];
   if (st.rejected > 0)
     std::fprintf(stderr, "rejected %llu rows: %s\n", static_cast<unsigned long long>(st.rejected),

@@ -270,8 +270,15 @@ def test_contract():
             a.call("GET", f"/api/v1/pipeline/{{id}}/dlq/{route}", "nope-nope", want=404)
         a.call("POST", "/api/v1/pipeline/{id}/dlq/purge", "nope-nope", want=404)
         a.call("POST", "/api/v1/pipeline/{id}/dlq/reprocess", "nope-nope", body={}, want=404)
-        a.call("POST", "/api/v1/filter/validate", body={"expression": "x > 1", "fields": []}, want=501)
-        a.call("POST", "/api/v1/transform/expression/evaluate", body={"type": "expr_lang_transform"}, want=501)
+        a.call("POST", "/api/v1/filter/validate", body={"expression": "x > 1", "fields": []}, want=400)
+        a.call("POST", "/api/v1/filter/validate",
+               body={"expression": "x > 1", "fields": [{"field_name": "x", "field_type": "int"}]}, want=204)
+        a.call("POST", "/api/v1/filter/validate", body={"fields": []}, want=422)
+        a.call("POST", "/api/v1/transform/expression/evaluate", body={"type": "expr_lang_transform"}, want=400)
+        st, out = a.call("POST", "/api/v1/transform/expression/evaluate", want=200, body={
+            "type": "expr_lang_transform", "sample": {"a": "x"},
+            "config": {"transform": [{"expression": "upper(a)", "output_name": "b", "output_type": "string"}]}})
+        check("evaluate answers the output record", out == {"b": "X"}, str(out))
 
         # v2 -> v3.
         v2 = {"version": "v2", "pipeline_id": "old-one", "name": "Old",
