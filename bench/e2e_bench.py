@@ -82,10 +82,20 @@ SCENARIOS = [
      "grpc-1000 over TLS (decrypted by Sluice's gRPC front, carried to gRPC over a socket pair)"),
     ("tls-grpc-1000-250k-rate", ["--protocol=grpc", "--records=1000", "--connections=4", "--rate=250000"],
      "grpc-1000-250k-rate over TLS"),
+    # What the transforms cost, with grpc-1000-250k-rate's load (every record passes, so every
+    # acknowledged id is still checked in ClickHouse).
+    ("transform-filter", ["--protocol=grpc", "--records=1000", "--connections=4", "--rate=250000"],
+     "grpc-1000-250k-rate through a filter (severity and a resource attribute)"),
+    ("transform-dedup", ["--protocol=grpc", "--records=1000", "--connections=4", "--rate=250000"],
+     "grpc-1000-250k-rate through dedup on attributes.loadgen.id (a look-up and a commit per record)"),
+    ("transform-stateless", ["--protocol=grpc", "--records=1000", "--connections=4", "--rate=250000"],
+     "grpc-1000-250k-rate through the ClickStack logs example's stateless transform (18 outputs)"),
 ]
 TLS_HTTP_PORT, TLS_GRPC_PORT, TLS_ADMIN_PORT = 24428, 24427, 24092
 # The pipeline each scenario sends to (default: bench-logs, HTTP RowBinary).
-PIPELINE_OF = {"sink-native-lz4": "bench-logs-native", "sink-native-none": "bench-logs-native-none"}
+PIPELINE_OF = {"sink-native-lz4": "bench-logs-native", "sink-native-none": "bench-logs-native-none",
+               "transform-filter": "bench-logs-filter", "transform-dedup": "bench-logs-dedup",
+               "transform-stateless": "bench-logs-stateless"}
 
 
 def ch(sql, data=None):
@@ -218,6 +228,20 @@ def main():
         cp.pop("http_port")
         cp.update({"port": str(CH_TCP), "compression": compression})
         json.dump(native, open(os.path.join(DATA, "pipelines", f"{pid}.json"), "w"))
+    transforms = {
+        "bench-logs-filter": [{"type": "filter", "source_id": "logs", "config": {
+            "expression": "severity_number >= 9 and resource_attributes['deployment.environment'] == 'production'"}}],
+        "bench-logs-dedup": [{"type": "dedup", "source_id": "logs", "config": {
+            "key": "attributes.loadgen.id", "time_window": "1h"}}],
+        "bench-logs-stateless": json.load(open(os.path.join(ROOT, "examples", "transforms", "clickstack-logs.json")))["transforms"],
+    }
+    for pid, tr in transforms.items():
+        t = json.loads(json.dumps(doc))
+        t["pipeline_id"] = pid
+        t["transforms"] = tr
+        if pid == "bench-logs-stateless":
+            t["sink"]["mapping"] = json.load(open(os.path.join(ROOT, "examples", "transforms", "clickstack-logs.json")))["sink"]["mapping"]
+        json.dump(t, open(os.path.join(DATA, "pipelines", f"{pid}.json"), "w"))
     env = dict(os.environ, SLUICE_PIPELINES_DIR=os.path.join(DATA, "pipelines"), SLUICE_DATA_DIR=DATA,
                SLUICE_HTTP_PORT=str(HTTP_PORT), SLUICE_GRPC_PORT=str(GRPC_PORT),
                SLUICE_HTTP_ADDRESS="127.0.0.1", SLUICE_GRPC_ADDRESS="127.0.0.1", SLUICE_LOG_LEVEL="warn",

@@ -2,6 +2,14 @@
 // OTLP/JSON transcoding, gzip inflate and the durable append, on the load generator's
 // requests (1000 records; logs of ~330 bytes with 8 attributes). Run with `make bench`.
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+
+#include "pipeline/dedup_stage.h"
+#include "transform/transforms.h"
 #include <zlib.h>
 
 #include <filesystem>
@@ -258,6 +266,136 @@ void BM_LogAppendFsync(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_LogAppendFsync)->Arg(1)->Arg(8)->UseRealTime();
+
+
+// ---- transforms (issue 14): the stages alone, on the 1000 records of the logs request,
+// and the encode path with each, to compare with BM_DecodeFlattenEncode/logs.
+
+std::shared_ptr<const transform::Transforms> Compiled(const transform::TransformSpec& spec) {
+  auto t = transform::Transforms::Compile(Signal::kLogs, spec);
+  if (!t.ok()) std::abort();
+  return *t;
+}
+
+constexpr const char* kTypicalFilter =
+    "severity_number >= 9 and resource_attributes['deployment.environment'] == 'production' "
+    "and attributes['http.route'] != '/healthz'";
+
+transform::TransformSpec TypicalFilter(const char* expression = kTypicalFilter) {
+  transform::TransformSpec s;
+  s.filter = true;
+  s.filter_expression = expression;
+  return s;
+}
+
+transform::TransformSpec ThreeOutputs() {
+  transform::TransformSpec s;
+  s.stateless = true;
+  s.outputs = {{"upper(severity_text)", "sev", "string"},
+               {"resource_attributes['service.name']", "service", "string"},
+               {"int(severity_number) * 10", "level", "int"}};
+  return s;
+}
+
+void BM_Filter(benchmark::State& state) {
+  const std::string& req = Logs();
+  auto t = Compiled(TypicalFilter());
+  transform::Transforms::Scratch s(Signal::kLogs);
+  uint64_t kept = 0;
+  for (auto _ : state) {
+    s.record.NewRequest();
+    otlp::ForEachRecord(Signal::kLogs, req, [&](const otlp::RecordCtx& c) {
+      kept += t->Filter(c, s) == transform::Transforms::Verdict::kKeep;
+    });
+  }
+  benchmark::DoNotOptimize(kept);
+  state.SetItemsProcessed(state.iterations() * 1000);
+}
+BENCHMARK(BM_Filter);
+
+void BM_Stateless3(benchmark::State& state) {
+  const std::string& req = Logs();
+  auto t = Compiled(ThreeOutputs());
+  transform::Transforms::Scratch s(Signal::kLogs);
+  for (auto _ : state)
+    otlp::ForEachRecord(Signal::kLogs, req, [&](const otlp::RecordCtx& c) {
+      if (!t->Stateless(c, s)) std::abort();
+    });
+  state.SetItemsProcessed(state.iterations() * 1000);
+}
+BENCHMARK(BM_Stateless3);
+
+// The encode path of the logs example with a filter run first on every record (every
+// record passes, so the rows encoded are BM_DecodeFlattenEncode/logs's).
+void BM_EncodeWithFilter(benchmark::State& state, const char* expression) {
+  const std::string& req = Logs();
+  pipeline::Routes routes = RoutesOf("otel-logs.json");
+  auto t = Compiled(TypicalFilter(expression));
+  transform::Transforms::Scratch s(Signal::kLogs);
+  pipeline::RecordHooks hooks;
+  hooks.admit = [&](const otlp::RecordCtx& c, uint32_t, const otlp::Value**, transform::KeyAt*) {
+    return t->Filter(c, s) == transform::Transforms::Verdict::kKeep;
+  };
+  hooks.release = [](const transform::KeyAt&, bool) {};
+  std::vector<pipeline::Batch> batches(1);
+  for (auto _ : state) {
+    batches[0].rows.clear();
+    batches[0].row_count = 0;
+    s.record.NewRequest();
+    pipeline::EncodeRequest(Signal::kLogs, routes, req, SIZE_MAX, batches, [](pipeline::Batch*) {},
+                            0, nullptr, nullptr, nullptr, nullptr, &hooks);
+    benchmark::DoNotOptimize(batches[0].rows.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+}
+BENCHMARK_CAPTURE(BM_EncodeWithFilter, typical, kTypicalFilter);
+BENCHMARK_CAPTURE(BM_EncodeWithFilter, severity, "severity_number >= 9");
+BENCHMARK_CAPTURE(BM_EncodeWithFilter, service, "resource_attributes['service.name'] != 'nope'");
+BENCHMARK_CAPTURE(BM_EncodeWithFilter, attribute, "attributes['http.route'] != '/healthz' or true");
+
+// Dedup look-ups in an index of state.range(0) keys whose pages were dropped from the page
+// cache before the run (the index read from disk, as when it is larger than memory): half
+// the probed keys are in the index.
+void BM_DedupLookupCold(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  const std::string dir = "/tmp/sluice-bench-dedup-" + std::to_string(n);
+  std::filesystem::remove_all(dir);
+  {
+    auto idx = transform::DedupIndex::Open(dir, 8ull << 30);
+    if (!idx.ok()) std::abort();
+    std::vector<transform::KeyAt> batch;
+    for (size_t i = 0; i < n; ++i) {
+      batch.push_back({transform::HashKey(std::to_string(i)), i, 0});
+      if (batch.size() == 100000 || i + 1 == n) {
+        if (!(*idx)->Commit(batch, INT64_MAX).ok()) std::abort();
+        batch.clear();
+      }
+    }
+  }
+  // Closed (unmapped): its pages can leave the page cache.
+  if (int fd = ::open((dir + "/data.mdb").c_str(), O_RDONLY); fd >= 0) {
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    state.counters["index_mib"] = static_cast<double>(::lseek(fd, 0, SEEK_END)) / (1 << 20);
+    ::close(fd);
+  }
+  auto idx = transform::DedupIndex::Open(dir, 8ull << 30);
+  pipeline::DedupStage stage(*idx, std::chrono::hours(1));
+  std::mt19937_64 rng(1);
+  uint64_t seq = n, dups = 0;
+  for (auto _ : state) {
+    auto snap = stage.Snapshot();
+    for (int i = 0; i < 1000; ++i) {
+      const uint64_t k = rng() % (2 * n);  // half present, half new
+      const transform::KeyAt key{transform::HashKey(std::to_string(k)), ++seq, 0};
+      if (!stage.Admit(key, *snap, 0)) ++dups;
+      else stage.Release(std::span(&key, 1));
+    }
+  }
+  benchmark::DoNotOptimize(dups);
+  state.SetItemsProcessed(state.iterations() * 1000);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_DedupLookupCold)->Arg(1000000)->Arg(4000000)->Iterations(200)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace sluice

@@ -38,8 +38,19 @@ enum class Op : uint8_t {
   kClosure,   // a predicate body (a = body)
 };
 
+// Binary and unary operators, decoded once when compiled.
+enum class BinOp : uint8_t {
+  kNone, kAdd, kSub, kMul, kDiv, kMod, kPow, kEq, kNe, kLt, kGt, kLe, kGe, kIn, kMatches,
+  kContains, kStartsWith, kEndsWith, kRange
+};
+
 struct Node {
   Op op = Op::kLit;
+  BinOp bin = BinOp::kNone;
+  // 0 constant, 1 resource-level, 2 scope-level, 3 per record (Schema::Level).
+  uint8_t level = 3;
+  // A largest part of level 1 or 2 inside a per-record expression: remembered per envelope.
+  bool memo = false;
   bool optional = false;  // ?. / ?.[
   int pos = 0;            // byte offset in the source, for errors
   int a = -1, b = -1, c = -1;

@@ -229,8 +229,22 @@ Type Checker::Check(int id) {
   return t;
 }
 
+BinOp BinOpOf(std::string_view op) {
+  static const std::pair<std::string_view, BinOp> kOps[] = {
+      {"+", BinOp::kAdd},       {"-", BinOp::kSub},        {"*", BinOp::kMul},
+      {"/", BinOp::kDiv},       {"%", BinOp::kMod},        {"**", BinOp::kPow},
+      {"==", BinOp::kEq},       {"!=", BinOp::kNe},        {"<", BinOp::kLt},
+      {">", BinOp::kGt},        {"<=", BinOp::kLe},        {">=", BinOp::kGe},
+      {"in", BinOp::kIn},       {"matches", BinOp::kMatches}, {"contains", BinOp::kContains},
+      {"startsWith", BinOp::kStartsWith}, {"endsWith", BinOp::kEndsWith}, {"..", BinOp::kRange}};
+  for (const auto& [text, code] : kOps)
+    if (op == text) return code;
+  return BinOp::kNone;
+}
+
 Type Checker::Binary(Node& n, Type a, Type b) {
   const std::string& op = n.name;
+  n.bin = BinOpOf(op);
   auto mismatch = [&] {
     return Fail(n.pos, Cat("invalid operation: ", op, " (mismatched types ", TypeName(a), " and ",
                            TypeName(b), ")"));
@@ -375,6 +389,52 @@ void Checker::Fold(int id) {
   n.a = n.b = n.c = -1;
 }
 
+// Levels of every node (bottom-up), then the memo marks: a node of level 1 or 2 whose
+// parent is per record and which does real work (not a bare name or literal).
+uint8_t Levels(Compiled& c, int id, const Schema* schema, int depth = 0) {
+  if (id < 0) return 0;
+  Node& n = c.nodes[id];
+  uint8_t l = 0;
+  auto take = [&](int child) { l = std::max(l, Levels(c, child, schema, depth + 1)); };
+  switch (n.op) {
+    case Op::kLit: l = 0; break;
+    case Op::kIdent: l = n.slot >= 0 && schema ? static_cast<uint8_t>(schema->Level(n.slot)) : 3; break;
+    case Op::kEnv:
+    case Op::kVar:
+    case Op::kPointer:
+    case Op::kClosure:
+    case Op::kLet:
+    case Op::kSeq: l = 3; break;
+    case Op::kCall:
+      if (n.slot < 0 || !Functions()[n.slot].pure || !Functions()[n.slot].fn) l = 3;
+      break;
+    default: break;
+  }
+  take(n.a);
+  take(n.b);
+  take(n.c);
+  for (int a : n.args) take(a);
+  for (int k : n.key_exprs) take(k);
+  if (n.op == Op::kEnv || n.op == Op::kVar || n.op == Op::kPointer || n.op == Op::kClosure ||
+      n.op == Op::kLet || n.op == Op::kSeq)
+    l = 3;
+  if (depth > kMaxCheckDepth) l = 3;
+  n.level = l;
+  return l;
+}
+
+void MarkMemo(Compiled& c, int id, uint8_t parent_level) {
+  if (id < 0) return;
+  Node& n = c.nodes[id];
+  if ((n.level == 1 || n.level == 2) && parent_level == 3 && n.op != Op::kIdent && n.op != Op::kLit) {
+    n.memo = true;
+    return;
+  }
+  if (n.level != 3) return;
+  for (int child : {n.a, n.b, n.c}) MarkMemo(c, child, n.level);
+  for (int a : n.args) MarkMemo(c, a, n.level);
+}
+
 }  // namespace
 
 StatusOr<Program> Program::Compile(std::string_view src, const CompileOptions& options) {
@@ -387,6 +447,8 @@ StatusOr<Program> Program::Compile(std::string_view src, const CompileOptions& o
   Checker checker(*c, options);
   c->type = checker.Check(c->root);
   if (checker.failed()) return absl::InvalidArgumentError(checker.error());
+  Levels(*c, c->root, options.schema);
+  MarkMemo(*c, c->root, 3);
   Program p;
   p.impl_ = std::move(c);
   return p;

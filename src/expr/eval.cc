@@ -65,6 +65,30 @@ class Evaluator {
     return true;
   }
   bool Member(const Node& n, Value* out);
+  bool EvalNode(int id, Value* out);
+  // A resource- or scope-level part: its result is remembered per envelope when the
+  // record allows and the result does not live in the arena (which is reset per record).
+  bool Memoized(int id, Value* out) {
+    const Node& n = c_.nodes[id];
+    const uint64_t env = rec_.Envelope(n.level);
+    MemoSlot* slot = env ? const_cast<Record&>(rec_).Memo(&c_, id) : nullptr;
+    if (slot && slot->program == &c_ && slot->envelope == env) {
+      *out = slot->value;
+      return true;
+    }
+    if (!EvalNode(id, out)) return false;
+    if (slot) {
+      const bool in_arena = (out->kind == Kind::kString && arena_.Contains(out->s.data())) ||
+                            out->kind == Kind::kArray || out->kind == Kind::kMap ||
+                            out->kind == Kind::kAnyMap || out->kind == Kind::kAttrs;
+      if (!in_arena) {
+        slot->program = &c_;
+        slot->envelope = env;
+        slot->value = *out;
+      }
+    }
+    return true;
+  }
   bool Slice(const Node& n, Value* out);
   bool Call(const Node& n, Value* out);
   bool Predicate(const Node& n, std::string_view name, Value* out);
@@ -90,6 +114,12 @@ bool Evaluator::Eval(int id, Value* out) {
   // Every step is bounded: an expression that loops over large inputs stops with an error
   // instead of holding its thread (expr has no such limit; no real record comes near it).
   if (++steps_ > kMaxSteps) return Fail(n.pos, "evaluation exceeds 50,000,000 steps");
+  if (n.memo) return Memoized(id, out);
+  return EvalNode(id, out);
+}
+
+bool Evaluator::EvalNode(int id, Value* out) {
+  const Node& n = c_.nodes[id];
   switch (n.op) {
     case Op::kLit: *out = n.lit; return true;
     case Op::kIdent: *out = n.slot < 0 ? Value::Nil() : rec_.Field(n.slot, arena_); return true;
@@ -592,35 +622,41 @@ bool Evaluator::Binary(const Node& n, Value* out) {
   Value a, b;
   if (!Eval(n.a, &a) || !Eval(n.b, &b)) return false;
   const std::string_view op = n.name;
-  switch (op[0]) {
-    case '+':
-    case '-':
-    case '*':
-    case '/':
-    case '%': return Arith(n, op, a, b, out);
-    default: break;
-  }
-  if (op == "==" || op == "!=") {
-    *out = Value::Bool(Equal(a, b) == (op == "=="));
-    return true;
-  }
-  if (op == "<" || op == ">" || op == "<=" || op == ">=") {
-    int c;
-    if (!Compare(a, b, &c))
-      return Fail(n.pos, Cat("invalid operation: ", GoTypeName(a), " ", op, " ", GoTypeName(b)));
-    bool r = false;
-    if (c != 2) {
-      if (op == "<")
-        r = c < 0;
-      else if (op == ">")
-        r = c > 0;
-      else if (op == "<=")
-        r = c <= 0;
+  switch (n.bin) {
+    case BinOp::kAdd:
+    case BinOp::kSub:
+    case BinOp::kMul:
+    case BinOp::kDiv:
+    case BinOp::kMod:
+    case BinOp::kPow: return Arith(n, op, a, b, out);
+    case BinOp::kEq:
+    case BinOp::kNe:
+      // Strings, the common case, compared without the general dispatch.
+      if (a.kind == Kind::kString && b.kind == Kind::kString)
+        *out = Value::Bool((a.s == b.s) == (n.bin == BinOp::kEq));
       else
-        r = c >= 0;
+        *out = Value::Bool(Equal(a, b) == (n.bin == BinOp::kEq));
+      return true;
+    case BinOp::kLt:
+    case BinOp::kGt:
+    case BinOp::kLe:
+    case BinOp::kGe: {
+      int c;
+      if (!Compare(a, b, &c))
+        return Fail(n.pos, Cat("invalid operation: ", GoTypeName(a), " ", op, " ", GoTypeName(b)));
+      bool r = false;
+      if (c != 2) {
+        switch (n.bin) {
+          case BinOp::kLt: r = c < 0; break;
+          case BinOp::kGt: r = c > 0; break;
+          case BinOp::kLe: r = c <= 0; break;
+          default: r = c >= 0; break;
+        }
+      }
+      *out = Value::Bool(r);
+      return true;
     }
-    *out = Value::Bool(r);
-    return true;
+    default: break;
   }
   if (op == "in") {
     switch (b.kind) {

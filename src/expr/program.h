@@ -35,6 +35,17 @@ class Schema {
   virtual ~Schema() = default;
   // The slot of a top-level field and its type; -1 when there is no such field.
   virtual int Resolve(std::string_view name, Type* type) const = 0;
+  // How often a field's value changes: 1 per resource, 2 per scope, 3 per record. Parts
+  // of an expression that read only resource or scope fields are evaluated once per
+  // envelope (see Record::Envelope).
+  virtual int Level(int slot) const { return 3; }
+};
+
+// A remembered result of an envelope-level part of an expression.
+struct MemoSlot {
+  const void* program = nullptr;
+  uint64_t envelope = 0;
+  Value value;
 };
 
 // The record an expression reads, at run time.
@@ -44,6 +55,11 @@ class Record {
   virtual Value Field(int slot, Arena& arena) const = 0;
   // $env: the whole record as a map.
   virtual Value All(Arena& arena) const = 0;
+  // An id of the record's envelope at `level` (1: resource, 2: scope) that no other
+  // envelope has while this record object lives, or 0 (nothing is remembered).
+  virtual uint64_t Envelope(int level) const { return 0; }
+  // Where the result of `node` of `program` is remembered (null: not remembered).
+  virtual MemoSlot* Memo(const void* program, int node) { return nullptr; }
 };
 
 struct CompileOptions {

@@ -150,6 +150,13 @@ class Arena {
     std::memcpy(p, s.data(), s.size());
     return {p, s.size()};
   }
+  // Whether p points into memory this arena handed out (and Reset may reuse).
+  bool Contains(const void* p) const {
+    const char* c = static_cast<const char*>(p);
+    for (const auto& b : blocks_)
+      if (c >= b.get() && c < b.get() + cap_) return true;
+    return false;
+  }
   // Bytes handed out since the last Reset.
   size_t used() const { return used_; }
   void Reset() {

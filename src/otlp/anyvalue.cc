@@ -215,6 +215,16 @@ void CollectAttributes(const Repeated& attrs, std::vector<KeyValueView>* out) {
 bool FindAttribute(const Repeated& attrs, std::string_view key, std::string_view* value) {
   bool found = false;
   attrs.ForEach([&](std::string_view kv_msg) {
+    // The common shape (a short key, then a short value) is checked inline, the key's
+    // length first: most attributes are rejected without a call or a compare.
+    std::string_view k, v;
+    if (AsShortKeyValue(kv_msg, &k, &v)) {
+      if (k.size() == key.size() && std::memcmp(k.data(), key.data(), k.size()) == 0) {
+        *value = v;
+        found = true;
+      }
+      return;
+    }
     KeyValueView kv = ParseKeyValue(kv_msg);
     if (kv.key == key) {
       *value = kv.value;

@@ -360,6 +360,7 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
   abort_.compare_exchange_strong(stale, 0);
   if (guard_) guard_->Begin(e.seq);
   if (dedup_) dedup_reader_ = dedup_->Snapshot();
+  if (scratch_) scratch_->record.NewRequest();
   replayed_keys_.clear();
   std::string_view request_bytes = *source;
   if (transforms_)

@@ -78,6 +78,7 @@ int RunEncode(const EncodeOptions& o) {
     tf = *t;
   }
   transform::Transforms::Scratch scratch(p->signal);
+  scratch.record.NewRequest();
   std::set<std::pair<uint64_t, uint64_t>> seen;
   uint64_t filtered = 0, failed = 0, duplicates = 0;
   pipeline::RecordHooks hooks;

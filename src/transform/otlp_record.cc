@@ -46,6 +46,35 @@ int OtlpSchema::Resolve(std::string_view name, expr::Type* type) const {
   return -1;
 }
 
+int OtlpSchema::Level(int slot) const {
+  switch (otlp::FieldsOf(signal_)[slot].id) {
+    case otlp::FieldId::kResourceAttributes:
+    case otlp::FieldId::kResourceSchemaUrl:
+    case otlp::FieldId::kResourceDroppedAttributesCount: return 1;
+    case otlp::FieldId::kScopeName:
+    case otlp::FieldId::kScopeVersion:
+    case otlp::FieldId::kScopeAttributes:
+    case otlp::FieldId::kScopeSchemaUrl:
+    case otlp::FieldId::kScopeDroppedAttributesCount: return 2;
+    default: return 3;
+  }
+}
+
+uint64_t OtlpRecord::Envelope(int level) const {
+  if (epoch_ == 0 || !ctx_ || !ctx_->res || !ctx_->scope) return 0;
+  const uint64_t res = ctx_->res->ordinal + 1, scope = ctx_->scope->ordinal + 1;
+  // Unique while this object lives: 40 bits of requests, 12 of resources and scopes
+  // (envelopes beyond those are simply not remembered).
+  if (res >= (1u << 12) || scope >= (1u << 12) || epoch_ >= (1ull << 40)) return 0;
+  return (epoch_ << 24) | (res << 12) | (level == 2 ? scope : 0);
+}
+
+expr::MemoSlot* OtlpRecord::Memo(const void*, int node) {
+  if (node < 0 || node > 100000) return nullptr;
+  if (memo_.size() <= static_cast<size_t>(node)) memo_.resize(node + 1);
+  return &memo_[node];
+}
+
 Value ToExprValue(const otlp::Value& v, const otlp::FieldInfo* field, Arena& arena, bool* present) {
   if (present) *present = true;
   if (field && field->omit_empty &&
