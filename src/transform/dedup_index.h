@@ -64,9 +64,10 @@ class DedupIndex {
     unsigned dbi_ = 0;
   };
 
-  // Records the keys as seen until `expires_ms`, with their rows' positions, durably
-  // (fsync) when it returns OK. ResourceExhausted when the index is full even after
-  // removing expired keys.
+  // Records the keys as seen until `expires_ms`, with their rows' positions. Once it
+  // returns OK they survive the process being killed; they reach the disk within a second
+  // (a power cut may lose that second: duplicates may then pass, rows are never lost).
+  // ResourceExhausted when the index is full even after removing expired keys.
   Status Commit(std::span<const KeyAt> keys, int64_t expires_ms);
 
   // Deletes up to `max` expired keys, resuming where the last call stopped. Returns the
@@ -83,7 +84,9 @@ class DedupIndex {
   unsigned dbi_ = 0;
   std::string dir_;
   uint64_t map_bytes_ = 0;
+  void SyncIfDue();
   Key128 sweep_from_{};
+  std::atomic<int64_t> last_sync_ms_{0};
   std::mutex* sweep_mu_ = nullptr;
 };
 
