@@ -4,17 +4,12 @@
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <filesystem>
-#include <random>
-
-#include "pipeline/dedup_stage.h"
-#include "transform/transforms.h"
 #include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -31,7 +26,9 @@
 #include "otlp/validate.h"
 #include "pipeline/batch_encoder.h"
 #include "pipeline/config.h"
+#include "pipeline/dedup_stage.h"
 #include "receivers/decompress.h"
+#include "transform/transforms.h"
 
 namespace sluice {
 namespace {
@@ -267,7 +264,6 @@ void BM_LogAppendFsync(benchmark::State& state) {
 }
 BENCHMARK(BM_LogAppendFsync)->Arg(1)->Arg(8)->UseRealTime();
 
-
 // ---- transforms (issue 14): the stages alone, on the 1000 records of the logs request,
 // and the encode path with each, to compare with BM_DecodeFlattenEncode/logs.
 
@@ -342,8 +338,9 @@ void BM_EncodeWithFilter(benchmark::State& state, const char* expression) {
     batches[0].rows.clear();
     batches[0].row_count = 0;
     s.record.NewRequest();
-    pipeline::EncodeRequest(Signal::kLogs, routes, req, SIZE_MAX, batches, [](pipeline::Batch*) {},
-                            0, nullptr, nullptr, nullptr, nullptr, &hooks);
+    pipeline::EncodeRequest(
+        Signal::kLogs, routes, req, SIZE_MAX, batches, [](pipeline::Batch*) {}, 0, nullptr, nullptr,
+        nullptr, nullptr, &hooks);
     benchmark::DoNotOptimize(batches[0].rows.data());
   }
   state.SetItemsProcessed(state.iterations() * 1000);
@@ -387,15 +384,21 @@ void BM_DedupLookupCold(benchmark::State& state) {
     for (int i = 0; i < 1000; ++i) {
       const uint64_t k = rng() % (2 * n);  // half present, half new
       const transform::KeyAt key{transform::HashKey(std::to_string(k)), ++seq, 0};
-      if (!stage.Admit(key, *snap, 0)) ++dups;
-      else stage.Release(std::span(&key, 1));
+      if (!stage.Admit(key, *snap, 0))
+        ++dups;
+      else
+        stage.Release(std::span(&key, 1));
     }
   }
   benchmark::DoNotOptimize(dups);
   state.SetItemsProcessed(state.iterations() * 1000);
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_DedupLookupCold)->Arg(1000000)->Arg(4000000)->Iterations(200)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DedupLookupCold)
+    ->Arg(1000000)
+    ->Arg(4000000)
+    ->Iterations(200)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace sluice

@@ -1,7 +1,6 @@
 #include "control/api_routes.h"
 
 #include "control/expression_api.h"
-
 #include "control/migrate.h"
 #include "control/openapi.h"
 #include "core/cat.h"

@@ -88,7 +88,10 @@ TEST_F(ApiRoutesTest, RoutesMethodsAndErrors) {
   EXPECT_EQ(Call("GET", "/api/v1/pipeline/unit-api/dlq/consume", "batch_size=1000").status, 200);
   EXPECT_EQ(Call("GET", "/api/v1/pipeline/unit-api/dlq/list", "cursor=-1").status, 422);
   EXPECT_EQ(Call("POST", "/api/v1/filter/validate", "", "{}").status, 422);  // no expression
-  EXPECT_EQ(Call("POST", "/api/v1/filter/validate", "", R"({"expression": "body != ''", "source_type": "otlp.logs"})").status, 204);
+  EXPECT_EQ(Call("POST", "/api/v1/filter/validate", "",
+                 R"({"expression": "body != ''", "source_type": "otlp.logs"})")
+                .status,
+            204);
   // Its ClickHouse does not answer: Failed, which may be stopped (it still buffers).
   EXPECT_EQ(WaitStatus("Failed"), "Failed");
   EXPECT_EQ(Call("POST", "/api/v1/pipeline/unit-api/stop").status, 204);

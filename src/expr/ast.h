@@ -40,8 +40,25 @@ enum class Op : uint8_t {
 
 // Binary and unary operators, decoded once when compiled.
 enum class BinOp : uint8_t {
-  kNone, kAdd, kSub, kMul, kDiv, kMod, kPow, kEq, kNe, kLt, kGt, kLe, kGe, kIn, kMatches,
-  kContains, kStartsWith, kEndsWith, kRange
+  kNone,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
+  kEq,
+  kNe,
+  kLt,
+  kGt,
+  kLe,
+  kGe,
+  kIn,
+  kMatches,
+  kContains,
+  kStartsWith,
+  kEndsWith,
+  kRange
 };
 
 struct Node {

@@ -6,10 +6,10 @@
 #include <wctype.h>
 
 #include <algorithm>
-#include <unordered_map>
 #include <charconv>
 #include <clocale>
 #include <cmath>
+#include <unordered_map>
 
 #include "core/cat.h"
 #include "expr/compiled.h"
@@ -706,7 +706,8 @@ bool FnUniq(CallCtx& c, std::span<const Value> a, Value* out) {
   for (const Value& v : a[0].array()) {
     const uint64_t h = ValueHash(v);
     bool dup = false;
-    for (auto [it, end] = seen.equal_range(h); it != end && !dup; ++it) dup = Equal(ab.data()[it->second], v);
+    for (auto [it, end] = seen.equal_range(h); it != end && !dup; ++it)
+      dup = Equal(ab.data()[it->second], v);
     if (dup) continue;
     seen.emplace(h, ab.size());
     ab.Push(v);

@@ -230,13 +230,24 @@ Type Checker::Check(int id) {
 }
 
 BinOp BinOpOf(std::string_view op) {
-  static const std::pair<std::string_view, BinOp> kOps[] = {
-      {"+", BinOp::kAdd},       {"-", BinOp::kSub},        {"*", BinOp::kMul},
-      {"/", BinOp::kDiv},       {"%", BinOp::kMod},        {"**", BinOp::kPow},
-      {"==", BinOp::kEq},       {"!=", BinOp::kNe},        {"<", BinOp::kLt},
-      {">", BinOp::kGt},        {"<=", BinOp::kLe},        {">=", BinOp::kGe},
-      {"in", BinOp::kIn},       {"matches", BinOp::kMatches}, {"contains", BinOp::kContains},
-      {"startsWith", BinOp::kStartsWith}, {"endsWith", BinOp::kEndsWith}, {"..", BinOp::kRange}};
+  static const std::pair<std::string_view, BinOp> kOps[] = {{"+", BinOp::kAdd},
+                                                            {"-", BinOp::kSub},
+                                                            {"*", BinOp::kMul},
+                                                            {"/", BinOp::kDiv},
+                                                            {"%", BinOp::kMod},
+                                                            {"**", BinOp::kPow},
+                                                            {"==", BinOp::kEq},
+                                                            {"!=", BinOp::kNe},
+                                                            {"<", BinOp::kLt},
+                                                            {">", BinOp::kGt},
+                                                            {"<=", BinOp::kLe},
+                                                            {">=", BinOp::kGe},
+                                                            {"in", BinOp::kIn},
+                                                            {"matches", BinOp::kMatches},
+                                                            {"contains", BinOp::kContains},
+                                                            {"startsWith", BinOp::kStartsWith},
+                                                            {"endsWith", BinOp::kEndsWith},
+                                                            {"..", BinOp::kRange}};
   for (const auto& [text, code] : kOps)
     if (op == text) return code;
   return BinOp::kNone;
@@ -398,7 +409,9 @@ uint8_t Levels(Compiled& c, int id, const Schema* schema, int depth = 0) {
   auto take = [&](int child) { l = std::max(l, Levels(c, child, schema, depth + 1)); };
   switch (n.op) {
     case Op::kLit: l = 0; break;
-    case Op::kIdent: l = n.slot >= 0 && schema ? static_cast<uint8_t>(schema->Level(n.slot)) : 3; break;
+    case Op::kIdent:
+      l = n.slot >= 0 && schema ? static_cast<uint8_t>(schema->Level(n.slot)) : 3;
+      break;
     case Op::kEnv:
     case Op::kVar:
     case Op::kPointer:
@@ -426,7 +439,8 @@ uint8_t Levels(Compiled& c, int id, const Schema* schema, int depth = 0) {
 void MarkMemo(Compiled& c, int id, uint8_t parent_level) {
   if (id < 0) return;
   Node& n = c.nodes[id];
-  if ((n.level == 1 || n.level == 2) && parent_level == 3 && n.op != Op::kIdent && n.op != Op::kLit) {
+  if ((n.level == 1 || n.level == 2) && parent_level == 3 && n.op != Op::kIdent &&
+      n.op != Op::kLit) {
     n.memo = true;
     return;
   }

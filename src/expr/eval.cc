@@ -480,7 +480,8 @@ bool Evaluator::Predicate(const Node& n, std::string_view name, Value* out) {
       const uint64_t h = ValueHash(k);
       size_t g = groups.size();
       for (auto [it, end] = by_hash.equal_range(h); it != end && g == groups.size(); ++it)
-        if (groups[it->second].first.kind == k.kind && Equal(groups[it->second].first, k)) g = it->second;
+        if (groups[it->second].first.kind == k.kind && Equal(groups[it->second].first, k))
+          g = it->second;
       if (g == groups.size()) {
         by_hash.emplace(h, g);
         groups.push_back({k, {}});

@@ -3,8 +3,8 @@
 // is spf13/cast's ToString with errors swallowed.
 #include <algorithm>
 #include <charconv>
-#include <unordered_map>
 #include <cmath>
+#include <unordered_map>
 
 #include "core/cat.h"
 #include "core/text.h"

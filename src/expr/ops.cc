@@ -30,9 +30,21 @@ std::string_view GoTypeName(const Value& v) {
 
 namespace {
 
+// Values built by expressions may nest deeply (`reduce(1..100000, [#acc], [])`): the
+// recursive walks below stop at this depth instead of overflowing the stack.
+constexpr int kMaxValueDepth = 1000;
+thread_local int g_depth = 0;
+struct DepthGuard {
+  const bool ok;
+  DepthGuard() : ok(++g_depth <= kMaxValueDepth) {}
+  ~DepthGuard() { --g_depth; }
+};
+
 bool DeepEqual(const Value& a, const Value& b);
 
 bool MapsEqual(const Value& a, const Value& b, bool deep) {
+  const DepthGuard guard;
+  if (!guard.ok) return false;
   if (MapSize(a) != MapSize(b)) return false;
   Arena scratch;
   const Value ma = a.kind == Kind::kAttrs ? MaterializeMap(a, scratch) : a;
@@ -48,6 +60,8 @@ bool MapsEqual(const Value& a, const Value& b, bool deep) {
 
 // Go's reflect.DeepEqual over interface values: kinds must match exactly.
 bool DeepEqual(const Value& a, const Value& b) {
+  const DepthGuard guard;
+  if (!guard.ok) return false;
   const bool am = a.kind == Kind::kMap || a.kind == Kind::kAttrs;
   const bool bm = b.kind == Kind::kMap || b.kind == Kind::kAttrs;
   if (am && bm) return MapsEqual(a, b, true);
@@ -78,7 +92,8 @@ bool Equal(const Value& a, const Value& b) {
     return a.i == b.i;
   }
   if (a.kind == Kind::kArray && b.kind == Kind::kArray) {
-    if (a.n != b.n) return false;
+    const DepthGuard guard;
+    if (!guard.ok || a.n != b.n) return false;
     for (size_t k = 0; k < a.n; ++k)
       if (!Equal(a.items[k], b.items[k])) return false;
     return true;
@@ -131,6 +146,8 @@ uint64_t StrHash(std::string_view s) { return std::hash<std::string_view>{}(s); 
 }  // namespace
 
 uint64_t ValueHash(const Value& v) {
+  const DepthGuard guard;
+  if (!guard.ok) return 0;
   switch (v.kind) {
     case Kind::kNil: return 0x9E37;
     case Kind::kBool: return v.b ? 3 : 5;
@@ -318,6 +335,11 @@ void AppendFloatG(double d, std::string* out) {
 // ---- text forms
 
 void AppendGoV(const Value& v, std::string* out) {
+  const DepthGuard guard;
+  if (!guard.ok) {
+    out->append("...");
+    return;
+  }
   switch (v.kind) {
     case Kind::kNil: out->append("<nil>"); return;
     case Kind::kBool: out->append(v.b ? "true" : "false"); return;
@@ -503,6 +525,10 @@ void AppendJsonFloat(double d, std::string* out) {
 }  // namespace
 
 bool AppendJson(const Value& v, std::string* out, std::string* error, bool indent, int depth) {
+  if (depth > kMaxValueDepth) {
+    *error = "json: value nested too deeply";
+    return false;
+  }
   auto newline = [&](int d) {
     if (!indent) return;
     out->push_back('\n');

@@ -1,10 +1,9 @@
 #include "otlp/fields.h"
 
-#include <mutex>
-#include <set>
-
 #include <cctype>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <vector>
 
 #include "core/bytes.h"
@@ -309,8 +308,9 @@ StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name,
   }
   std::string names;
   for (const FieldInfo& f : outputs) names += (names.empty() ? "" : ", ") + std::string(f.name);
-  return absl::InvalidArgumentError(Cat("'", name, "' is not an output of the stateless transform (",
-                                        names, "); with a stateless transform the sink maps its outputs"));
+  return absl::InvalidArgumentError(Cat("'", name,
+                                        "' is not an output of the stateless transform (", names,
+                                        "); with a stateless transform the sink maps its outputs"));
 }
 
 StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name) {

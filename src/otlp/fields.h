@@ -125,7 +125,8 @@ struct FieldPath {
 StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name);
 // With a stateless transform the sink maps its outputs, not the flattened fields: `name`
 // must be one of `outputs` (the transform's output_name's).
-StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name, std::span<const FieldInfo> outputs);
+StatusOr<FieldPath> ResolvePath(Signal s, std::string_view name,
+                                std::span<const FieldInfo> outputs);
 
 // A process-lifetime copy of `s` (names of transform outputs, which FieldInfo refers to).
 std::string_view InternName(std::string_view s);

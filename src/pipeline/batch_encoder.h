@@ -69,11 +69,11 @@ struct Routes {
 
 struct EncodeStats {
   uint64_t rows = 0;
-  uint64_t rejected = 0;  // rows that could not be converted to the column types
-  uint64_t unrouted = 0;  // metric data points of a type no table takes
-  uint64_t skipped = 0;   // rows of batches ClickHouse confirmed before a restart
+  uint64_t rejected = 0;         // rows that could not be converted to the column types
+  uint64_t unrouted = 0;         // metric data points of a type no table takes
+  uint64_t skipped = 0;          // rows of batches ClickHouse confirmed before a restart
   uint64_t transformed_out = 0;  // records the transforms took out (see RecordHooks)
-  bool aborted = false;   // stopped early: records after `rows` were not encoded
+  bool aborted = false;          // stopped early: records after `rows` were not encoded
   std::string first_error;
 };
 

@@ -1,7 +1,5 @@
 #include "pipeline/config.h"
 
-#include "transform/transforms.h"
-
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -12,6 +10,7 @@
 #include "pipeline/config_keys.h"
 #include "pipeline/connection_params.h"
 #include "pipeline/yaml_fields.h"
+#include "transform/transforms.h"
 
 namespace sluice::pipeline {
 
@@ -127,7 +126,8 @@ Status ParseTransforms(const YAML::Node& tr, PipelineConfig* p) {
       spec.filter = true;
       spec.filter_index = static_cast<int>(i);
       spec.filter_expression = Str(c["expression"]);
-      if (Trim(spec.filter_expression).empty()) return Invalid(Cat(at, ".config.expression"), "is required");
+      if (Trim(spec.filter_expression).empty())
+        return Invalid(Cat(at, ".config.expression"), "is required");
     } else if (type == "dedup") {
       if (spec.dedup) return Invalid(at, "a source has at most one dedup");
       spec.dedup = true;
@@ -163,8 +163,7 @@ Status ParseTransforms(const YAML::Node& tr, PipelineConfig* p) {
         spec.outputs.push_back(std::move(o));
       }
     } else {
-      return Invalid(Cat(at, ".type"),
-                     Cat("'", type, "' is not one of filter, dedup, stateless"));
+      return Invalid(Cat(at, ".type"), Cat("'", type, "' is not one of filter, dedup, stateless"));
     }
   }
   if (spec.empty()) return absl::OkStatus();
@@ -238,7 +237,8 @@ StatusOr<PipelineConfig> ParsePipeline(const std::string& json, DocFormat format
 
     if (const YAML::Node tr = root["transforms"]; tr && tr.IsSequence())
       if (Status st = ParseTransforms(tr, &p); !st.ok()) return st;
-    if (const YAML::Node rt = root["resources"]["transform"]; rt && rt.IsSequence() && rt.size() > 0) {
+    if (const YAML::Node rt = root["resources"]["transform"];
+        rt && rt.IsSequence() && rt.size() > 0) {
       if (std::string size = Str(rt[0]["storage"]["size"]); !size.empty()) {
         if (!ParseByteSize(size, &p.dedup_bytes) || p.dedup_bytes < (1u << 20))
           return Invalid("resources.transform[0].storage.size",

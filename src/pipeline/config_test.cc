@@ -67,12 +67,14 @@ StatusOr<PipelineConfig> WithTransforms(const std::string& transforms,
 }
 
 TEST(PipelineConfig, Transforms) {
-  auto p = WithTransforms(R"j([
+  auto p = WithTransforms(
+      R"j([
     {"type": "stateless", "source_id": "logs", "config": {"transforms": [
       {"expression": "upper(body)", "output_name": "up", "output_type": "string"}]}},
     {"type": "dedup", "source_id": "logs", "config": {"key": "trace_id", "time_window": "1d"}},
     {"type": "filter", "source_id": "logs", "config": {"expression": "severity_number > 8"}}])j",
-                          "up", R"j("resources": {"transform": [{"source_id": "logs", "storage": {"size": "2Gi"}}]}, )j");
+      "up",
+      R"j("resources": {"transform": [{"source_id": "logs", "storage": {"size": "2Gi"}}]}, )j");
   ASSERT_TRUE(p.ok()) << p.status().message();
   const auto& t = p->transforms;
   EXPECT_TRUE(t.filter && t.dedup && t.stateless);
@@ -82,43 +84,54 @@ TEST(PipelineConfig, Transforms) {
   ASSERT_EQ(p->outputs.size(), 1u);
   EXPECT_EQ(p->outputs[0].name, "up");
   // GlassFlow's internal key "transform" is taken too.
-  EXPECT_TRUE(WithTransforms(R"j([{"type": "stateless", "source_id": "logs", "config": {"transform": [
-      {"expression": "body", "output_name": "body", "output_type": "string"}]}}])j").ok());
+  EXPECT_TRUE(
+      WithTransforms(R"j([{"type": "stateless", "source_id": "logs", "config": {"transform": [
+      {"expression": "body", "output_name": "body", "output_type": "string"}]}}])j")
+          .ok());
 
   auto err = [](const std::string& transforms, const std::string& name = "body",
                 const std::string& resources = "") {
     auto p = WithTransforms(transforms, name, resources);
     return p.ok() ? std::string("ok") : std::string(p.status().message());
   };
-  const std::string filter = R"j({"type": "filter", "source_id": "logs", "config": {"expression": "true"}})j";
+  const std::string filter =
+      R"j({"type": "filter", "source_id": "logs", "config": {"expression": "true"}})j";
   EXPECT_THAT(err("[" + filter + "," + filter + "]"), HasSubstr("at most one filter"));
-  EXPECT_THAT(err(R"j([{"type": "filter", "source_id": "other", "config": {"expression": "true"}}])j"),
-              HasSubstr("transforms[0].source_id"));
+  EXPECT_THAT(
+      err(R"j([{"type": "filter", "source_id": "other", "config": {"expression": "true"}}])j"),
+      HasSubstr("transforms[0].source_id"));
   EXPECT_THAT(err(R"j([{"type": "join", "source_id": "logs", "config": {}}])j"),
               HasSubstr("not one of filter, dedup, stateless"));
   EXPECT_THAT(err(R"j([{"type": "filter", "source_id": "logs", "config": {"expression": " "}}])j"),
               HasSubstr("transforms[0].config.expression: is required"));
-  EXPECT_THAT(err(R"j([{"type": "filter", "source_id": "logs", "config": {"expression": "body == "}}])j"),
-              HasSubstr("pipeline transforms[0].config.expression: unexpected token EOF (1:8)"));
-  EXPECT_THAT(err(R"j([{"type": "dedup", "source_id": "logs", "config": {"key": "", "time_window": "1h"}}])j"),
-              HasSubstr("transforms[0].config.key: is required"));
-  EXPECT_THAT(err(R"j([{"type": "dedup", "source_id": "logs", "config": {"key": "trace_id", "time_window": "169h"}}])j"),
-              HasSubstr("maximum of 7 days"));
-  EXPECT_THAT(err(R"j([{"type": "dedup", "source_id": "logs", "config": {"key": "trace_id", "time_window": "0s"}}])j"),
-              HasSubstr("positive duration"));
-  EXPECT_THAT(err(R"j([{"type": "dedup", "source_id": "logs", "config": {"key": "nope", "time_window": "1h"}}])j"),
-              HasSubstr("transforms[0].config.key"));
-  EXPECT_THAT(err(R"j([{"type": "stateless", "source_id": "logs", "config": {"transforms": []}}])j"),
-              HasSubstr("at least one"));
+  EXPECT_THAT(
+      err(R"j([{"type": "filter", "source_id": "logs", "config": {"expression": "body == "}}])j"),
+      HasSubstr("pipeline transforms[0].config.expression: unexpected token EOF (1:8)"));
+  EXPECT_THAT(
+      err(R"j([{"type": "dedup", "source_id": "logs", "config": {"key": "", "time_window": "1h"}}])j"),
+      HasSubstr("transforms[0].config.key: is required"));
+  EXPECT_THAT(
+      err(R"j([{"type": "dedup", "source_id": "logs", "config": {"key": "trace_id", "time_window": "169h"}}])j"),
+      HasSubstr("maximum of 7 days"));
+  EXPECT_THAT(
+      err(R"j([{"type": "dedup", "source_id": "logs", "config": {"key": "trace_id", "time_window": "0s"}}])j"),
+      HasSubstr("positive duration"));
+  EXPECT_THAT(
+      err(R"j([{"type": "dedup", "source_id": "logs", "config": {"key": "nope", "time_window": "1h"}}])j"),
+      HasSubstr("transforms[0].config.key"));
+  EXPECT_THAT(
+      err(R"j([{"type": "stateless", "source_id": "logs", "config": {"transforms": []}}])j"),
+      HasSubstr("at least one"));
   EXPECT_THAT(err(R"j([{"type": "stateless", "source_id": "logs", "config": {"transforms": [
       {"expression": "body", "output_name": "", "output_type": "string"}]}}])j"),
               HasSubstr("output_name: is required"));
   EXPECT_THAT(err(R"j([{"type": "stateless", "source_id": "logs", "config": {"transforms": [
       {"expression": "body", "output_name": "b", "output_typ": "string"}]}}])j"),
               HasSubstr("did you mean 'output_type'"));
-  EXPECT_THAT(err("[" + filter + "]", "body",
-                  R"j("resources": {"transform": [{"source_id": "logs", "storage": {"size": "1Gi"}}]}, )j"),
-              HasSubstr("only allowed with a dedup"));
+  EXPECT_THAT(
+      err("[" + filter + "]", "body",
+          R"j("resources": {"transform": [{"source_id": "logs", "storage": {"size": "1Gi"}}]}, )j"),
+      HasSubstr("only allowed with a dedup"));
   EXPECT_EQ(err("[" + filter + "]"), "ok");
 }
 

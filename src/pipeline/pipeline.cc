@@ -404,8 +404,7 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
       }
       const BatchMark& m = marks[r];
       sent -= b.row_count - m.row_count;
-      if (dedup_ && b.keys.size() > m.keys)
-        dedup_->Release(std::span(b.keys).subspan(m.keys));
+      if (dedup_ && b.keys.size() > m.keys) dedup_->Release(std::span(b.keys).subspan(m.keys));
       b.keys.resize(std::min(b.keys.size(), m.keys));
       b.rows.resize(m.rows_bytes);
       b.refs.resize(m.refs);
@@ -691,11 +690,13 @@ bool Pipeline::SettleAfterFailure() {
 }
 
 Status Pipeline::SetUpTransforms() {
-  if (!transforms_) return config_.transforms.empty() ? absl::OkStatus()
-                                                      : absl::FailedPreconditionError("the transforms do not compile");
+  if (!transforms_)
+    return config_.transforms.empty()
+               ? absl::OkStatus()
+               : absl::FailedPreconditionError("the transforms do not compile");
   if (transforms_->dedups() && !dedup_) {
-    auto index = transform::DedupIndex::Open(Cat(limits_.data_dir, "/pipelines/", config_.id, "/dedup"),
-                                             config_.dedup_bytes);
+    auto index = transform::DedupIndex::Open(
+        Cat(limits_.data_dir, "/pipelines/", config_.id, "/dedup"), config_.dedup_bytes);
     if (!index.ok()) return index.status();
     dedup_ = std::make_unique<DedupStage>(std::move(*index), config_.transforms.dedup_window);
   }

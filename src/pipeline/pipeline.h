@@ -36,8 +36,8 @@
 #include "pipeline/batch_encoder.h"
 #include "pipeline/config.h"
 #include "pipeline/cut_journal.h"
-#include "pipeline/dedup_stage.h"
 #include "pipeline/dead_letters.h"
+#include "pipeline/dedup_stage.h"
 #include "pipeline/entry_guard.h"
 #include "pipeline/insert_scheduler.h"
 #include "pipeline/memory_budget.h"
@@ -260,7 +260,7 @@ class Pipeline {
   std::unique_ptr<DedupStage> dedup_;  // set by the worker before consuming, then unchanged
   std::unique_ptr<transform::DedupIndex::Reader> dedup_reader_;  // worker: the entry's snapshot
   std::vector<transform::KeyAt> replayed_keys_;  // worker: keys of confirmed rows replayed
-  int64_t next_sweep_ms_ = 0;                     // worker
+  int64_t next_sweep_ms_ = 0;                    // worker
   // Builds hooks_ (worker, after the storage opened). False: the dedup index cannot open.
   Status SetUpTransforms();
   // Runs filter, dedup and stateless on one record (RecordHooks::admit).

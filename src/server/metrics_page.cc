@@ -171,11 +171,13 @@ std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& proc
   }
 
   // ---- Sluice's own
-  out.Family("sluice_dedup_index_keys", "gauge",
-             "Keys in a pipeline's dedup index (seen within the window; expired ones until swept).");
+  out.Family(
+      "sluice_dedup_index_keys", "gauge",
+      "Keys in a pipeline's dedup index (seen within the window; expired ones until swept).");
   for (const Entry& e : all)
     if (e.p->config().transforms.dedup)
-      out.Sample("sluice_dedup_index_keys", {{"pipeline_id", e.p->config().id}}, e.p->dedup_entries());
+      out.Sample("sluice_dedup_index_keys", {{"pipeline_id", e.p->config().id}},
+                 e.p->dedup_entries());
   out.Family("sluice_dedup_keys_missing_total", "counter",
              "Records of a dedup pipeline without a key (kept, not deduplicated).");
   for (const Entry& e : all)

@@ -2,8 +2,8 @@
 // to one request, on stdin).
 #include <cstdio>
 #include <fstream>
-#include <set>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "clickhouse/native.h"
@@ -11,9 +11,9 @@
 #include "otlp/fields.h"
 #include "otlp/request.h"
 #include "pipeline/batch_encoder.h"
-#include "transform/transforms.h"
 #include "pipeline/config.h"
 #include "server/commands.h"
+#include "transform/transforms.h"
 
 namespace sluice::server {
 namespace {
@@ -109,9 +109,9 @@ int RunEncode(const EncodeOptions& o) {
     return true;
   };
   hooks.release = [](const transform::KeyAt&, bool) {};
-  auto st = pipeline::EncodeRequest(p->signal, routes, *req, SIZE_MAX, batches,
-                                    [](pipeline::Batch*) {}, 0, nullptr, nullptr, nullptr, nullptr,
-                                    tf ? &hooks : nullptr);
+  auto st = pipeline::EncodeRequest(
+      p->signal, routes, *req, SIZE_MAX, batches, [](pipeline::Batch*) {}, 0, nullptr, nullptr,
+      nullptr, nullptr, tf ? &hooks : nullptr);
   if (tf)
     std::fprintf(stderr, "transforms: %llu filtered out, %llu duplicates, %llu dead letters\n",
                  static_cast<unsigned long long>(filtered),

@@ -29,10 +29,9 @@ constexpr unsigned kEnvFlags = MDB_NOTLS | MDB_NORDAHEAD | MDB_WRITEMAP | MDB_NO
 
 std::string LmdbError(std::string_view what, int rc) { return Cat(what, ": ", mdb_strerror(rc)); }
 
-// Keys are the 16 hash bytes (big-endian); values the expiry (ms) and the row's position (seq, record),
-// 20 bytes in host order.
-// Big-endian, so that LMDB's byte order is the keys' numeric order (a sorted batch walks
-// the tree once).
+// Keys are the 16 hash bytes (big-endian); values the expiry (ms) and the row's position (seq,
+// record), 20 bytes in host order. Big-endian, so that LMDB's byte order is the keys' numeric order
+// (a sorted batch walks the tree once).
 MDB_val KeyVal(const Key128& k, unsigned char buf[16]) {
   for (int i = 0; i < 8; ++i) {
     buf[i] = static_cast<unsigned char>(k.hi >> (56 - 8 * i));

@@ -14,7 +14,9 @@ std::string TempDir(const std::string& name) {
   return d;
 }
 
-KeyAt At(std::string_view text, uint64_t seq, uint32_t rec = 0) { return {HashKey(text), seq, rec}; }
+KeyAt At(std::string_view text, uint64_t seq, uint32_t rec = 0) {
+  return {HashKey(text), seq, rec};
+}
 
 TEST(DedupIndex, CommittedKeysAreSeenWithTheirRowsUntilTheyExpire) {
   const std::string dir = TempDir("seen");
