@@ -17,6 +17,9 @@ void AppendJsonString(std::string_view s, std::string* out);
 void AppendDouble(double v, std::string* out);
 
 void AppendUInt(uint64_t v, std::string* out);
+
+// Appends the code point (at most U+10FFFF) as UTF-8.
+void AppendUtf8(uint32_t code_point, std::string* out);
 void AppendInt(int64_t v, std::string* out);
 
 // Unix nanoseconds as RFC 3339 in UTC with the fraction's trailing zeros trimmed:

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/cat.h"
+#include "core/text.h"
 #include "expr/compiled.h"
 #include "expr/ops.h"
 
@@ -80,24 +81,6 @@ uint32_t DecodeRune(std::string_view s, size_t* k) {
   return 0xFFFD;
 }
 
-void EncodeRune(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 locale_t Utf8Locale() {
   static locale_t loc = [] {
     locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
@@ -151,7 +134,7 @@ std::string_view CaseMap(std::string_view s, bool upper, Arena& arena) {
     if (loc)
       r = static_cast<uint32_t>(upper ? towupper_l(static_cast<wint_t>(r), loc)
                                       : towlower_l(static_cast<wint_t>(r), loc));
-    EncodeRune(r, &out);
+    AppendUtf8(r, &out);
   }
   return arena.Copy(out);
 }

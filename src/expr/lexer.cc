@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/cat.h"
+#include "core/text.h"
 
 namespace sluice::expr {
 
@@ -14,24 +15,6 @@ bool IsLetter(unsigned char c) { return std::isalpha(c) || c == '_' || c == '$' 
 bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 
 Status Err(int pos, std::string_view msg) { return absl::InvalidArgumentError(Cat(msg, "|", pos)); }
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 int HexVal(char c) {
   if (c >= '0' && c <= '9') return c - '0';

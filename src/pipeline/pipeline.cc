@@ -362,12 +362,7 @@ bool Pipeline::ProcessEntry(buffer::Entry& e, const std::function<void(Batch*)>&
   if (dedup_) dedup_reader_ = dedup_->Snapshot();
   if (scratch_) scratch_->record.NewRequest();
   replayed_keys_.clear();
-  std::string_view request_bytes = *source;
-  if (transforms_)
-    hooks_.admit = [this, request_bytes](const otlp::RecordCtx& ctx, uint32_t record,
-                                         const otlp::Value** outputs, transform::KeyAt* key) {
-      return Admit(ctx, record, request_bytes, outputs, key);
-    };
+  entry_request_ = *source;
   EncodeStats es = EncodeRequest(
       config_.signal, routes_, *source, MaxBatchRows(), batches, flush, e.seq, source,
       [&](const otlp::RecordCtx& ctx, uint32_t record, const Status& why) {
@@ -701,6 +696,10 @@ Status Pipeline::SetUpTransforms() {
     dedup_ = std::make_unique<DedupStage>(std::move(*index), config_.transforms.dedup_window);
   }
   hooks_.keys = dedup_ != nullptr;
+  hooks_.admit = [this](const otlp::RecordCtx& ctx, uint32_t record, const otlp::Value** outputs,
+                        transform::KeyAt* key) {
+    return Admit(ctx, record, entry_request_, outputs, key);
+  };
   hooks_.release = [this](const transform::KeyAt& k, bool confirmed) {
     if (confirmed) {
       replayed_keys_.push_back(k);

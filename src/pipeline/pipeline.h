@@ -257,6 +257,7 @@ class Pipeline {
   std::shared_ptr<const transform::Transforms> transforms_;
   std::unique_ptr<transform::Transforms::Scratch> scratch_;
   RecordHooks hooks_;                  // worker; built once the storage is open
+  std::string_view entry_request_;     // worker: the request of the entry being encoded
   std::unique_ptr<DedupStage> dedup_;  // set by the worker before consuming, then unchanged
   std::unique_ptr<transform::DedupIndex::Reader> dedup_reader_;  // worker: the entry's snapshot
   std::vector<transform::KeyAt> replayed_keys_;  // worker: keys of confirmed rows replayed
