@@ -6,13 +6,20 @@ several scenarios, and reports per scenario: acknowledged records/s, records lan
 ClickHouse (every acknowledged id checked), Sluice's CPU-seconds per million records from
 /proc (split between receivers and the pipeline's worker/inserters by thread name), peak
 RSS, and acknowledgement latency percentiles. Then ClickHouse's own insert of the same rows
-(clickhouse-client, Native format) gives the ceiling. Prints a table and writes JSON to
+(clickhouse-client, Native format) gives the ceiling.
+
+First, the yardstick: the OpenTelemetry Collector (otlp receiver -> nop exporter, built once
+by bench/collector/build into ~/.cache/sluice-bench) gets the same fixed-rate loads as Sluice
+(logs, traces, metrics, gzip, 100-record and 10-record requests), and Sluice's CPU per record
+is printed as a ratio to its own, with per-thread CPU, page faults and RSS. Sluice's idle
+CPU and its RSS after every scenario are printed too. Prints tables and writes JSON to
 .data/bench/results.json.
 """
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -92,6 +99,33 @@ SCENARIOS = [
      "grpc-1000-250k-rate through the ClickStack logs example's stateless transform (18 outputs)"),
 ]
 TLS_HTTP_PORT, TLS_GRPC_PORT, TLS_ADMIN_PORT = 24428, 24427, 24092
+
+# Side by side with the yardstick, the OpenTelemetry Collector with the OTLP receiver and the
+# nop exporter (bench/collector: it receives, decodes and discards). The same load goes to
+# Sluice, then to the Collector, at a fixed rate (both do the same work per second); records of
+# the load generator's default size (~560 bytes of protobuf per log record). Sluice's CPU
+# counts its whole path (receive, fsync'd log, encode, INSERT, until every acknowledged record
+# is in ClickHouse); the ratio is Sluice's CPU per record over the Collector's.
+FIXED = ["--connections=4", "--rate=30000"]
+VERSUS = [
+    ("vs-logs-1000", ["--signal=logs", "--protocol=grpc", "--records=1000"] + FIXED,
+     "logs, OTLP/gRPC, 1000-record requests, 4 connections, 30k records/s"),
+    ("vs-traces-1000", ["--signal=traces", "--protocol=grpc", "--records=1000"] + FIXED,
+     "spans, the same"),
+    ("vs-metrics-1000", ["--signal=metrics", "--protocol=grpc", "--records=1000"] + FIXED,
+     "data points of the five kinds, the same"),
+    ("vs-logs-1000-gzip", ["--signal=logs", "--protocol=grpc", "--records=1000", "--compression=gzip"] + FIXED,
+     "logs, OTLP/gRPC with gzip, 1000-record requests"),
+    ("vs-logs-100", ["--signal=logs", "--protocol=grpc", "--records=100"] + FIXED,
+     "logs, OTLP/gRPC, 100-record requests (an agent's batch at low volume)"),
+    ("vs-http-100", ["--signal=logs", "--protocol=http", "--records=100"] + FIXED,
+     "logs, OTLP/HTTP protobuf, 100-record requests"),
+    ("vs-logs-10-500conn", ["--signal=logs", "--protocol=grpc", "--records=10", "--connections=500",
+                            "--rate=5000"],
+     "logs, OTLP/gRPC, 10-record requests from 500 connections, one request a second each"),
+]
+COLLECTOR_GRPC_PORT, COLLECTOR_HTTP_PORT = 24517, 24518
+SIGNAL_PIPELINE = {"logs": "bench-logs", "traces": "bench-traces", "metrics": "bench-metrics"}
 # The pipeline each scenario sends to (default: bench-logs, HTTP RowBinary).
 PIPELINE_OF = {"sink-native-lz4": "bench-logs-native", "sink-native-none": "bench-logs-native-none",
                "transform-filter": "bench-logs-filter", "transform-dedup": "bench-logs-dedup",
@@ -167,10 +201,190 @@ def peak_rss_mib(pid):
     return -1
 
 
-def landed(run_hex):
+def landed(run_hex, signal="logs"):
+    if signal != "logs":
+        return landed_other(run_hex, signal)
     return int(ch("SELECT uniqExact(LogAttributes.value[indexOf(LogAttributes.key, 'loadgen.id')]) "
                   f"FROM otel.otel_logs WHERE startsWith(LogAttributes.value[indexOf(LogAttributes.key, "
                   f"'loadgen.id')], '{run_hex}-')").strip())
+
+
+def landed_other(run_hex, signal):
+    """Distinct loadgen.ids of a run in the traces table, or over the five metrics tables."""
+    tables = ([("otel_traces", "SpanAttributes")] if signal == "traces" else
+              [(f"otel_metrics_{k}", "Attributes")
+               for k in ("gauge", "sum", "histogram", "exponential_histogram", "summary")])
+    total = 0
+    for table, col in tables:
+        total += int(ch(f"SELECT uniqExact({col}.value[indexOf({col}.key, 'loadgen.id')]) FROM otel.{table} "
+                        f"WHERE startsWith({col}.value[indexOf({col}.key, 'loadgen.id')], '{run_hex}-')").strip())
+    return total
+
+
+def proc_stat(pid):
+    """A process's CPU seconds (user + system), minor and major page faults, and RSS in MiB."""
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()
+    rss = rss_file = 0.0
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) / 1024
+        elif line.startswith("RssFile:"):  # mapped files (the dedup index), not the heap
+            rss_file = int(line.split()[1]) / 1024
+    switches = 0  # context switches of every thread, voluntary or not: the wake-ups
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            for line in open(f"/proc/{pid}/task/{tid}/status"):
+                if "ctxt_switches:" in line:
+                    switches += int(line.split()[1])
+        except OSError:
+            pass
+    return {"cpu": (int(fields[11]) + int(fields[12])) / TICK, "minflt": int(fields[7]),
+            "majflt": int(fields[9]), "rss_mib": rss, "rss_file_mib": rss_file, "switches": switches}
+
+
+def start_perf(name, pid):
+    """perf (linux-perf) sampling a process during a scenario named in BENCH_PROFILE."""
+    if name not in PROFILE:
+        return None
+    return subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-p", str(pid), "-o",
+                             os.path.join(DATA, f"perf-{name}.data")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_perf(perf, name):
+    """Stops the sampling and writes its report to .data/bench/perf-<scenario>.txt."""
+    if not perf:
+        return
+    perf.send_signal(signal.SIGINT)
+    perf.wait()
+    with open(os.path.join(DATA, f"perf-{name}.txt"), "w") as f:
+        subprocess.run(["perf", "report", "-i", os.path.join(DATA, f"perf-{name}.data"),
+                        "--no-children", "--sort", "comm,dso,symbol", "--percent-limit", "0.5",
+                        "--stdio", "-g", "none"], stdout=f, stderr=subprocess.DEVNULL)
+
+
+def idle_cpu(pid, seconds=5.0):
+    """Sluice's CPU while nothing is sent (timers, polls), per thread name, in % of a core."""
+    def by_name():
+        out = {}
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+            except OSError:
+                continue
+            comm = stat[stat.index("(") + 1:stat.rindex(")")]
+            f = stat[stat.rindex(")") + 2:].split()
+            out[comm] = out.get(comm, 0.0) + (int(f[11]) + int(f[12])) / TICK
+        return out
+    before = by_name()
+    time.sleep(seconds)
+    after = by_name()
+    per = {k: round(100 * (v - before.get(k, 0.0)) / seconds, 2) for k, v in after.items()}
+    return {"total_pct": round(sum(per.values()), 2), "by_thread_pct": {k: v for k, v in per.items() if v > 0}}
+
+
+def rss_text(stat):
+    """RSS in MiB, and its share of mapped files (the binary and libraries, the dedup index)."""
+    return f"{stat['rss_mib']:.0f} ({stat['rss_file_mib']:.0f})"
+
+
+def start_collector():
+    """Builds (once, cached outside the repository) and starts the yardstick Collector.
+    Returns the process, or None with the reason printed when it cannot be built here."""
+    build = subprocess.run([os.path.join(ROOT, "bench", "collector", "build")], capture_output=True, text=True)
+    if build.returncode != 0:
+        print(f"the Collector could not be built, no side-by-side figures: {build.stderr[-2000:]}", file=sys.stderr)
+        return None
+    env = dict(os.environ, COLLECTOR_GRPC_PORT=str(COLLECTOR_GRPC_PORT),
+               COLLECTOR_HTTP_PORT=str(COLLECTOR_HTTP_PORT))
+    proc = subprocess.Popen([build.stdout.strip().splitlines()[-1], "--config",
+                             os.path.join(ROOT, "bench", "collector", "config.yaml")], env=env)
+    for _ in range(100):  # its gRPC port accepts
+        try:
+            socket.create_connection(("127.0.0.1", COLLECTOR_GRPC_PORT), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    print("the Collector did not open its port", file=sys.stderr)
+    return None
+
+
+def loadgen(args, out, grpc_port, http_port, pipeline, run):
+    subprocess.run([os.path.join(BIN, "sluice-loadgen"), f"--grpc_port={grpc_port}", f"--http_port={http_port}",
+                    f"--pipeline={pipeline}", f"--run={run}", f"--duration={SECONDS}", f"--json={out}"] + args,
+                   check=True, stdout=subprocess.DEVNULL)
+    return json.load(open(out))
+
+
+def versus(sluice, collector, first_run):
+    """Each VERSUS scenario to Sluice, then to the Collector. Returns a row per scenario."""
+    rows = []
+    for run, (name, args, what) in enumerate(VERSUS, start=first_run):
+        if ONLY and name not in ONLY:
+            continue
+        signal = next(a.split("=")[1] for a in args if a.startswith("--signal="))
+        for table in ("otel_logs", "otel_traces", "otel_metrics_gauge", "otel_metrics_sum", "otel_metrics_histogram",
+                      "otel_metrics_exponential_histogram", "otel_metrics_summary"):
+            ch(f"TRUNCATE TABLE otel.{table}", data=b"")
+        before, roles_before, t0 = proc_stat(sluice.pid), threads_cpu(sluice.pid), time.time()
+        perf = start_perf(name, sluice.pid)
+        lg = loadgen(args, os.path.join(DATA, f"{name}.json"), GRPC_PORT, HTTP_PORT, SIGNAL_PIPELINE[signal], run)
+        want, got = lg["records_acked"], 0
+        while time.time() - t0 < SECONDS + 300:
+            got = landed(lg["run_hex"], signal)
+            if got >= want:
+                break
+            time.sleep(0.25)
+        stop_perf(perf, name)
+        after, roles = proc_stat(sluice.pid), cpu_delta(roles_before, threads_cpu(sluice.pid))
+        row = {"scenario": name, "what": what, "records_acked": want, "records_landed": got,
+               "acked_records_per_s": lg["acked_records_per_s"], "latency_ms": lg["latency_ms"],
+               "non_ok": {k: v for k, v in lg["status"].items() if k not in ("http 200", "grpc OK")},
+               "request_bytes": lg["request_bytes"],
+               "sluice_cpu_s_per_million": round((after["cpu"] - before["cpu"]) / max(got, 1) * 1e6, 3),
+               "sluice_cpu_by_role_s_per_million": {k: round(v / max(got, 1) * 1e6, 3) for k, v in roles.items()},
+               "sluice_minflt_per_request": round((after["minflt"] - before["minflt"]) / max(lg["requests_acked"], 1), 2),
+               "sluice_switches_per_request": round((after["switches"] - before["switches"]) / max(lg["requests_acked"], 1), 1),
+               "sluice_majflt": after["majflt"] - before["majflt"], "sluice_rss_mib": round(after["rss_mib"], 1),
+               "sluice_rss": rss_text(after)}
+        if collector:
+            cb = proc_stat(collector.pid)
+            clg = loadgen(args, os.path.join(DATA, f"{name}-collector.json"), COLLECTOR_GRPC_PORT,
+                          COLLECTOR_HTTP_PORT, SIGNAL_PIPELINE[signal], run)
+            time.sleep(0.5)  # the nop exporter answers in the call: nothing is left to do after it
+            ca = proc_stat(collector.pid)
+            cacked = clg["records_acked"]
+            row.update({
+                "collector_records_acked": cacked, "collector_latency_ms": clg["latency_ms"],
+                "collector_non_ok": {k: v for k, v in clg["status"].items() if k not in ("http 200", "grpc OK")},
+                "collector_cpu_s_per_million": round((ca["cpu"] - cb["cpu"]) / max(cacked, 1) * 1e6, 3),
+                "collector_minflt_per_request": round((ca["minflt"] - cb["minflt"]) / max(clg["requests_acked"], 1), 2),
+                "collector_switches_per_request": round((ca["switches"] - cb["switches"]) / max(clg["requests_acked"], 1), 1),
+                "collector_rss_mib": round(ca["rss_mib"], 1)})
+            row["ratio"] = round(row["sluice_cpu_s_per_million"] / max(row["collector_cpu_s_per_million"], 1e-9), 3)
+        rows.append(row)
+    return rows
+
+
+def print_versus(rows):
+    print("\nSluice beside the OpenTelemetry Collector v0.161.0 (otlp receiver -> nop exporter), the same "
+          f"load one after the other, {SECONDS:.0f} s each; CPU-s per million records")
+    print(f"{'scenario':<20} {'Sluice':>7} {'recv':>6} {'worker':>6} {'insert':>6} {'sync':>5} {'Collector':>9} "
+          f"{'ratio':>6} {'lost':>5} {'p99 ms':>7} {'coll p99':>8} {'minflt/req':>10} {'coll minflt/req':>15} "
+          f"{'cs/req':>6} {'coll cs/req':>11} {'RSS MiB':>7} {'coll RSS':>8}")
+    for r in rows:
+        roles = r["sluice_cpu_by_role_s_per_million"]
+        print(f"{r['scenario']:<20} {r['sluice_cpu_s_per_million']:>7} {roles['receive']:>6} {roles['worker']:>6} "
+              f"{roles['insert']:>6} {roles['sync']:>5} {r.get('collector_cpu_s_per_million', '-'):>9} "
+              f"{r.get('ratio', '-'):>6} {max(0, r['records_acked'] - r['records_landed']):>5} "
+              f"{r['latency_ms']['p99']:>7.2f} {r.get('collector_latency_ms', {}).get('p99', 0):>8.2f} "
+              f"{r['sluice_minflt_per_request']:>10} {r.get('collector_minflt_per_request', '-'):>15} "
+              f"{r['sluice_switches_per_request']:>6} {r.get('collector_switches_per_request', '-'):>11} "
+              f"{r['sluice_rss_mib']:>7} {r.get('collector_rss_mib', '-'):>8}  "
+              f"{r['non_ok'] or ''}{r.get('collector_non_ok') or ''}")
 
 
 CEILING_OF = "grpc-1000"  # ClickHouse's own insert of this scenario's rows is the ceiling
@@ -228,6 +442,12 @@ def main():
         cp.pop("http_port")
         cp.update({"port": str(CH_TCP), "compression": compression})
         json.dump(native, open(os.path.join(DATA, "pipelines", f"{pid}.json"), "w"))
+    for other_signal in ("traces", "metrics"):  # the side-by-side scenarios' other signals, as bench-logs
+        other = json.load(open(os.path.join(ROOT, "examples", "pipelines", f"otel-{other_signal}.json")))
+        other["pipeline_id"] = SIGNAL_PIPELINE[other_signal]
+        other["sink"]["connection_params"]["http_port"] = str(CH_HTTP)
+        other["sink"]["max_batch_size"] = doc["sink"]["max_batch_size"]
+        json.dump(other, open(os.path.join(DATA, "pipelines", f"{other['pipeline_id']}.json"), "w"))
     transforms = {
         "bench-logs-filter": [{"type": "filter", "source_id": "logs", "config": {
             "expression": "severity_number >= 9 and resource_attributes['deployment.environment'] == 'production'"}}],
@@ -265,11 +485,19 @@ def main():
         tls_env = {k: v for k, v in env.items()
                    if k not in ("SLUICE_HTTP_PORT", "SLUICE_GRPC_PORT", "SLUICE_ADMIN_PORT", "SLUICE_DATA_DIR")}
         tls_sluice = subprocess.Popen([SLUICE_BIN, "serve", "--config", tls_config], env=tls_env)
-    results = []
+    results, versus_rows, rss_after, idle = [], [], [], {}
     ceiling = None
+    collector = None
     try:
         wait_ready(HTTP_PORT)
         time.sleep(1)  # the pipeline reads its table schema
+        if sluice.poll() is not None:
+            raise RuntimeError("sluice exited at start (is an earlier benchmark still running?)")
+        idle = idle_cpu(sluice.pid)
+        if any(not ONLY or name in ONLY for name, _, _ in VERSUS):
+            collector = start_collector()
+            versus_rows = versus(sluice, collector, first_run=1000)
+            rss_after += [(r["scenario"], r["sluice_rss"]) for r in versus_rows]
         for run, (name, args, what) in enumerate(SCENARIOS, start=1):
             if ONLY and name not in ONLY:
                 continue
@@ -286,11 +514,7 @@ def main():
             sent_before = sent_bytes(pipeline, admin_port)
             before = threads_cpu(proc.pid)
             t0 = time.time()
-            perf = None
-            if name in PROFILE:  # perf (linux-perf) samples Sluice during this scenario
-                perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(sluice.pid), "-o",
-                                         os.path.join(DATA, f"perf-{name}.data")],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            perf = start_perf(name, sluice.pid)
             paused = name.startswith("buffer-")
             if paused:
                 os.kill(ch_pid, signal.SIGSTOP)
@@ -318,13 +542,7 @@ def main():
             scraping.set()
             if paused:
                 os.kill(ch_pid, signal.SIGCONT)
-            if perf:
-                perf.send_signal(signal.SIGINT)
-                perf.wait()
-                with open(os.path.join(DATA, f"perf-{name}.txt"), "w") as f:
-                    subprocess.run(["perf", "report", "-i", os.path.join(DATA, f"perf-{name}.data"),
-                                    "--no-children", "--sort", "comm,symbol", "--percent-limit", "0.7",
-                                    "--stdio", "-g", "none"], stdout=f, stderr=subprocess.DEVNULL)
+            stop_perf(perf, name)
             send_s = time.time() - t0
             lg = json.load(open(out))
             want = lg["records_acked"]
@@ -359,14 +577,24 @@ def main():
                 "latency_ms": lg["latency_ms"], "request_bytes": lg["request_bytes"],
                 # INSERT data on the wire per row (compressed, retries included)
                 "wire_bytes_per_row": round((sent_bytes(pipeline, admin_port) - sent_before) / max(got, 1), 1)})
+            rss_after.append((name, rss_text(proc_stat(proc.pid))))
             if name == CEILING_OF:
                 ceiling = native_ceiling(name, results[-1]["landed_records_per_s"])
+        # Idle inserters give their buffers back after 5 s, the heap is trimmed every 10 s.
+        time.sleep(16)
+        rss_after.append(("idle 16 s later", rss_text(proc_stat(sluice.pid))))
     finally:
+        if collector:
+            collector.send_signal(signal.SIGTERM)
+            collector.wait(timeout=30)
         for p in (sluice, tls_sluice):
             if p:
                 p.send_signal(signal.SIGTERM)
                 p.wait(timeout=60)
         subprocess.run([chs, "stop", os.path.join(DATA, "clickhouse")])
+    print(f"\nSluice idle (running, nothing sent): {idle['total_pct']}% of a core {idle['by_thread_pct']}")
+    if versus_rows:
+        print_versus(versus_rows)
     print(f"\nSluice end to end: fsync=always, {SECONDS:.0f} s per scenario, loadgen, Sluice and "
           f"ClickHouse on the same {os.cpu_count()} cores")
     hdr = (f"{'scenario':<20} {'acked/s':>9} {'landed/s':>9} {'lost':>5} {'CPU-s/M':>8} {'recv CPU-s/M':>12} "
@@ -383,10 +611,12 @@ def main():
               f"{ceiling['rows']} rows in {ceiling['seconds']} s = {ceiling['rows_per_s']} rows/s; "
               f"the same rows as RowBinary: {ceiling['rowbinary_rows_per_s']} rows/s; "
               f"Sluice landed {ceiling['sluice_landed_rows_per_s']} rows/s")
-    doc = {"scenarios": results, "clickhouse_native_ceiling": ceiling, "cores": os.cpu_count()}
+    print("Sluice's RSS (MiB; of it mapped files) after each scenario, in order: " + ", ".join(f"{n} {v}" for n, v in rss_after))
+    doc = {"scenarios": results, "versus_collector": versus_rows, "idle_cpu": idle, "rss_after_mib": rss_after,
+           "clickhouse_native_ceiling": ceiling, "cores": os.cpu_count()}
     json.dump(doc, open(os.path.join(DATA, "results.json"), "w"), indent=1)
     print(json.dumps(doc))
-    lost = sum(max(0, r["records_acked"] - r["records_landed"]) for r in results)
+    lost = sum(max(0, r["records_acked"] - r["records_landed"]) for r in results + versus_rows)
     return 1 if lost else 0
 
 
