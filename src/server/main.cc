@@ -1,9 +1,9 @@
 // sluice: the server and its tools. The command line is parsed here (CLI11); each command
 // is a function in src/server/*_cmd.cc. The only place that exits the process, apart from
 // the shutdown deadline of `serve`.
-#include <CLI/CLI.hpp>
 #include <absl/synchronization/mutex.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <string>
