@@ -169,10 +169,9 @@ def pin(pid, cpus):
             pass
 
 
-def threads_cpu(pid):
-    """CPU seconds per thread role: receivers (everything but the pipeline's threads),
-    worker, inserters, syncer."""
-    roles = {}
+def tasks_cpu(pid):
+    """CPU seconds (user + system) of each thread of a process, by (tid, thread name)."""
+    out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/stat") as f:
@@ -181,10 +180,15 @@ def threads_cpu(pid):
             continue
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        cpu = (int(fields[11]) + int(fields[12])) / TICK
-        role = {"sluice-worker": "worker", "sluice-insert": "insert", "sluice-sync": "sync"}.get(comm, "receive")
-        roles[(tid, role)] = cpu
-    return roles
+        out[(tid, comm)] = (int(fields[11]) + int(fields[12])) / TICK
+    return out
+
+
+def threads_cpu(pid):
+    """CPU seconds per thread role: receivers (everything but the pipeline's threads),
+    worker, inserters, syncer."""
+    roles = {"sluice-worker": "worker", "sluice-insert": "insert", "sluice-sync": "sync"}
+    return {(tid, roles.get(comm, "receive")): cpu for (tid, comm), cpu in tasks_cpu(pid).items()}
 
 
 def cpu_delta(before, after):
@@ -201,28 +205,32 @@ def peak_rss_mib(pid):
     return -1
 
 
+# Each signal's tables and the attribute map that holds loadgen.id (Nested(key, value) on 18.16).
+SIGNAL_TABLES = {
+    "logs": [("otel_logs", "LogAttributes")],
+    "traces": [("otel_traces", "SpanAttributes")],
+    "metrics": [(f"otel_metrics_{k}", "Attributes")
+                for k in ("gauge", "sum", "histogram", "exponential_histogram", "summary")],
+}
+
+
 def landed(run_hex, signal="logs"):
-    if signal != "logs":
-        return landed_other(run_hex, signal)
-    return int(ch("SELECT uniqExact(LogAttributes.value[indexOf(LogAttributes.key, 'loadgen.id')]) "
-                  f"FROM otel.otel_logs WHERE startsWith(LogAttributes.value[indexOf(LogAttributes.key, "
-                  f"'loadgen.id')], '{run_hex}-')").strip())
-
-
-def landed_other(run_hex, signal):
-    """Distinct loadgen.ids of a run in the traces table, or over the five metrics tables."""
-    tables = ([("otel_traces", "SpanAttributes")] if signal == "traces" else
-              [(f"otel_metrics_{k}", "Attributes")
-               for k in ("gauge", "sum", "histogram", "exponential_histogram", "summary")])
+    """Distinct loadgen.ids of a run in the signal's tables."""
     total = 0
-    for table, col in tables:
+    for table, col in SIGNAL_TABLES[signal]:
         total += int(ch(f"SELECT uniqExact({col}.value[indexOf({col}.key, 'loadgen.id')]) FROM otel.{table} "
                         f"WHERE startsWith({col}.value[indexOf({col}.key, 'loadgen.id')], '{run_hex}-')").strip())
     return total
 
 
+def non_ok(status):
+    """The load generator's answers other than success, by status."""
+    return {k: v for k, v in status.items() if k not in ("http 200", "grpc OK")}
+
+
 def proc_stat(pid):
-    """A process's CPU seconds (user + system), minor and major page faults, and RSS in MiB."""
+    """A process's CPU seconds (user + system), minor and major page faults, RSS in MiB (and of
+    it mapped files), and its threads' context switches."""
     with open(f"/proc/{pid}/stat") as f:
         stat = f.read()
     fields = stat[stat.rindex(")") + 2:].split()
@@ -269,14 +277,8 @@ def idle_cpu(pid, seconds=5.0):
     """Sluice's CPU while nothing is sent (timers, polls), per thread name, in % of a core."""
     def by_name():
         out = {}
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                stat = open(f"/proc/{pid}/task/{tid}/stat").read()
-            except OSError:
-                continue
-            comm = stat[stat.index("(") + 1:stat.rindex(")")]
-            f = stat[stat.rindex(")") + 2:].split()
-            out[comm] = out.get(comm, 0.0) + (int(f[11]) + int(f[12])) / TICK
+        for (_, comm), cpu in tasks_cpu(pid).items():
+            out[comm] = out.get(comm, 0.0) + cpu
         return out
     before = by_name()
     time.sleep(seconds)
@@ -326,8 +328,7 @@ def versus(sluice, collector, first_run):
         if ONLY and name not in ONLY:
             continue
         signal = next(a.split("=")[1] for a in args if a.startswith("--signal="))
-        for table in ("otel_logs", "otel_traces", "otel_metrics_gauge", "otel_metrics_sum", "otel_metrics_histogram",
-                      "otel_metrics_exponential_histogram", "otel_metrics_summary"):
+        for table, _ in sum(SIGNAL_TABLES.values(), []):
             ch(f"TRUNCATE TABLE otel.{table}", data=b"")
         before, roles_before, t0 = proc_stat(sluice.pid), threads_cpu(sluice.pid), time.time()
         perf = start_perf(name, sluice.pid)
@@ -342,7 +343,7 @@ def versus(sluice, collector, first_run):
         after, roles = proc_stat(sluice.pid), cpu_delta(roles_before, threads_cpu(sluice.pid))
         row = {"scenario": name, "what": what, "records_acked": want, "records_landed": got,
                "acked_records_per_s": lg["acked_records_per_s"], "latency_ms": lg["latency_ms"],
-               "non_ok": {k: v for k, v in lg["status"].items() if k not in ("http 200", "grpc OK")},
+               "non_ok": non_ok(lg["status"]),
                "request_bytes": lg["request_bytes"],
                "sluice_cpu_s_per_million": round((after["cpu"] - before["cpu"]) / max(got, 1) * 1e6, 3),
                "sluice_cpu_by_role_s_per_million": {k: round(v / max(got, 1) * 1e6, 3) for k, v in roles.items()},
@@ -359,7 +360,7 @@ def versus(sluice, collector, first_run):
             cacked = clg["records_acked"]
             row.update({
                 "collector_records_acked": cacked, "collector_latency_ms": clg["latency_ms"],
-                "collector_non_ok": {k: v for k, v in clg["status"].items() if k not in ("http 200", "grpc OK")},
+                "collector_non_ok": non_ok(clg["status"]),
                 "collector_cpu_s_per_million": round((ca["cpu"] - cb["cpu"]) / max(cacked, 1) * 1e6, 3),
                 "collector_minflt_per_request": round((ca["minflt"] - cb["minflt"]) / max(clg["requests_acked"], 1), 2),
                 "collector_switches_per_request": round((ca["switches"] - cb["switches"]) / max(clg["requests_acked"], 1), 1),
@@ -567,7 +568,7 @@ def main():
                 # the sink alone, once the load stopped (the backlog in the buffer drains)
                 "drain_records_per_s": round((got - at_load_end) / max(time.time() - load_end, 1e-3))
                 if got - at_load_end > 100000 else None,
-                "non_200": {k: v for k, v in lg["status"].items() if k not in ("http 200", "grpc OK")},
+                "non_200": non_ok(lg["status"]),
                 "cpu_s_per_million": round(total_cpu / max(got, 1) * 1e6, 3),
                 "metrics_scrapes": scrapes[0],
                 "receiver_cpu_s_per_million": round(sent_cpu["receive"] / max(want, 1) * 1e6, 3),
@@ -580,7 +581,7 @@ def main():
             rss_after.append((name, rss_text(proc_stat(proc.pid))))
             if name == CEILING_OF:
                 ceiling = native_ceiling(name, results[-1]["landed_records_per_s"])
-        # Idle inserters give their buffers back after 5 s, the heap is trimmed every 10 s.
+        # Idle: the watchdog trims the heap every 10 s.
         time.sleep(16)
         rss_after.append(("idle 16 s later", rss_text(proc_stat(sluice.pid))))
     finally:
