@@ -12,8 +12,10 @@ First, the yardstick: the OpenTelemetry Collector (otlp receiver -> nop exporter
 by bench/collector/build into ~/.cache/sluice-bench) gets the same fixed-rate loads as Sluice
 (logs, traces, metrics, gzip, 100-record and 10-record requests), and Sluice's CPU per record
 is printed as a ratio to its own, with per-thread CPU, page faults and RSS. Sluice's idle
-CPU and its RSS after every scenario are printed too. Prints tables and writes JSON to
-.data/bench/results.json.
+CPU and its RSS after every scenario are printed too, and its RSS over ten consecutive short
+runs of those loads (flat or not). For the 100k records/s scenarios, the disk's own fdatasync
+latency at that write rate is probed first (the floor under acknowledgement latency). Prints
+tables and writes JSON to .data/bench/results.json.
 """
 import json
 import os
@@ -314,11 +316,68 @@ def start_collector():
     return None
 
 
-def loadgen(args, out, grpc_port, http_port, pipeline, run):
+def loadgen(args, out, grpc_port, http_port, pipeline, run, seconds=SECONDS):
     subprocess.run([os.path.join(BIN, "sluice-loadgen"), f"--grpc_port={grpc_port}", f"--http_port={http_port}",
-                    f"--pipeline={pipeline}", f"--run={run}", f"--duration={SECONDS}", f"--json={out}"] + args,
+                    f"--pipeline={pipeline}", f"--run={run}", f"--duration={seconds}", f"--json={out}"] + args,
                    check=True, stdout=subprocess.DEVNULL)
     return json.load(open(out))
+
+
+def disk_probe(chunk, rate, seconds=5):
+    """The disk's own fdatasync latency (ms) when written like the log at a given load: `chunk`
+    bytes appended and synced `rate` times a second (as a 100k records/s load with one request
+    per sync would), in Sluice's data directory. The floor under acknowledgement latency."""
+    path = os.path.join(DATA, "fsync-probe.bin")
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+    data, lat = os.urandom(chunk), []
+    due = end = time.time()
+    end += seconds
+    try:
+        while time.time() < end:
+            os.write(fd, data)
+            t0 = time.perf_counter()
+            os.fdatasync(fd)
+            lat.append((time.perf_counter() - t0) * 1000)
+            due += 1.0 / rate
+            if due > time.time():
+                time.sleep(due - time.time())
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    lat.sort()
+    at = lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))], 2)
+    return {"chunk_bytes": chunk, "syncs_per_s_asked": rate, "syncs_per_s": round(len(lat) / seconds),
+            "p50": at(0.5), "p99": at(0.99), "p999": at(0.999)}
+
+
+RSS_RUNS, RSS_RUN_SECONDS = 10, 3
+
+
+def rss_repeat(sluice, first_run):
+    """Sluice's RSS over ten consecutive short runs of the VERSUS loads (logs, traces, metrics,
+    gzip, small requests, HTTP, 500 connections, cycled), after a warm-up pass of each load
+    (the buffers a load needs are sized by its first run): whether it stays flat. Returns
+    {runs: [(load, RSS MiB, file-mapped MiB)], growth_mib, flat, lost}."""
+    runs, lost = [], 0
+    for table, _ in sum(SIGNAL_TABLES.values(), []):
+        ch(f"TRUNCATE TABLE otel.{table}", data=b"")
+    for i in range(len(VERSUS) + RSS_RUNS):
+        name, args, _ = VERSUS[i % len(VERSUS)]
+        signal = next(a.split("=")[1] for a in args if a.startswith("--signal="))
+        lg = loadgen(args, os.path.join(DATA, f"rss-{i}.json"), GRPC_PORT, HTTP_PORT, SIGNAL_PIPELINE[signal],
+                     first_run + i, seconds=RSS_RUN_SECONDS)
+        t0 = time.time()
+        while landed(lg["run_hex"], signal) < lg["records_acked"] and time.time() - t0 < 120:
+            time.sleep(0.25)
+        lost += max(0, lg["records_acked"] - landed(lg["run_hex"], signal))
+        if i >= len(VERSUS):
+            st = proc_stat(sluice.pid)
+            runs.append((name, round(st["rss_mib"], 1), round(st["rss_file_mib"], 1)))
+    half = RSS_RUNS // 2
+    growth = max(r[1] for r in runs[half:]) - max(r[1] for r in runs[:half])
+    # Flat: the last five runs' peak is within 10 % of the first five's.
+    return {"runs": runs, "growth_mib": round(growth, 1),
+            "flat": growth <= 0.1 * max(r[1] for r in runs[:half]), "lost": lost}
 
 
 def versus(sluice, collector, first_run):
@@ -486,7 +545,7 @@ def main():
         tls_env = {k: v for k, v in env.items()
                    if k not in ("SLUICE_HTTP_PORT", "SLUICE_GRPC_PORT", "SLUICE_ADMIN_PORT", "SLUICE_DATA_DIR")}
         tls_sluice = subprocess.Popen([SLUICE_BIN, "serve", "--config", tls_config], env=tls_env)
-    results, versus_rows, rss_after, idle = [], [], [], {}
+    results, versus_rows, rss_after, idle, rss_ten, disk = [], [], [], {}, None, []
     ceiling = None
     collector = None
     try:
@@ -495,10 +554,15 @@ def main():
         if sluice.poll() is not None:
             raise RuntimeError("sluice exited at start (is an earlier benchmark still running?)")
         idle = idle_cpu(sluice.pid)
+        if not ONLY or any("100k" in n for n in ONLY):
+            # 100k records/s of ~560-byte records: 100-record requests (1000/s) or 1000-record ones (100/s).
+            disk = [disk_probe(56000, 1000), disk_probe(560000, 100)]
         if any(not ONLY or name in ONLY for name, _, _ in VERSUS):
             collector = start_collector()
             versus_rows = versus(sluice, collector, first_run=1000)
             rss_after += [(r["scenario"], r["sluice_rss"]) for r in versus_rows]
+        if not ONLY or "rss-ten" in ONLY:
+            rss_ten = rss_repeat(sluice, first_run=2000)
         for run, (name, args, what) in enumerate(SCENARIOS, start=1):
             if ONLY and name not in ONLY:
                 continue
@@ -596,6 +660,16 @@ def main():
     print(f"\nSluice idle (running, nothing sent): {idle['total_pct']}% of a core {idle['by_thread_pct']}")
     if versus_rows:
         print_versus(versus_rows)
+    for d in disk:
+        print(f"\nThe disk alone (no Sluice work): {d['chunk_bytes']}-byte appends, each fdatasync'd, asked "
+              f"{d['syncs_per_s_asked']}/s, done {d['syncs_per_s']}/s: fdatasync p50 {d['p50']} ms, p99 {d['p99']} ms, "
+              f"p99.9 {d['p999']} ms")
+    if rss_ten:
+        print(f"\nSluice's RSS after each of {RSS_RUNS} consecutive {RSS_RUN_SECONDS:.0f}-s runs, after a warm-up "
+              f"pass of each load (MiB; of it mapped "
+              f"files): " + ", ".join(f"{n} {r:.0f} ({f:.0f})" for n, r, f in rss_ten["runs"]) +
+              f"; the last five's peak over the first five's: {rss_ten['growth_mib']} MiB: "
+              f"{'flat' if rss_ten['flat'] else 'NOT FLAT'}; lost {rss_ten['lost']}")
     print(f"\nSluice end to end: fsync=always, {SECONDS:.0f} s per scenario, loadgen, Sluice and "
           f"ClickHouse on the same {os.cpu_count()} cores")
     hdr = (f"{'scenario':<20} {'acked/s':>9} {'landed/s':>9} {'lost':>5} {'CPU-s/M':>8} {'recv CPU-s/M':>12} "
@@ -614,10 +688,12 @@ def main():
               f"Sluice landed {ceiling['sluice_landed_rows_per_s']} rows/s")
     print("Sluice's RSS (MiB; of it mapped files) after each scenario, in order: " + ", ".join(f"{n} {v}" for n, v in rss_after))
     doc = {"scenarios": results, "versus_collector": versus_rows, "idle_cpu": idle, "rss_after_mib": rss_after,
+           "rss_ten_runs": rss_ten, "disk_fdatasync_ms": disk,
            "clickhouse_native_ceiling": ceiling, "cores": os.cpu_count()}
     json.dump(doc, open(os.path.join(DATA, "results.json"), "w"), indent=1)
     print(json.dumps(doc))
     lost = sum(max(0, r["records_acked"] - r["records_landed"]) for r in results + versus_rows)
+    lost += rss_ten["lost"] if rss_ten else 0
     return 1 if lost else 0
 
 

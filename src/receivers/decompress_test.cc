@@ -87,6 +87,43 @@ TEST(Decompress, SnappyFramedAcrossChunksAndItsLimit) {
       absl::StatusCode::kInvalidArgument);
 }
 
+// libdeflate needs the output space up front: the gzip trailer's size is the first guess, so
+// a trailer that lies (small or huge), a later member larger than the last, and bodies at
+// the limit to the byte must all still come out right.
+TEST(Decompress, GzipSizeGuesses) {
+  std::string big;
+  for (int i = 0; big.size() < 200000; ++i) big += std::to_string(i * 104729) + ";";
+  std::string gz = Deflate(big, 31);
+  std::string small_trailer = gz;
+  small_trailer.replace(small_trailer.size() - 4, 4, std::string("\x10\0\0\0", 4));
+  // libdeflate checks ISIZE against what it produced: a lying trailer is corrupt, not a
+  // reason to give up early with "too large".
+  EXPECT_EQ(Decompress("gzip", small_trailer, 1 << 20).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::string huge_trailer = gz;
+  huge_trailer.replace(huge_trailer.size() - 4, 4, std::string("\xff\xff\xff\xff", 4));
+  EXPECT_EQ(Decompress("gzip", huge_trailer, 1 << 20).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // The last member is tiny, the first large: the first guess is short and grows.
+  EXPECT_EQ(*Decompress("gzip", gz + Deflate("z", 31), 1 << 20), big + "z");
+  EXPECT_EQ(*Decompress("gzip", gz + Deflate("z", 31), big.size() + 1), big + "z");
+  EXPECT_EQ(Decompress("gzip", gz + Deflate("z", 31), big.size()).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Decompress("gzip", gz, big.size() - 1).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(*Decompress("deflate", Deflate(big, 15), big.size()), big);
+  EXPECT_EQ(Decompress("deflate", Deflate(big, -15), big.size() - 1).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(*Decompress("gzip", Deflate("", 31), 0), "");
+  EXPECT_EQ(Decompress("gzip", Deflate("a", 31), 0).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  // Garbage after a whole member is not a member.
+  EXPECT_EQ(Decompress("gzip", gz + "junk", 1 << 20).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Decompress("deflate", Deflate(big, 15) + "junk", 1 << 20).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(Decompress, CorruptAndUnknown) {
   std::string gz = Deflate(kText, 31);
   EXPECT_EQ(Decompress("gzip", gz.substr(0, gz.size() / 2), 1 << 20).status().code(),

@@ -1,6 +1,7 @@
-// OTLP/gRPC receiver: Logs, Metrics and Trace Export as a generic callback service over
-// raw bytes (decoding is ours), gzip request compression (handled by gRPC), the
-// grpc.health.v1 service, and the status contract of status_map.h.
+// OTLP/gRPC receiver: Logs, Metrics and Trace Export as an async generic service over raw
+// bytes (decoding and decompression are ours: gzip, deflate, zstd, snappy), driven by
+// completion queues with a thread each; the grpc.health.v1 service, and the status
+// contract of status_map.h.
 // Thread-safe: Start/Stop from the control thread.
 #pragma once
 
