@@ -225,6 +225,26 @@ def landed(run_hex, signal="logs"):
     return total
 
 
+def wait_landed(run_hex, want, deadline, signal="logs"):
+    """Polls until `want` records of the run are in ClickHouse or `deadline` (time.time())
+    passes; returns how many landed."""
+    while True:
+        got = landed(run_hex, signal)
+        if got >= want or time.time() >= deadline:
+            return got
+        time.sleep(0.25)
+
+
+def truncate_signal_tables():
+    for table, _ in sum(SIGNAL_TABLES.values(), []):
+        ch(f"TRUNCATE TABLE otel.{table}", data=b"")
+
+
+def signal_of(args):
+    """The signal a load generator's arguments send (--signal=...)."""
+    return next(a.split("=")[1] for a in args if a.startswith("--signal="))
+
+
 def non_ok(status):
     """The load generator's answers other than success, by status."""
     return {k: v for k, v in status.items() if k not in ("http 200", "grpc OK")}
@@ -359,17 +379,14 @@ def rss_repeat(sluice, first_run):
     (the buffers a load needs are sized by its first run): whether it stays flat. Returns
     {runs: [(load, RSS MiB, file-mapped MiB)], growth_mib, flat, lost}."""
     runs, lost = [], 0
-    for table, _ in sum(SIGNAL_TABLES.values(), []):
-        ch(f"TRUNCATE TABLE otel.{table}", data=b"")
+    truncate_signal_tables()
     for i in range(len(VERSUS) + RSS_RUNS):
         name, args, _ = VERSUS[i % len(VERSUS)]
-        signal = next(a.split("=")[1] for a in args if a.startswith("--signal="))
+        signal = signal_of(args)
         lg = loadgen(args, os.path.join(DATA, f"rss-{i}.json"), GRPC_PORT, HTTP_PORT, SIGNAL_PIPELINE[signal],
                      first_run + i, seconds=RSS_RUN_SECONDS)
-        t0 = time.time()
-        while landed(lg["run_hex"], signal) < lg["records_acked"] and time.time() - t0 < 120:
-            time.sleep(0.25)
-        lost += max(0, lg["records_acked"] - landed(lg["run_hex"], signal))
+        lost += max(0, lg["records_acked"] - wait_landed(lg["run_hex"], lg["records_acked"], time.time() + 120,
+                                                         signal))
         if i >= len(VERSUS):
             st = proc_stat(sluice.pid)
             runs.append((name, round(st["rss_mib"], 1), round(st["rss_file_mib"], 1)))
@@ -386,18 +403,13 @@ def versus(sluice, collector, first_run):
     for run, (name, args, what) in enumerate(VERSUS, start=first_run):
         if ONLY and name not in ONLY:
             continue
-        signal = next(a.split("=")[1] for a in args if a.startswith("--signal="))
-        for table, _ in sum(SIGNAL_TABLES.values(), []):
-            ch(f"TRUNCATE TABLE otel.{table}", data=b"")
+        signal = signal_of(args)
+        truncate_signal_tables()
         before, roles_before, t0 = proc_stat(sluice.pid), threads_cpu(sluice.pid), time.time()
         perf = start_perf(name, sluice.pid)
         lg = loadgen(args, os.path.join(DATA, f"{name}.json"), GRPC_PORT, HTTP_PORT, SIGNAL_PIPELINE[signal], run)
-        want, got = lg["records_acked"], 0
-        while time.time() - t0 < SECONDS + 300:
-            got = landed(lg["run_hex"], signal)
-            if got >= want:
-                break
-            time.sleep(0.25)
+        want = lg["records_acked"]
+        got = wait_landed(lg["run_hex"], want, t0 + SECONDS + 300, signal)
         stop_perf(perf, name)
         after, roles = proc_stat(sluice.pid), cpu_delta(roles_before, threads_cpu(sluice.pid))
         row = {"scenario": name, "what": what, "records_acked": want, "records_landed": got,
@@ -613,12 +625,7 @@ def main():
             want = lg["records_acked"]
             at_load_end = landed(lg["run_hex"])
             load_end = time.time()
-            got = 0
-            while time.time() - t0 < SECONDS + 300:
-                got = landed(lg["run_hex"])
-                if got >= want:
-                    break
-                time.sleep(0.25)
+            got = wait_landed(lg["run_hex"], want, t0 + SECONDS + 300)
             drained_s = time.time() - t0
             cpu = cpu_delta(before, threads_cpu(proc.pid))
             if own_core:

@@ -82,11 +82,13 @@ struct CallContext {
   ListenerStats& stats;
 };
 
-std::string_view Metadata(const grpc::GenericServerContext& ctx, std::string_view key) {
+// A request header's value; none when the client did not send it.
+std::optional<std::string_view> Metadata(const grpc::GenericServerContext& ctx,
+                                         std::string_view key) {
   const auto& md = ctx.client_metadata();
   auto it = md.find(grpc::string_ref(key.data(), key.size()));
-  return it == md.end() ? std::string_view()
-                        : std::string_view(it->second.data(), it->second.size());
+  if (it == md.end()) return std::nullopt;
+  return std::string_view(it->second.data(), it->second.size());
 }
 
 // Why the call's metadata cannot be served (before its message is read): too large, or
@@ -102,7 +104,8 @@ Status CheckCall(const grpc::GenericServerContext& ctx, const CallContext& c) {
   }
   if (c.auth == nullptr) return absl::OkStatus();
   const auto auth = c.auth->Get();
-  Status s = auth->Check(Metadata(ctx, "authorization"), Metadata(ctx, kPipelineHeader));
+  Status s = auth->Check(Metadata(ctx, "authorization").value_or(std::string_view()),
+                         Metadata(ctx, kPipelineHeader).value_or(std::string_view()));
   if (absl::IsUnauthenticated(s)) c.stats.Refuse(Refusal::kUnauthenticated);
   if (absl::IsPermissionDenied(s)) c.stats.Refuse(Refusal::kForbidden);
   return s;
@@ -186,10 +189,7 @@ class ExportCall {
       Reply(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
       return;
     }
-    std::optional<std::string_view> pipeline_id;
-    const auto& md = ctx_.client_metadata();
-    auto it = md.find(grpc::string_ref(kPipelineHeader.data(), kPipelineHeader.size()));
-    if (it != md.end()) pipeline_id = std::string_view(it->second.data(), it->second.size());
+    const std::optional<std::string_view> pipeline_id = Metadata(ctx_, kPipelineHeader);
     std::vector<grpc::Slice> slices;
     if (!request_.Dump(&slices).ok()) {
       Reply(grpc::Status(grpc::StatusCode::INTERNAL, "cannot read request"));
