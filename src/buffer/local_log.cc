@@ -492,7 +492,7 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
       // A reused segment ends where its entries end (the old contents after them go), so
       // that only the last segment can ever have bytes after its last entry.
       result = active_->Truncate(active_->Size());
-      if (result.ok() && opts_.fsync != FsyncPolicy::kNone) result = active_->Sync();
+      if (result.ok() && opts_.fsync != FsyncPolicy::kNone) result = SyncActive();
       if (result.ok()) result = StartSegment(seq);
       if (!result.ok()) break;
       continue;
@@ -503,7 +503,7 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
       parts.push_back(group[k]->payload);
     }
     result = active_->AppendParts(parts);
-    if (result.ok() && opts_.fsync == FsyncPolicy::kAlways) result = active_->Sync();
+    if (result.ok() && opts_.fsync == FsyncPolicy::kAlways) result = SyncActive();
     if (!result.ok()) {
       // Roll back to the last durable size, so that nothing half-written stays.
       Status t = active_->Truncate(start_size);
@@ -552,6 +552,14 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
   return result;
 }
 
+Status LocalLog::SyncActive() {
+  const auto start = std::chrono::steady_clock::now();
+  Status s = active_->Sync();
+  sync_durations_.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return s;
+}
+
 void LocalLog::SyncLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
@@ -561,7 +569,7 @@ void LocalLog::SyncLoop() {
     leader_active_ = true;
     dirty_ = false;
     lock.unlock();
-    Status s = active_ ? active_->Sync() : absl::OkStatus();
+    Status s = active_ ? SyncActive() : absl::OkStatus();
     lock.lock();
     ReleaseLeadership();
     if (!s.ok()) SLOG(ERROR) << "log " << opts_.dir << ": periodic sync failed: " << s.message();

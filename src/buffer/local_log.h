@@ -20,6 +20,7 @@
 
 #include "buffer/log_format.h"
 #include "core/fs.h"
+#include "core/histogram.h"
 #include "core/signal.h"
 #include "core/status.h"
 
@@ -98,6 +99,9 @@ class LocalLog {
   uint64_t checkpoint() const;
   uint64_t next_seq() const;  // the sequence number the next append gets
   LogStats stats() const;
+  // Durations of the active segment's data syncs (a commit group's fdatasync, a periodic
+  // sync, a rotation's): what acknowledgements wait for on the disk. Thread-safe.
+  const Histogram& sync_durations() const { return sync_durations_; }
 
  private:
   struct Segment {
@@ -138,6 +142,7 @@ class LocalLog {
   int64_t Now() const;
   std::string SegmentPath(uint64_t first_seq) const;
   void SyncLoop();
+  Status SyncActive();  // active_->Sync(), timed into sync_durations_; leader only
   Status WriteCheckpoint(uint64_t next_seq);  // consumer thread
   // Creates the checkpoint file (both slots) or opens the existing one for updates in place,
   // so that moving the checkpoint never needs a free block. Open only.
@@ -184,6 +189,7 @@ class LocalLog {
   bool disk_full_ = false;
 
   std::unique_ptr<WritableFile> active_;  // used by the leader only
+  Histogram sync_durations_{kSyncBounds};
 
   // Consumer state (consumer thread only).
   uint64_t read_seq_ = 1;

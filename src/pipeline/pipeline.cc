@@ -190,7 +190,10 @@ Pipeline::Snapshot Pipeline::TakeSnapshot() const {
   snap.created_ms = created_ms_;
   snap.state_changed_ms = state_changed_ms_.load();
   snap.storage_ready = storage_ready_.load();
-  if (snap.storage_ready) snap.buffer = log_->stats();
+  if (snap.storage_ready) {
+    snap.log = log_;
+    snap.buffer = log_->stats();
+  }
   if (snap.buffer.oldest_unacked_ms > 0)
     snap.oldest_age_seconds = std::max<double>(
         0, static_cast<double>(UnixMillis() - snap.buffer.oldest_unacked_ms) / 1e3);

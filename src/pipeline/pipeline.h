@@ -147,8 +147,9 @@ class Pipeline {
     std::string error;     // the last failure (kept after recovering), empty if none
     int64_t error_ms = 0;  // its wall-clock time
     bool storage_ready = false;
-    buffer::LogStats buffer;        // valid when storage_ready
-    double oldest_age_seconds = 0;  // of the oldest record not yet written (0: none)
+    buffer::LogStats buffer;                      // valid when storage_ready
+    std::shared_ptr<const buffer::LocalLog> log;  // the buffer itself, set when storage_ready
+    double oldest_age_seconds = 0;                // of the oldest record not yet written (0: none)
     size_t inserts_in_flight = 0;
     int64_t created_ms = 0;        // when this pipeline (configuration) was started
     int64_t state_changed_ms = 0;  // when its state last changed

@@ -224,6 +224,13 @@ std::string RenderMetrics(pipeline::Registry& registry, const ProcessStats& proc
   for (const Entry& e : all)
     out.Observations("sluice_ack_latency_seconds", {{"pipeline_id", e.p->config().id}},
                      e.p->metrics().ack_latency);
+  out.Family("sluice_buffer_sync_duration_seconds", "histogram",
+             "Time of each data sync (fdatasync) of the durable buffer: a commit group's, which "
+             "the acknowledgements of its requests wait for, or a periodic one.");
+  for (const Entry& e : all)
+    if (e.snap.log)
+      out.Observations("sluice_buffer_sync_duration_seconds", {{"pipeline_id", e.p->config().id}},
+                       e.snap.log->sync_durations());
   out.Family("sluice_insert_duration_seconds", "histogram", "Time of successful INSERTs.");
   for (const Entry& e : all)
     out.Observations("sluice_insert_duration_seconds", {{"pipeline_id", e.p->config().id}},

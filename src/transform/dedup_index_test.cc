@@ -75,7 +75,7 @@ TEST(DedupIndex, FullIndexSweepsThenRefuses) {
   uint64_t n = 0;
   for (int round = 0; round < 200 && s.ok(); ++round) {
     batch.clear();
-    for (int i = 0; i < 1000; ++i) batch.push_back(At(std::to_string(n++), n));
+    for (int i = 0; i < 1000; ++i, ++n) batch.push_back(At(std::to_string(n), n + 1));
     s = (*idx)->Commit(batch, /*expires_ms=*/1);  // already expired at any real time
   }
   EXPECT_TRUE(s.ok()) << "expired keys must make room: " << s;

@@ -511,18 +511,25 @@ def test_loadgen():
     tables = {"logs": [("otel_logs", "LogAttributes")], "traces": [("otel_traces", "SpanAttributes")],
               "metrics": [(f"otel_metrics_{k}", "Attributes") for k in
                           ("gauge", "sum", "histogram", "exponential_histogram", "summary")]}
-    cases = [("logs", "grpc", "protobuf", "none"), ("logs", "http", "json", "gzip"),
-             ("traces", "grpc", "protobuf", "gzip"), ("traces", "http", "protobuf", "none"),
-             ("metrics", "http", "json", "none"), ("metrics", "grpc", "protobuf", "gzip")]
-    for run, (sig, proto, enc, comp) in enumerate(cases, start=0x7e00):
+    # (signal, protocol, encoding, compression, requests in flight per connection)
+    cases = [("logs", "grpc", "protobuf", "none", 1), ("logs", "http", "json", "gzip", 1),
+             ("traces", "grpc", "protobuf", "gzip", 1), ("traces", "http", "protobuf", "none", 1),
+             ("metrics", "http", "json", "none", 1), ("metrics", "grpc", "protobuf", "gzip", 1),
+             ("logs", "grpc", "protobuf", "none", 4), ("logs", "http", "protobuf", "none", 3)]
+    for run, (sig, proto, enc, comp, streams) in enumerate(cases, start=0x7e00):
         out = os.path.join(DATA, f"loadgen-{run}.json")
         r = subprocess.run([loadgen, f"--http_port={HTTP_PORT}", f"--grpc_port={GRPC_PORT}",
                             f"--pipeline=otel-{sig}", f"--signal={sig}", f"--protocol={proto}",
                             f"--encoding={enc}", f"--compression={comp}", "--records=50",
-                            "--connections=2", "--rate=1500", "--duration=1", f"--run={run}",
-                            f"--json={out}"], capture_output=True, text=True)
+                            "--connections=2", f"--streams={streams}", "--rate=1500", "--duration=1",
+                            f"--run={run}", f"--json={out}"], capture_output=True, text=True)
         rep = json.load(open(out)) if os.path.exists(out) else {}
-        name = f"{sig} over {proto}/{enc}" + ("+gzip" if comp == "gzip" else "")
+        name = (f"{sig} over {proto}/{enc}" + ("+gzip" if comp == "gzip" else "")
+                + (f", {streams} streams per connection" if streams > 1 else ""))
+        # 2 connections x 1 s at 1500 records/s in 50-record requests: each connection's
+        # schedule has 15 requests due, whichever of its streams sends them.
+        check(f"loadgen {name}: the open-loop schedule sent 30 requests",
+              rep.get("requests_sent") == 30 and rep.get("streams") == streams, str(rep.get("requests_sent")))
         # The e2e server's buffer is small on purpose (256 KiB): it may throttle, and the
         # load generator must count that by status, not as acknowledged.
         allowed = {"grpc OK", "http 200", "grpc UNAVAILABLE", "http 429"}

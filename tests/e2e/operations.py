@@ -154,6 +154,11 @@ def test_metrics_move_exactly():
               d("gfm_receiver_request_duration_seconds_count", transport="http", status="ok", code="200", **req) == 2)
         check("acknowledgement latency: one observation per stored request (3)",
               d("sluice_ack_latency_seconds_count", **L) == 3)
+        check("buffer syncs: one fdatasync per commit group (3 requests one after another: 3)",
+              d("sluice_buffer_sync_duration_seconds_count", **L) == 3
+              and d("sluice_buffer_sync_duration_seconds_bucket", le="+Inf", **L) == 3
+              and d("sluice_buffer_sync_duration_seconds_sum", **L) > 0,
+              str(d("sluice_buffer_sync_duration_seconds_count", **L)))
         check("batch sizes add up to the rows sent (11)", d("gfm_sink_batch_size_records_sum", **L) == 11)
         log = s.log()
         check("the dead letter is logged with the column, the field and the value",

@@ -2,7 +2,7 @@
 // instrumented services send (semantic-convention resource attributes, 8 attributes per log
 // record, 100-400 byte bodies, spans with events and links, every metric kind). A request is
 // built once as a template; every record carries a fixed-width unique id
-// (`loadgen.id`, "<run>-<conn>-<seq>") that is patched in place before each send, so runs
+// (`loadgen.id`, "<run>-<sender>-<seq>") that is patched in place before each send, so runs
 // can be checked for loss without re-encoding.
 // Thread-compatible: each sending thread owns its RequestTemplate copy.
 #pragma once

@@ -1,8 +1,9 @@
 // Transports for the load generator: OTLP/HTTP over a keep-alive connection (the sink's
 // HTTP client, clickhouse::HttpClient::Send) and OTLP/gRPC over its own channel (grpc++
 // generic stub, raw bytes). Each Send is one request, answered or failed; the outcome is a status
-// label such as "http 200", "http 429", "grpc OK", "grpc UNAVAILABLE" or "error: ...". Not
-// thread-safe: one sender per sending thread.
+// label such as "http 200", "http 429", "grpc OK", "grpc UNAVAILABLE" or "error: ...". An HTTP
+// sender is one connection and not thread-safe (one per sending thread); a gRPC sender is one
+// channel and may be called from several threads at once (concurrent calls on one connection).
 #pragma once
 
 #include <memory>
