@@ -415,7 +415,7 @@ void LocalLog::Lead(std::unique_lock<std::mutex>& lock) {
       live.push_back(g);
     }
     Status s = live.empty() ? absl::OkStatus() : WriteGroup(live);
-    if (!s.ok()) SLOG(ERROR) << "log " << opts_.dir << ": " << s.message();
+    if (!s.ok()) LogError("", s);
     std::vector<Writer*> waiting;  // synchronous appenders, woken below
     for (Writer* g : group) {
       if (!g->on_done) {
@@ -552,6 +552,13 @@ Status LocalLog::WriteGroup(std::vector<Writer*>& group) {
   return result;
 }
 
+void LocalLog::LogError(std::string_view what, const Status& s) {
+  uint64_t suppressed = 0;
+  if (error_log_.Allow(&suppressed))
+    SLOG(ERROR) << "log " << opts_.dir << ": " << what << s.message()
+                << (suppressed ? Cat(" [", suppressed, " more not logged]") : std::string());
+}
+
 Status LocalLog::SyncActive() {
   const auto start = std::chrono::steady_clock::now();
   Status s = active_->Sync();
@@ -572,7 +579,7 @@ void LocalLog::SyncLoop() {
     Status s = active_ ? SyncActive() : absl::OkStatus();
     lock.lock();
     ReleaseLeadership();
-    if (!s.ok()) SLOG(ERROR) << "log " << opts_.dir << ": periodic sync failed: " << s.message();
+    if (!s.ok()) LogError("periodic sync failed: ", s);
   }
 }
 

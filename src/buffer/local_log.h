@@ -21,6 +21,7 @@
 #include "buffer/log_format.h"
 #include "core/fs.h"
 #include "core/histogram.h"
+#include "core/log_throttle.h"
 #include "core/signal.h"
 #include "core/status.h"
 
@@ -190,6 +191,10 @@ class LocalLog {
 
   std::unique_ptr<WritableFile> active_;  // used by the leader only
   Histogram sync_durations_{kSyncBounds};
+  // Failed commits and syncs: a full or failing disk fails every group, and every client is
+  // answered anyway, so the log says so a few times per window, not once per request.
+  LogThrottle error_log_;
+  void LogError(std::string_view what, const Status& s);
 
   // Consumer state (consumer thread only).
   uint64_t read_seq_ = 1;

@@ -352,6 +352,24 @@ TEST(LocalLog, DiskFullIsOverloadAndCorruptsNothing) {
   EXPECT_EQ(got[1].payload, Payload(3));
 }
 
+TEST(LocalLog, AFullDiskUnderLoadLogsABoundedNumberOfLines) {
+  FaultFs fs;
+  auto log = OpenLog(fs);
+  fs.faults().space_left = 20;  // every append from now on finds the disk full
+  ::testing::internal::CaptureStderr();
+  constexpr int kAppends = 1000;  // a second of requests at 1000/s
+  for (int i = 0; i < kAppends; ++i)
+    ASSERT_TRUE(IsOverload(log->Append(Signal::kLogs, 1, Payload(i)).status()));
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  size_t lines = 0;
+  for (size_t at = err.find("log /log: "); at != std::string::npos;
+       at = err.find("log /log: ", at + 1))
+    ++lines;
+  // Each client is answered (429 / UNAVAILABLE) for every append; the log says it a few times.
+  EXPECT_GE(lines, 1u) << err;
+  EXPECT_LE(lines, 12u) << err;
+}
+
 TEST(LocalLog, Limits) {
   FaultFs fs;
   int64_t now = 1000000;
