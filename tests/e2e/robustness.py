@@ -763,11 +763,14 @@ def test_request_memory_is_bounded():
                             "--pipeline=mem-logs", "--signal=logs", "--protocol=grpc", "--records=1000",
                             "--connections=4", "--duration=1", f"--run={0x7100 + run}"],
                            capture_output=True, timeout=60)
-            if run in (1, 11):
+            if run in (1, 3, 11):
                 time.sleep(12)  # idle: the heap is trimmed every 10 s
                 idle.append(proc_status(s.proc.pid, "VmRSS"))
-        check(f"RSS when idle does not creep up over a dozen bursts ({idle[0] >> 10} -> {idle[1] >> 10} MiB)",
-              idle[1] < idle[0] * 1.3 + (10 << 10), str(idle))
+        # From the fourth burst on: by then every thread that allocates (receivers, commit pool,
+        # worker, inserters) has had its share of the load, and glibc its arenas, so what grows
+        # after is creep, not warm-up.
+        check(f"RSS when idle does not creep up over a dozen bursts ({idle[0] >> 10}, after warm-up "
+              f"{idle[1] >> 10} -> {idle[2] >> 10} MiB)", idle[2] < idle[1] * 1.3 + (10 << 10), str(idle))
     finally:
         s.stop()
 
