@@ -185,23 +185,22 @@ def wait_ready(port):
 
 
 def pipeline_samples(pipeline, admin_port=ADMIN_PORT):
-    """The pipeline's samples on the admin listener's /metrics: {'name{labels}': value}."""
+    """The pipeline's samples on the admin listener's /metrics (one scrape): {'name{labels}': value}."""
     page = urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/metrics", timeout=10).read().decode()
     return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in page.splitlines()
             if f'pipeline_id="{pipeline}"' in line and not line.startswith("#")}
 
 
-def sent_bytes(pipeline, admin_port=ADMIN_PORT):
-    """The pipeline's sluice_clickhouse_sent_bytes_total."""
-    return pipeline_samples(pipeline, admin_port).get(f'sluice_clickhouse_sent_bytes_total{{pipeline_id="{pipeline}"}}', 0.0)
+def sent_bytes(samples, pipeline):
+    """sluice_clickhouse_sent_bytes_total, from pipeline_samples."""
+    return samples.get(f'sluice_clickhouse_sent_bytes_total{{pipeline_id="{pipeline}"}}', 0.0)
 
 
-def buffer_syncs(pipeline, admin_port=ADMIN_PORT):
-    """The pipeline's buffer syncs so far: (all, those over 5 ms), from its histogram."""
-    m = pipeline_samples(pipeline, admin_port)
+def buffer_syncs(samples, pipeline):
+    """The buffer's syncs so far, from pipeline_samples: (all, those over 5 ms)."""
     name = "sluice_buffer_sync_duration_seconds"
-    count = m.get(f'{name}_count{{pipeline_id="{pipeline}"}}', 0.0)
-    return count, count - m.get(f'{name}_bucket{{pipeline_id="{pipeline}",le="0.005"}}', 0.0)
+    count = samples.get(f'{name}_count{{pipeline_id="{pipeline}"}}', 0.0)
+    return count, count - samples.get(f'{name}_bucket{{pipeline_id="{pipeline}",le="0.005"}}', 0.0)
 
 
 def pin(pid, cpus):
@@ -645,8 +644,8 @@ def main():
             admin_port = TLS_ADMIN_PORT if secure else ADMIN_PORT
             if secure:  # the TLS Sluice is ready (its pipeline read its table)
                 wait_ready(admin_port)
-            sent_before = sent_bytes(pipeline, admin_port)
-            syncs_before = buffer_syncs(pipeline, admin_port)
+            samples = pipeline_samples(pipeline, admin_port)
+            sent_before, syncs_before = sent_bytes(samples, pipeline), buffer_syncs(samples, pipeline)
             before = threads_cpu(proc.pid)
             t0 = time.time()
             perf = start_perf(name, sluice.pid)
@@ -682,7 +681,7 @@ def main():
             loadgen_cpu = (lg_after.ru_utime + lg_after.ru_stime) - (lg_before.ru_utime + lg_before.ru_stime)
             ch_cpu = proc_stat(ch_pid)["cpu"] - ch_before
             sent_cpu = cpu_delta(before, threads_cpu(proc.pid))
-            syncs_after = buffer_syncs(pipeline, admin_port)
+            syncs_after = buffer_syncs(pipeline_samples(pipeline, admin_port), pipeline)
             if ch_yields:
                 renice(ch_pid, 0)
             scraping.set()
@@ -725,7 +724,7 @@ def main():
                 # of the latency: send to answer, and how late the generator sent
                 "round_trip_ms": lg["round_trip_ms"], "late_ms": lg["late_ms"],
                 # INSERT data on the wire per row (compressed, retries included)
-                "wire_bytes_per_row": round((sent_bytes(pipeline, admin_port) - sent_before) / max(got, 1), 1)})
+                "wire_bytes_per_row": round((sent_bytes(pipeline_samples(pipeline, admin_port), pipeline) - sent_before) / max(got, 1), 1)})
             rss_after.append((name, rss_text(proc_stat(proc.pid))))
             if name == CEILING_OF:
                 ceiling = native_ceiling(name, results[-1]["landed_records_per_s"])

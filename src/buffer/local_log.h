@@ -144,6 +144,8 @@ class LocalLog {
   std::string SegmentPath(uint64_t first_seq) const;
   void SyncLoop();
   Status SyncActive();  // active_->Sync(), timed into sync_durations_; leader only
+  // An ERROR line "log <dir>: <what><status>", through error_log_.
+  void LogError(std::string_view what, const Status& s);
   Status WriteCheckpoint(uint64_t next_seq);  // consumer thread
   // Creates the checkpoint file (both slots) or opens the existing one for updates in place,
   // so that moving the checkpoint never needs a free block. Open only.
@@ -194,7 +196,6 @@ class LocalLog {
   // Failed commits and syncs: a full or failing disk fails every group, and every client is
   // answered anyway, so the log says so a few times per window, not once per request.
   LogThrottle error_log_;
-  void LogError(std::string_view what, const Status& s);
 
   // Consumer state (consumer thread only).
   uint64_t read_seq_ = 1;
