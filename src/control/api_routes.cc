@@ -99,6 +99,15 @@ std::string QueryText(const ApiRequest& r, const std::string& name) {
 }
 
 using H = std::function<void(Controller&, const ApiRequest&, HttpAnswer*)>;
+
+// A handler that answers `status` with the JSON the method `m` (id, out) fills in.
+template <typename Method>
+H IdJson(Method m, int status = 200) {
+  return [m, status](Controller& c, const ApiRequest& q, HttpAnswer* a) {
+    json out;
+    Answer((c.*m)(q.id, &out), status, out, a);
+  };
+}
 const std::vector<std::pair<int, std::string>> kNoBody = {{204, ""}};
 
 std::vector<RouteSpec> BuildRoutes() {
@@ -197,15 +206,9 @@ std::vector<RouteSpec> BuildRoutes() {
         Done(c.SetMetadata(q.id, q.body), a);
       });
   add("GET", "/api/v1/pipeline/{id}/health", "pipelineHealth", "Status", "",
-      {{200, "PipelineHealth"}, e404}, [](Controller& c, const ApiRequest& q, HttpAnswer* a) {
-        json out;
-        Answer(c.Health(q.id, &out), 200, out, a);
-      });
+      {{200, "PipelineHealth"}, e404}, IdJson(&Controller::Health));
   add("GET", "/api/v1/pipeline/{id}/resources", "getResources", "Resources and their policy", "",
-      {{200, "Resources"}, e404}, [](Controller& c, const ApiRequest& q, HttpAnswer* a) {
-        json out;
-        Answer(c.Resources(q.id, &out), 200, out, a);
-      });
+      {{200, "Resources"}, e404}, IdJson(&Controller::Resources));
   add("PUT", "/api/v1/pipeline/{id}/resources", "putResources",
       "Replace resources (Stopped or Failed; the buffer's limits are immutable)", "ResourcesUpdate",
       {{200, "Resources"}, e400, e404, e409, e422, e503},
@@ -221,10 +224,7 @@ std::vector<RouteSpec> BuildRoutes() {
         Answer(e, 200, e.ok() ? json{{"fields_policy", out["fields_policy"]}} : json(), a);
       });
   add("GET", "/api/v1/pipeline/{id}/dlq/state", "dlqState", "Dead-letter queue figures", "",
-      {{200, "DlqState"}, e404, e503}, [](Controller& c, const ApiRequest& q, HttpAnswer* a) {
-        json out;
-        Answer(c.DlqState(q.id, &out), 200, out, a);
-      });
+      {{200, "DlqState"}, e404, e503}, IdJson(&Controller::DlqState));
   add("GET", "/api/v1/pipeline/{id}/dlq/consume", "dlqConsume",
       "Read and remove up to batch_size dead letters (default 1000)", "",
       {{200, "DeadLetters"}, e404, e422, e503},
@@ -247,9 +247,10 @@ std::vector<RouteSpec> BuildRoutes() {
         if (ApiError e = IntParam(q, "cursor", 1, UINT64_MAX, 1, &cursor); !e.ok())
           return Error(e, a);
         json out;
-        Answer(c.DlqList(q.id, cursor, n, QueryText(q, "component"), &out), 200, out, a);
+        Answer(c.DlqList(q.id, cursor, n, QueryText(q, "component"), QueryText(q, "reason"), &out),
+               200, out, a);
       },
-      {"batch_size", "component", "cursor"});
+      {"batch_size", "component", "cursor", "reason"});
   add("POST", "/api/v1/pipeline/{id}/dlq/reprocess", "dlqReprocess",
       "Send dead letters through the pipeline again", "ReprocessRequest",
       {{202, "ReprocessResult"}, e404, e422, e503},
@@ -257,6 +258,29 @@ std::vector<RouteSpec> BuildRoutes() {
         json out;
         Answer(c.DlqReprocess(q.id, q.body, &out), 202, out, a);
       });
+  // Sluice's additions for the console.
+  add("POST", "/api/v1/pipeline/validate", "validatePipeline",
+      "Check a v3 document as a create would, without creating it", "PipelineV3",
+      {{204, ""}, e400, e422},
+      [](Controller& c, const ApiRequest& q, HttpAnswer* a) { Done(c.Validate(q.body), a); });
+  add("GET", "/api/v1/pipeline/{id}/table", "describeTable",
+      "The live columns of the pipeline's table(s) beside its mapping", "",
+      {{200, "TableView"}, e404, e503}, IdJson(&Controller::DescribeTable));
+  add("POST", "/api/v1/pipeline/{id}/test-record", "sendTestRecord",
+      "Send one marked record of the pipeline's signal through its buffer", "",
+      {{202, "TestRecord"}, e404, e503}, IdJson(&Controller::SendTestRecord, 202));
+  add("GET", "/api/v1/pipeline/{id}/test-record", "testRecordStatus",
+      "Where a test record is: buffered, dead_lettered, landed or not_found", "",
+      {{200, "TestRecordStatus"}, e404, e422, e503},
+      [](Controller& c, const ApiRequest& q, HttpAnswer* a) {
+        json out;
+        Answer(c.TestRecordStatus(q.id, QueryText(q, "test_id"), &out), 200, out, a);
+      },
+      {"test_id"});
+  add("GET", "/api/v1/stats/history", "statsHistory",
+      "Every pipeline's figures over the last minutes, sampled by the server", "",
+      {{200, "History"}},
+      [](Controller& c, const ApiRequest&, HttpAnswer* a) { Json(200, c.History(), a); });
   add("POST", "/api/v1/filter/validate", "filterValidate", "Check a filter expression",
       "FilterValidateRequest", {{204, ""}, e400, e422},
       [](Controller&, const ApiRequest& q, HttpAnswer* a) { Done(ValidateFilter(q.body), a); });

@@ -132,6 +132,46 @@ TEST_F(ApiRoutesTest, TheDocumentDescribesEveryRoute) {
   }
 }
 
+// The console's routes: validate without creating, a test record followed into the buffer,
+// the table view when ClickHouse does not answer, and the sampled history.
+TEST_F(ApiRoutesTest, ConsoleRoutes) {
+  HttpAnswer a = Call("POST", "/api/v1/pipeline/validate", "", kDoc);
+  EXPECT_EQ(a.status, 204) << a.body;
+  EXPECT_EQ(Call("GET", "/api/v1/pipeline/unit-api").status, 404);  // nothing was created
+  std::string bad = kDoc;
+  bad.replace(bad.find("\"name\":\"body\""), 13, "\"name\":\"bodx\"");
+  a = Call("POST", "/api/v1/pipeline/validate", "", bad);
+  ASSERT_EQ(a.status, 422) << a.body;
+  EXPECT_EQ(json::parse(a.body)["errors"][0]["field"], "sink.mapping[0].name") << a.body;
+  EXPECT_EQ(Call("POST", "/api/v1/pipeline/validate", "", "{").status, 400);
+
+  EXPECT_EQ(Call("POST", "/api/v1/pipeline/unit-api/test-record").status, 404);
+  ASSERT_EQ(Call("POST", "/api/v1/pipeline", "", kDoc).status, 204);
+  ASSERT_EQ(WaitStatus("Failed"), "Failed");
+  a = Call("POST", "/api/v1/pipeline/unit-api/test-record");
+  ASSERT_EQ(a.status, 202) << a.body;
+  const json sent = json::parse(a.body);
+  const std::string test_id = sent["test_id"];
+  EXPECT_EQ(sent["text"], Cat("sluice test record ", sent["marker"].get<std::string>()));
+  // Its ClickHouse does not answer: the record waits in the buffer, with the reason.
+  a = Call("GET", "/api/v1/pipeline/unit-api/test-record", Cat("test_id=", test_id));
+  ASSERT_EQ(a.status, 200) << a.body;
+  const json where = json::parse(a.body);
+  EXPECT_EQ(where["status"], "buffered") << a.body;
+  EXPECT_NE(where["detail"].get<std::string>().find("last error"), std::string::npos) << a.body;
+  for (std::string bad_id :
+       {"", "xyz", "0123456789abcdef", "0123456789abcdeg-1", "0123456789abcdef-1x", "0123-1"})
+    EXPECT_EQ(Call("GET", "/api/v1/pipeline/unit-api/test-record", Cat("test_id=", bad_id)).status,
+              422)
+        << bad_id;
+  a = Call("GET", "/api/v1/pipeline/unit-api/table");
+  EXPECT_EQ(a.status, 503) << a.body;
+  EXPECT_EQ(Call("GET", "/api/v1/pipeline/nope/table").status, 404);
+  a = Call("GET", "/api/v1/stats/history");
+  ASSERT_EQ(a.status, 200);
+  EXPECT_TRUE(json::parse(a.body).contains("interval_seconds")) << a.body;
+}
+
 // A DELETE cut short by a crash (its record says "being deleted") is finished at the next
 // start: the data goes, then the record; the pipeline does not come back.
 TEST_F(ApiRoutesTest, AnInterruptedDeleteIsFinishedAtStart) {

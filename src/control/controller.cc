@@ -85,7 +85,10 @@ const json& ImmutableFields() {
 }  // namespace
 
 Controller::Controller(pipeline::Registry& registry, ControllerOptions o)
-    : registry_(registry), opts_(std::move(o)), store_(PosixFilesystem(), opts_.data_dir) {}
+    : registry_(registry),
+      opts_(std::move(o)),
+      store_(PosixFilesystem(), opts_.data_dir),
+      history_(registry, opts_.history_interval, opts_.history_keep) {}
 
 Controller::~Controller() { Shutdown(); }
 
@@ -128,6 +131,7 @@ void Controller::Load() {
     entries_[id] = std::move(e);
   }
   (void)Reload();
+  history_.Start();
 }
 
 Status Controller::Reload() {
@@ -167,6 +171,7 @@ Status Controller::Reload() {
 }
 
 void Controller::Shutdown() {
+  history_.Stop();
   std::list<Worker> workers;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -20,6 +20,7 @@
 
 #include "control/api_error.h"
 #include "control/lifecycle.h"
+#include "control/metrics_history.h"
 #include "control/store.h"
 #include "control/validation.h"
 #include "pipeline/registry.h"
@@ -30,6 +31,9 @@ struct ControllerOptions {
   std::string data_dir = ".data";
   std::string pipelines_dir;  // empty: none
   ValidationOptions validation;
+  // The console's graphs: a sample every interval, the last `history_keep` kept (10 min).
+  std::chrono::milliseconds history_interval{2000};
+  size_t history_keep = 300;
 };
 
 class Controller {
@@ -64,13 +68,29 @@ class Controller {
   // Destructive read of up to n entries (GlassFlow's shape); an empty array when none.
   ApiError DlqConsume(const std::string& id, size_t n, nlohmann::json* out);
   ApiError DlqPurge(const std::string& id);
-  // Reads without consuming, from message id `cursor` on, optionally one component's.
+  // Reads without consuming, from message id `cursor` on, optionally one component's and
+  // one reason's (empty: any).
   ApiError DlqList(const std::string& id, uint64_t cursor, size_t n, const std::string& component,
-                   nlohmann::json* out);
+                   const std::string& reason, nlohmann::json* out);
   // Sends dead letters through the pipeline again: {mode: all|selected, message_ids}. Those
   // sent leave the queue; the others scanned on the way are appended again (new ids, same
   // order), since the queue only drops entries at its head.
   ApiError DlqReprocess(const std::string& id, std::string_view body, nlohmann::json* out);
+
+  // The console's additions (controller_console.cc).
+  // The document checked as a create would check it, without creating anything.
+  ApiError Validate(std::string_view body) const;
+  // The live columns of the pipeline's table(s) beside its mapping. 503 when ClickHouse
+  // does not answer.
+  ApiError DescribeTable(const std::string& id, nlohmann::json* out) const;
+  // Sends one record of the pipeline's signal, marked with a random id, through its buffer
+  // as a client's request would go: {test_id, marker, sent_at}.
+  ApiError SendTestRecord(const std::string& id, nlohmann::json* out);
+  // Where that record is: buffered, dead_lettered (with the dead letter), landed (table and
+  // columns holding the marker) or not_found (filtered, a duplicate, or no column keeps it).
+  ApiError TestRecordStatus(const std::string& id, const std::string& test_id, nlohmann::json* out);
+  // The last minutes of every pipeline's figures (MetricsHistory::Json).
+  nlohmann::json History() const { return history_.Json(); }
 
   // The current status of a pipeline (for tests and the CLI); nullopt when unknown.
   std::optional<PipelineStatus> StatusOf(const std::string& id) const;
@@ -107,6 +127,12 @@ class Controller {
   // Locks the pipeline's DLQ (`hold`) and opens it. 404 when gone or being deleted.
   ApiError DlqLog(const std::string& id, std::unique_lock<std::mutex>* hold,
                   std::shared_ptr<buffer::LocalLog>* log, Signal* signal = nullptr);
+  // The last dead letter whose entry holds `needle` (null when none) in the first 256 MiB
+  // of the queue; *complete is false when the queue is longer.
+  ApiError DlqFind(const std::string& id, std::string_view needle, nlohmann::json* found,
+                   bool* complete);
+  // A copy of the pipeline's document. 404 when unknown.
+  ApiError ConfigOf(const std::string& id, pipeline::PipelineConfig* out) const;
 
   pipeline::Registry& registry_;
   const ControllerOptions opts_;
@@ -119,6 +145,7 @@ class Controller {
   };
   std::list<Worker> workers_;   // guarded by mu_
   bool shutting_down_ = false;  // guarded by mu_
+  MetricsHistory history_;
 };
 
 }  // namespace sluice::control

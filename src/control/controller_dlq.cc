@@ -2,7 +2,6 @@
 // holding the pipeline's DLQ lock (its read position is shared).
 #include <charconv>
 #include <future>
-#include <random>
 #include <set>
 
 #include "absl/strings/escaping.h"
@@ -10,6 +9,7 @@
 #include "control/stats_json.h"
 #include "core/cat.h"
 #include "core/log.h"
+#include "core/random_id.h"
 #include "core/wall_clock.h"
 #include "otlp/fields.h"
 
@@ -24,16 +24,10 @@ constexpr size_t kDlqReadBytes = 4u << 20;
 // An answer of consume or list stops growing past this many bytes of dead letters (at least
 // one is always returned): 1000 dead letters of a few megabytes each would be gigabytes.
 constexpr size_t kDlqAnswerBytes = 16u << 20;
+// A search of the queue (a test record's dead letter) reads at most this much of it.
+constexpr size_t kDlqFindBytes = 256u << 20;
 constexpr size_t kReprocessAll = 10000;      // dead letters per `all` request (as GlassFlow EE)
 constexpr size_t kReprocessSelected = 1000;  // ids per `selected` request
-
-std::string RandomId() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 32; ++i) id.push_back(kHex[rng() & 15]);
-  return id;
-}
 
 json DeadLetterJson(const buffer::Entry& e, bool full) {
   json j = json::parse(e.payload, nullptr, false);
@@ -149,7 +143,7 @@ ApiError Controller::DlqPurge(const std::string& id) {
 }
 
 ApiError Controller::DlqList(const std::string& id, uint64_t cursor, size_t n,
-                             const std::string& component, json* out) {
+                             const std::string& component, const std::string& reason, json* out) {
   std::shared_ptr<buffer::LocalLog> log;
   std::unique_lock<std::mutex> hold;
   if (ApiError err = DlqLog(id, &hold, &log); !err.ok()) return err;
@@ -169,6 +163,7 @@ ApiError Controller::DlqList(const std::string& id, uint64_t cursor, size_t n,
       if (e.seq < cursor) continue;
       json m = DeadLetterJson(e, true);
       if (!component.empty() && m["component"] != component) continue;
+      if (!reason.empty() && m["reason"] != reason) continue;
       if (messages.size() == n ||
           (!messages.empty() && bytes + e.payload.size() > kDlqAnswerBytes)) {
         more = true;
@@ -181,6 +176,34 @@ ApiError Controller::DlqList(const std::string& id, uint64_t cursor, size_t n,
   }
   log->Rewind();
   *out = {{"messages", messages}, {"next_cursor", next_cursor}, {"has_more", more}};
+  return {};
+}
+
+ApiError Controller::DlqFind(const std::string& id, std::string_view needle, json* found,
+                             bool* complete) {
+  std::shared_ptr<buffer::LocalLog> log;
+  std::unique_lock<std::mutex> hold;
+  if (ApiError err = DlqLog(id, &hold, &log); !err.ok()) return err;
+  log->Rewind();
+  *found = nullptr;
+  *complete = true;
+  size_t bytes = 0;
+  while (true) {
+    auto entries = log->Read(256, kDlqReadBytes);
+    if (!entries.ok()) {
+      log->Rewind();
+      return Unavailable(std::string(entries.status().message()));
+    }
+    if (entries->empty()) break;
+    for (const buffer::Entry& e : *entries)
+      if (e.payload.find(needle) != std::string::npos) *found = DeadLetterJson(e, true);
+    bytes += kDlqReadBytes;
+    if (bytes >= kDlqFindBytes) {
+      *complete = false;
+      break;
+    }
+  }
+  log->Rewind();
   return {};
 }
 
@@ -317,7 +340,7 @@ ApiError Controller::DlqReprocess(const std::string& id, std::string_view body, 
   for (uint64_t missing : ids)
     skipped.push_back({{"message_id", missing}, {"reason", "no such unconsumed message"}});
   const bool partial = !failure.empty() || !skipped.empty() || done;
-  *out = {{"request_id", RandomId()},
+  *out = {{"request_id", RandomHex(32)},
           {"status", partial ? "partial" : "accepted"},
           {"reprocessed", reprocessed},
           {"skipped", skipped},

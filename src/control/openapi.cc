@@ -206,6 +206,49 @@ constexpr const char* kSchemas = R"JSON({
         "properties": {"message_id": {"type": "integer"}, "reason": {"type": "string"}}}},
       "error": {"type": "string"}
     }
+  },
+  "TableView": {
+    "type": "object", "required": ["tables", "mapping"],
+    "properties": {
+      "tables": {"type": "array", "items": {"type": "object", "required": ["database", "table", "columns"],
+        "properties": {"database": {"type": "string"}, "table": {"type": "string"},
+          "metric_type": {"type": "string"}, "error": {"type": "string"},
+          "columns": {"type": "array", "items": {"type": "object", "required": ["name", "type", "default_kind"],
+            "properties": {"name": {"type": "string"}, "type": {"type": "string"}, "default_kind": {"type": "string"}}}}}}},
+      "mapping": {"type": "array", "items": {"type": "object",
+        "required": ["name", "column_name", "column_type", "in_table", "table_type"],
+        "properties": {"name": {"type": "string"}, "column_name": {"type": "string"},
+          "column_type": {"type": "string"}, "in_table": {"type": "boolean"},
+          "table_type": {"type": ["string", "null"]}}}}
+    }
+  },
+  "TestRecord": {
+    "type": "object", "required": ["test_id", "marker", "text", "sent_at"],
+    "properties": {"test_id": {"type": "string"}, "marker": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+      "text": {"type": "string"}, "sent_at": {"type": "string"}}
+  },
+  "TestRecordStatus": {
+    "type": "object", "required": ["test_id", "marker", "status", "detail"],
+    "properties": {"test_id": {"type": "string"}, "marker": {"type": "string"},
+      "status": {"enum": ["buffered", "dead_lettered", "landed", "not_found"]},
+      "detail": {"type": "string"}, "table": {"type": "string"},
+      "columns": {"type": "array", "items": {"type": "string"}},
+      "dead_letter": {"$ref": "#/components/schemas/DeadLetter"},
+      "searched": {"type": "array"}}
+  },
+  "Series": {"type": "array", "items": {"type": "number"}},
+  "History": {
+    "type": "object", "required": ["interval_seconds", "pipelines"],
+    "properties": {"interval_seconds": {"type": "number"},
+      "pipelines": {"type": "object", "additionalProperties": {"type": "object",
+        "required": ["t", "records_in", "rows_written", "dead_letters", "buffer_records", "buffer_bytes", "oldest_age_seconds"],
+        "properties": {"t": {"$ref": "#/components/schemas/Series"},
+          "records_in": {"$ref": "#/components/schemas/Series"},
+          "rows_written": {"$ref": "#/components/schemas/Series"},
+          "dead_letters": {"$ref": "#/components/schemas/Series"},
+          "buffer_records": {"$ref": "#/components/schemas/Series"},
+          "buffer_bytes": {"$ref": "#/components/schemas/Series"},
+          "oldest_age_seconds": {"$ref": "#/components/schemas/Series"}}}}}
   }
 })JSON";
 

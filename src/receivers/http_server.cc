@@ -58,6 +58,7 @@ Response Answer(const HttpAnswer& a, unsigned version) {
   res.set(http::field::content_type, a.content_type);
   if (a.retry_after_seconds > 0)
     res.set(http::field::retry_after, std::to_string(a.retry_after_seconds));
+  for (const auto& [name, value] : a.headers) res.set(name, value);
   res.body() = a.body;
   res.prepare_payload();
   return res;
@@ -138,6 +139,29 @@ bool HealthPath(std::string_view path) {
          path == "/api/v2/healthz";
 }
 
+// Whether a browser's Origin header ("http://host:port") names the Host the request was
+// sent to.
+bool SameOrigin(std::string_view origin, std::string_view host) {
+  for (std::string_view scheme : {"http://", "https://"})
+    if (origin.starts_with(scheme)) {
+      origin.remove_prefix(scheme.size());
+      return origin.size() == host.size() &&
+             std::equal(origin.begin(), origin.end(), host.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) ==
+                      std::tolower(static_cast<unsigned char>(b));
+             });
+    }
+  return false;  // "null" (a sandboxed page, a file) and anything else
+}
+
+// The admin listener's paths served without credentials: the health checks and the
+// console's static files (they hold no data; the console asks for the token and sends it
+// with its API calls).
+bool PublicAdminPath(std::string_view method, std::string_view path) {
+  if (HealthPath(path)) return true;
+  return (method == "GET" || method == "HEAD") && (path == "/ui" || path.starts_with("/ui/"));
+}
+
 struct Handler {
   const HttpOptions& opts;
   pipeline::Registry& registry;
@@ -170,11 +194,27 @@ struct Handler {
   // Unauthenticated / PermissionDenied answer, counted. Sets the challenge for a 401.
   Status Authorize(const http::request_parser<http::string_body>& parser,
                    std::string* challenge) const {
-    if (routes.auth == nullptr) return absl::OkStatus();
     const auto& head = parser.get();
+    if (!routes.otlp) {
+      // A page of another site may make a browser send simple requests here (a form's
+      // POST carries no token, and on loopback none may be needed): a browser names the
+      // page's origin, which must be this listener's own (the console's).
+      const auto origin = head[http::field::origin];
+      const auto host = head[http::field::host];
+      if (!origin.empty() && !SameOrigin(std::string_view(origin.data(), origin.size()),
+                                         std::string_view(host.data(), host.size()))) {
+        stats.Refuse(Refusal::kForbidden);
+        return absl::PermissionDeniedError(
+            Cat("a page of another origin (", std::string_view(origin.data(), origin.size()),
+                ") may not call the admin listener"));
+      }
+    }
+    if (routes.auth == nullptr) return absl::OkStatus();
     std::string_view target(head.target().data(), head.target().size());
     target = target.substr(0, target.find('?'));
-    const bool guarded = routes.otlp ? target.starts_with("/v1/") : !HealthPath(target);
+    const std::string_view method(head.method_string().data(), head.method_string().size());
+    const bool guarded =
+        routes.otlp ? target.starts_with("/v1/") : !PublicAdminPath(method, target);
     if (!guarded) return absl::OkStatus();
     const auto auth = routes.auth->Get();
     if (!auth->enabled()) return absl::OkStatus();

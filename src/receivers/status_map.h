@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/signal.h"
 #include "core/status.h"
@@ -17,6 +19,8 @@ struct HttpAnswer {
   int retry_after_seconds = 0;  // 0: no Retry-After header
   std::string body;
   std::string content_type;
+  // Further headers (the console's security and cache headers); none for OTLP answers.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Error answer for a failed request; `json` selects the body encoding.

@@ -1,5 +1,6 @@
 #include "server/admin.h"
 
+#include "console/console.h"
 #include "control/api_routes.h"
 #include "core/cat.h"
 #include "core/text.h"
@@ -75,6 +76,7 @@ receivers::HttpRoutes AdminRoutes(pipeline::Registry& registry, control::Control
   r.handle = [&registry, &api](std::string_view method, std::string_view path,
                                std::string_view query, std::string_view body, HttpAnswer* a) {
     if (control::ServeApi(api, method, path, query, body, a)) return true;
+    if (console::ServeConsole(method, path, a)) return true;
     if (path != "/metrics" && path != "/healthz" && path != "/readyz") return false;
     if (!IsRead(method)) {
       *a = Error(405, "method_not_allowed", Cat(method, " is not served on ", path));

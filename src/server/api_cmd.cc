@@ -220,6 +220,7 @@ int RunDlqApi(const ApiCommand& o) {
     std::string q = Cat("?batch_size=", o.batch_size);
     if (!o.cursor.empty()) q += Cat("&cursor=", o.cursor);
     if (!o.component.empty()) q += Cat("&component=", o.component);
+    if (!o.reason.empty()) q += Cat("&reason=", o.reason);
     if (!Call(o, "GET", PipelinePath(o.id, "/dlq/list" + q), "", &r)) return 1;
     if (o.json) return PrintJson(r.body), 0;
     std::printf("%-10s %-8s %-28s %-32s %s\n", "ID", "FROM", "REASON", "RECEIVED", "ERROR");

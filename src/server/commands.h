@@ -55,8 +55,8 @@ struct ApiCommand {
   bool json = false;     // print the API's JSON
   int wait_seconds = 0;  // stop, terminate, resume, create, edit: wait for the final status
   int batch_size = 100;  // dlq consume, list
-  std::string cursor, component;  // dlq list
-  std::vector<uint64_t> ids;      // dlq reprocess: these message ids (else all)
+  std::string cursor, component, reason;  // dlq list
+  std::vector<uint64_t> ids;              // dlq reprocess: these message ids (else all)
 };
 int RunPipeline(const ApiCommand& o);
 int RunDlqApi(const ApiCommand& o);

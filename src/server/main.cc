@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
     if (verb == "list") {
       c->add_option("--cursor", api.cursor, "start at this message id (a page's next cursor)");
       c->add_option("--component", api.component, "only this component's (sink, worker)");
+      c->add_option("--reason", api.reason, "only this reason's (schema_mismatch, ...)");
     }
     if (verb == "reprocess")
       c->add_option("--ids", api.ids, "only these message ids (default: all)")->delimiter(',');

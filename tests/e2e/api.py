@@ -351,6 +351,39 @@ def test_contract():
         st, h = a.call("GET", "/api/v1/pipeline/{id}/health", "api-logs", want=200)
         check("a new pipeline, nothing carried over", h["stats"]["buffer"]["records"] == 0, str(h.get("stats")))
 
+        # The console's routes.
+        a.call("POST", "/api/v1/pipeline/validate", body=api_doc("api-valid"), want=204)
+        a.call("GET", "/api/v1/pipeline/{id}", "api-valid", want=404)
+        st, err = a.call("POST", "/api/v1/pipeline/validate", body=api_doc("api-valid", table="no_such"), want=422)
+        check("validate: the live table checked", any(e["field"] == "sink.table" for e in (err or {}).get("errors", [])),
+              str(err)[:300])
+        st, view = a.call("GET", "/api/v1/pipeline/{id}/table", "api-logs", want=200)
+        check("table: the live columns beside the mapping", view and view["tables"][0]["table"] == "otel_logs" and
+              any(c["name"] == "Body" for c in view["tables"][0]["columns"]) and
+              all(m["in_table"] for m in view["mapping"]), str(view)[:300])
+        a.call("GET", "/api/v1/pipeline/{id}/table", "no-such-pipeline", want=404)
+        st, sent = a.call("POST", "/api/v1/pipeline/{id}/test-record", "api-logs", want=202)
+        where, deadline = {}, time.time() + 30
+        while time.time() < deadline:
+            st, where = a.call("GET", "/api/v1/pipeline/{id}/test-record", "api-logs",
+                               query=f"test_id={sent['test_id']}", want=200 if not where else None)
+            if where.get("status") != "buffered":
+                break
+            time.sleep(0.2)
+        check("test record: landed in its table", where.get("status") == "landed" and
+              where.get("table") == "otel.otel_logs" and "Body" in where.get("columns", []), str(where))
+        check("test record: exactly one row", ch(f"SELECT count() FROM otel.otel_logs WHERE Body = "
+                                                 f"'sluice test record {sent['marker']}'").strip() == "1")
+        a.call("GET", "/api/v1/pipeline/{id}/test-record", "api-logs", query="test_id=nope", want=422)
+        deadline = time.time() + 10  # sampled every 2 s
+        while True:
+            st, hist = a.call("GET", "/api/v1/stats/history")
+            if "api-logs" in (hist or {}).get("pipelines", {}) or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        check("history: the pipeline's samples", st == 200 and "api-logs" in hist["pipelines"], str(hist)[:200])
+        st, page = a.call("GET", "/api/v1/pipeline/{id}/dlq/list", "api-logs", query="reason=no_such_reason", want=200)
+
         missing = sorted(f"{m.upper()} {p}" for p, ops in doc["paths"].items() for m in ops
                          if (m, p) not in a.contract.seen)
         check("every route of the document was exercised", not missing, str(missing))

@@ -27,6 +27,7 @@ import reach
 import robustness
 import security
 import api
+import console
 import transforms
 
 # ---------------------------------------------------------------- set-up / tear-down
@@ -869,6 +870,7 @@ def main():
         ("security", security.run_all),
         ("api", api.run_all),
         ("transforms", transforms.run_all),
+        ("console", console.run_all),
     ]
     try:
         start()

@@ -1,0 +1,95 @@
+"""The web console (/ui/ on the admin listener) in a real browser: Debian's Chromium,
+headless, driven by playwright-core (tests/e2e/console.mjs). A pipeline is created from a
+template with live validation, a real OTLP client's records move its counters, a test
+record is followed into its table, the table is dropped and the pipeline fails with its
+reason, is fixed and recovers, and a dead letter is reprocessed; axe-core checks each page.
+Screenshots are kept in .data/e2e/console-shots/. Also the console's files over HTTP: public
+(no token), with their policy headers, while the API they call asks for the token.
+"""
+import os
+import secrets
+import subprocess
+import urllib.request
+
+import harness
+from harness import CH_HTTP, CH_TCP, DATA, ROOT, Sluice, ch, check
+
+SHOTS = os.path.join(DATA, "console-shots")
+TOKEN = "console-" + secrets.token_hex(12)
+
+
+def fetch(url, token=None, method="GET", headers=None):
+    req = urllib.request.Request(url, method=method, headers=headers or {})
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def test_files(s):
+    print("console: its files are public, with a strict policy; the API still asks for the token")
+    base = f"http://127.0.0.1:{s.admin_port}"
+    st, hd, body = fetch(f"{base}/ui/")
+    check("GET /ui/ without a token: 200, the page", st == 200 and b"<html" in body, f"{st} {body[:80]}")
+    csp = hd.get("Content-Security-Policy", "")
+    check("a policy that allows only its own files", "script-src 'self'" in csp and "default-src 'none'" in csp and
+          "frame-ancestors 'none'" in csp, csp)
+    check("nosniff", hd.get("X-Content-Type-Options") == "nosniff", str(hd))
+    st, hd, body = fetch(f"{base}/ui/app.js")
+    check("the script, as JavaScript", st == 200 and hd.get("Content-Type", "").startswith("text/javascript"), str(hd))
+    st, _, _ = fetch(f"{base}/ui/no-such-file.js")
+    check("an unknown file: 404", st == 404, str(st))
+    st, _, _ = fetch(f"{base}/ui/", method="POST")
+    check("POST on a console path with no token: 401 (only reads are public)", st == 401, str(st))
+    st, _, _ = fetch(f"{base}/api/v1/pipeline")
+    check("the API without the token: 401", st == 401, str(st))
+    st, _, _ = fetch(f"{base}/api/v1/stats/history", token=TOKEN)
+    check("the history with the token: 200", st == 200, str(st))
+    # A page of another site may not drive the admin listener through a browser.
+    st, _, body = fetch(f"{base}/api/v1/pipeline/x/stop", token=TOKEN, method="POST",
+                        headers={"Origin": "http://evil.example"})
+    check("a request from another origin: 403, even with the token", st == 403 and b"another origin" in body,
+          f"{st} {body[:200]}")
+    st, _, _ = fetch(f"{base}/api/v1/pipeline", token=TOKEN, headers={"Origin": "null"})
+    check("an opaque origin: 403", st == 403, str(st))
+    st, _, _ = fetch(f"{base}/api/v1/pipeline", token=TOKEN,
+                     headers={"Origin": f"http://127.0.0.1:{s.admin_port}"})
+    check("the listener's own origin (the console): 200", st == 200, str(st))
+
+
+def test_browser(s):
+    print("console: a real browser creates, watches, breaks, fixes and reprocesses")
+    if not os.path.exists("/usr/bin/chromium"):
+        check("Debian's Chromium is installed (scripts/install-deps)", False)
+        return
+    ch("DROP TABLE IF EXISTS otel.console_logs")
+    ch("CREATE TABLE otel.console_logs AS otel.otel_logs")
+    env = dict(os.environ, URL=f"http://127.0.0.1:{s.admin_port}", TOKEN=TOKEN,
+               CH=f"http://127.0.0.1:{CH_HTTP}", CH_HTTP=str(CH_HTTP), CH_TCP=str(CH_TCP), OTLP_HTTP=str(s.http_port),
+               OTLP_GRPC=str(s.grpc_port), RUN="console-" + secrets.token_hex(4), SHOTS=SHOTS,
+               CLIENTS=os.path.join(ROOT, "tests", "clients"))
+    p = subprocess.run(["node", os.path.join(ROOT, "tests", "e2e", "console.mjs")], env=env,
+                       capture_output=True, text=True, timeout=900)
+    seen = 0
+    for line in p.stdout.splitlines():
+        if not line.startswith("CHECK "):
+            continue
+        seen += 1
+        _, verdict, rest = line.split(" ", 2)
+        name, _, detail = rest.partition(" | ")
+        check(f"console: {name}", verdict == "ok", detail)
+    check("console: the browser run reported its checks", seen >= 40 and p.returncode in (0, 1),
+          f"{seen} checks, exit {p.returncode}: {p.stderr[-800:]}")
+    print(f"console: screenshots in {SHOTS}")
+
+
+def run_all():
+    s = Sluice("console", [], config={"admin": {"token": TOKEN}}).start()
+    try:
+        test_files(s)
+        test_browser(s)
+    finally:
+        s.stop()
