@@ -137,16 +137,26 @@ function lastRate(series, key) {
 // ---- routing
 
 let timer = null;
-let leave = null;  // the current view's cleanup
+let viewId = 0;  // each view's work stops once another view has replaced it
+
+// A predicate true while the view that called it is still the one shown.
+function aliveCheck() {
+  const mine = viewId;
+  return () => mine === viewId;
+}
 
 function route() {
   if (timer) clearInterval(timer);
   timer = null;
-  if (leave) leave();
-  leave = null;
+  viewId++;
   showNotice("");
-  const hash = location.hash || "#/";
-  const parts = hash.slice(2).split("/").map(decodeURIComponent);
+  const hash = location.hash.startsWith("#/") ? location.hash : "#/";
+  let parts;
+  try {
+    parts = hash.slice(2).split("/").map(decodeURIComponent);
+  } catch {
+    parts = [""];
+  }
   const main = document.getElementById("main");
   main.replaceChildren();
   const here = parts[0] === "create" ? "#/create" : parts[0] === "" ? "#/" : null;
@@ -160,9 +170,12 @@ function route() {
   return viewOverview(main);
 }
 
+// Runs fn now and every REFRESH_MS while its view is shown.
 function every(fn) {
-  fn();
-  timer = setInterval(fn, REFRESH_MS);
+  const alive = aliveCheck();
+  const tick = () => { if (alive()) fn(alive); };
+  tick();
+  timer = setInterval(tick, REFRESH_MS);
 }
 
 // ---- overview
@@ -186,9 +199,10 @@ function viewOverview(main) {
       body),
     h("h2", {}, "Rates over the last minutes"),
     graphs, updated);
-  every(async () => {
+  every(async (alive) => {
     try {
       const [list, hist] = await Promise.all([api("GET", "/api/v1/pipeline"), api("GET", "/api/v1/stats/history")]);
+      if (!alive()) return;
       body.replaceChildren(...list.map((p) => overviewRow(p, hist.pipelines[p.pipeline_id])));
       if (!list.length)
         body.append(h("tr", {}, h("td", { colspan: 11 }, "No pipelines yet: ", h("a", { href: "#/create" }, "create one"), ".")));
@@ -204,7 +218,7 @@ function viewOverview(main) {
       updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
       showNotice("");
     } catch (e) {
-      showNotice(`Cannot read the pipelines: ${errorText(e)}`);
+      if (alive()) showNotice(`Cannot read the pipelines: ${errorText(e)}`);
     }
   });
 }
@@ -258,6 +272,10 @@ function documentEditor(id, initial, onValidity, prepare = (t) => t) {
       onValidity(true);
     } catch (e) {
       if (mine !== seq) return;
+      if (e instanceof ApiError && e.status === 503 && e.body && e.body.code === "busy") {
+        pending = setTimeout(check, 1000);  // another check of ClickHouse is running
+        return;
+      }
       result.replaceChildren(h("p", { class: "error-text" }, "The server finds these problems:"), problemList(e));
       onValidity(false);
     }
@@ -312,6 +330,7 @@ function viewCreate(main) {
 
 function viewPipeline(main, id) {
   document.title = `${id} · Sluice`;
+  const alive = aliveCheck();
   const badge = h("span", { class: "badge", id: "status" }, "…");
   const reason = h("p", { id: "reason", class: "error-text" });
   const figures = h("dl", { class: "figures", id: "figures" });
@@ -396,8 +415,14 @@ function viewPipeline(main, id) {
       const sent = await api("POST", `/api/v1/pipeline/${enc(id)}/test-record`);
       testOut.replaceChildren(h("p", {}, `Sent “${sent.text}”. Following it…`));
       const started = Date.now();
-      while (Date.now() - started < 120000 && location.hash.startsWith(`#/pipeline/${enc(id)}`)) {
-        const w = await api("GET", `/api/v1/pipeline/${enc(id)}/test-record?test_id=${enc(sent.test_id)}`);
+      while (Date.now() - started < 120000 && alive()) {
+        let w;
+        try {
+          w = await api("GET", `/api/v1/pipeline/${enc(id)}/test-record?test_id=${enc(sent.test_id)}`);
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 503)) throw e;
+          w = { status: "buffered", detail: errorText(e) };  // asked again in a moment
+        }
         const line = w.status === "landed" ? `Landed in ${w.table} (${w.columns.join(", ")}).`
           : w.status === "dead_lettered" ? `Dead-lettered: ${w.detail}`
           : w.status === "not_found" ? `Not in the table: ${w.detail}` : `Buffered: ${w.detail}`;
@@ -415,6 +440,7 @@ function viewPipeline(main, id) {
     tableView.replaceChildren(h("p", { class: "muted" }, "Reading the table…"));
     try {
       const t = await api("GET", `/api/v1/pipeline/${enc(id)}/table`);
+      if (!alive()) return;
       const mapping = h("table", { id: "mapping" },
         h("caption", {}, "The mapping"),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, "Column"),
@@ -429,6 +455,11 @@ function viewPipeline(main, id) {
           : tb.columns.map((c) => h("tr", {}, h("td", {}, c.name), h("td", {}, c.type), h("td", {}, c.default_kind))))));
       tableView.replaceChildren(mapping, ...tables);
     } catch (e) {
+      if (!alive()) return;
+      if (e instanceof ApiError && e.status === 503 && e.body && e.body.code === "busy") {
+        setTimeout(() => { if (alive()) loadTable(); }, 1000);  // another check is running
+        return;
+      }
       tableView.replaceChildren(h("p", { class: "error-text" }, `Cannot read the table: ${errorText(e)}`));
     }
   }
@@ -439,6 +470,7 @@ function viewPipeline(main, id) {
         api("GET", `/api/v1/pipeline/${enc(id)}/health`),
         api("GET", "/api/v1/pipeline"),
         api("GET", "/api/v1/stats/history")]);
+      if (!alive()) return;
       status = health.overall_status;
       const me = list.find((p) => p.pipeline_id === id) || {};
       fileManaged = me.managed_by === "file";
@@ -469,6 +501,7 @@ function viewPipeline(main, id) {
       if (!loaded) {
         loaded = true;
         const doc = await api("GET", `/api/v1/pipeline/${enc(id)}`);
+        if (!alive()) return;
         const cp = doc.sink && doc.sink.connection_params;
         if (cp && typeof cp.password === "string" && cp.password !== "") {
           password = cp.password;
@@ -480,6 +513,7 @@ function viewPipeline(main, id) {
       updateSave();
       showNotice("");
     } catch (e) {
+      if (!alive()) return;
       if (e instanceof ApiError && e.status === 404) {
         showNotice(`There is no pipeline ${id}.`);
         clearInterval(timer);
@@ -494,6 +528,7 @@ function viewPipeline(main, id) {
 
 function viewDlq(main, id) {
   document.title = `Dead letters of ${id} · Sluice`;
+  const alive = aliveCheck();
   const PAGE = 20;
   let cursor = 1, history = [];
   const reason = h("input", { id: "dlq-reason", type: "text", placeholder: "e.g. table_rejected" });
@@ -533,6 +568,7 @@ function viewDlq(main, id) {
       state.textContent = `${st.unconsumed_messages} dead letters in the queue.`;
       const q = `batch_size=${PAGE}&cursor=${cursor}` + (reason.value ? `&reason=${enc(reason.value)}` : "");
       const page = await api("GET", `/api/v1/pipeline/${enc(id)}/dlq/list?${q}`);
+      if (!alive()) return;
       prev.disabled = !history.length;
       next.disabled = !page.has_more;
       next.dataset.cursor = page.next_cursor || "";
@@ -541,7 +577,7 @@ function viewDlq(main, id) {
         return;
       }
       list.replaceChildren(...page.messages.map(letter));
-    } catch (e) { showNotice(`Cannot read the dead letters: ${errorText(e)}`); }
+    } catch (e) { if (alive()) showNotice(`Cannot read the dead letters: ${errorText(e)}`); }
   }
   function letter(m) {
     let record = m.original_message;
@@ -587,6 +623,11 @@ function tokenUi() {
 }
 
 tokenUi();
+// The skip link moves the focus without changing the page's address (and so its view).
+document.querySelector(".skip").addEventListener("click", (e) => {
+  e.preventDefault();
+  document.getElementById("main").focus();
+});
 window.addEventListener("hashchange", () => {
   route();
   document.getElementById("main").focus();

@@ -729,6 +729,8 @@ LogStats LocalLog::stats() const {
   s.unacked_entries = next_seq_ - checkpoint_;
   s.oldest_unacked_ms = unacked_records_ > 0 || unacked_bytes_ > 0 ? oldest_unacked_ms_ : 0;
   s.newest_ms = newest_ms_;
+  s.next_seq = next_seq_;
+  s.checkpoint = checkpoint_;
   return s;
 }
 

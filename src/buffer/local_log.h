@@ -61,6 +61,8 @@ struct LogStats {
   uint64_t unacked_entries = 0;
   int64_t oldest_unacked_ms = 0;  // append time of the oldest unacknowledged entry; 0: none
   int64_t newest_ms = 0;          // append time of the last entry stored; 0: none
+  uint64_t next_seq = 1;          // the sequence number the next append gets
+  uint64_t checkpoint = 1;        // every entry below it is acknowledged
 };
 
 class LocalLog {

@@ -146,6 +146,8 @@ class Controller {
   std::list<Worker> workers_;   // guarded by mu_
   bool shutting_down_ = false;  // guarded by mu_
   MetricsHistory history_;
+  // Held (try_lock) by the console's checks of ClickHouse: one at a time.
+  mutable std::mutex console_ch_mu_;
 };
 
 }  // namespace sluice::control

@@ -124,8 +124,14 @@ std::string TestRequestJson(Signal signal, const std::string& marker, int64_t un
 // column types a marker can be written to; empty for the others.
 std::string HoldsCondition(const Column& c, const std::string& needle) {
   std::string_view t = c.type;
-  for (std::string_view wrap : {"Nullable(", "LowCardinality("})
-    if (t.starts_with(wrap)) t = t.substr(wrap.size());
+  for (bool more = true; more;) {
+    more = false;
+    for (std::string_view wrap : {"Nullable(", "LowCardinality("})
+      if (t.starts_with(wrap)) {
+        t = t.substr(wrap.size());
+        more = true;
+      }
+  }
   const std::string name = clickhouse::QuoteIdent(c.name), lit = clickhouse::QuoteString(needle);
   if (t.starts_with("String") || t.starts_with("FixedString"))
     return Cat("position(toString(", name, "), ", lit, ") > 0");
@@ -142,6 +148,12 @@ bool CarriesMarker(std::string_view field) {
          field.starts_with("attributes");
 }
 
+// Another check of ClickHouse for the console is running: asked again shortly.
+ApiError Busy() {
+  return {503, "busy", "another check of ClickHouse is running; try again in a moment", nullptr,
+          nullptr};
+}
+
 }  // namespace
 
 ApiError Controller::ConfigOf(const std::string& id, pipeline::PipelineConfig* out) const {
@@ -153,6 +165,8 @@ ApiError Controller::ConfigOf(const std::string& id, pipeline::PipelineConfig* o
 }
 
 ApiError Controller::Validate(std::string_view body) const {
+  std::unique_lock<std::mutex> one(console_ch_mu_, std::try_to_lock);
+  if (!one.owns_lock()) return Busy();
   pipeline::PipelineConfig unused;
   return ValidateDocument(body, opts_.validation, &unused);
 }
@@ -160,6 +174,8 @@ ApiError Controller::Validate(std::string_view body) const {
 ApiError Controller::DescribeTable(const std::string& id, json* out) const {
   pipeline::PipelineConfig cfg;
   if (ApiError e = ConfigOf(id, &cfg); !e.ok()) return e;
+  std::unique_lock<std::mutex> one(console_ch_mu_, std::try_to_lock);
+  if (!one.owns_lock()) return Busy();
   clickhouse::Client client(cfg.sink.endpoint, opts_.validation.timeout);
   json tables = json::array();
   std::map<std::string, std::string> found;  // column -> its type, over every table
@@ -216,10 +232,12 @@ ApiError Controller::SendTestRecord(const std::string& id, json* out) {
       [&sent](Status s) { sent.set_value(std::move(s)); });
   if (Status s = result.get(); !s.ok())
     return Unavailable(Cat("the buffer did not take the test record: ", s.message()));
-  // Everything appended up to now holds the record: once the buffer's oldest unwritten
-  // entry is younger, the pipeline is done with it.
-  const int64_t through = std::max(now, p->TakeSnapshot().buffer.newest_ms);
-  *out = {{"test_id", Cat(marker, "-", through)},
+  // Every entry below the log's next sequence number now includes the record's: once the
+  // checkpoint reaches it, the pipeline is done with the record (entries are acknowledged
+  // in order, after ClickHouse confirmed their rows).
+  const pipeline::Pipeline::Snapshot snap = p->TakeSnapshot();
+  if (!snap.storage_ready) return Unavailable("the pipeline's buffer closed meanwhile");
+  *out = {{"test_id", Cat(marker, "-", snap.buffer.next_seq)},
           {"marker", marker},
           {"text", Cat("sluice test record ", marker)},
           {"sent_at", TimeJson(now)}};
@@ -229,27 +247,36 @@ ApiError Controller::SendTestRecord(const std::string& id, json* out) {
 ApiError Controller::TestRecordStatus(const std::string& id, const std::string& test_id,
                                       json* out) {
   const size_t dash = test_id.find('-');
-  int64_t through = 0;
+  uint64_t through = 0;
   const char* end = test_id.data() + test_id.size();
-  if (dash != 16 || std::from_chars(test_id.data() + dash + 1, end, through).ptr != end ||
-      test_id.find_first_not_of("0123456789abcdef") < dash)
+  if (dash != 16 || test_id.find_first_not_of("0123456789abcdef") < dash || [&] {
+        auto [ptr, ec] = std::from_chars(test_id.data() + dash + 1, end, through);
+        return ec != std::errc() || ptr != end;
+      }())
     return Unprocessable("query.test_id", "invalid",
                          Cat("'", test_id, "' is not a test id that test-record returned"));
   const std::string marker = test_id.substr(0, dash);
   pipeline::PipelineConfig cfg;
   if (ApiError e = ConfigOf(id, &cfg); !e.ok()) return e;
   *out = {{"test_id", test_id}, {"marker", marker}};
-  if (auto p = registry_.Find(id)) {
-    const pipeline::Pipeline::Snapshot snap = p->TakeSnapshot();
-    if (snap.storage_ready && snap.buffer.oldest_unacked_ms != 0 &&
-        snap.buffer.oldest_unacked_ms <= through) {
+  {
+    auto p = registry_.Find(id);
+    const pipeline::Pipeline::Snapshot snap =
+        p ? p->TakeSnapshot() : pipeline::Pipeline::Snapshot{};
+    // Not known to be done with it (the buffer may be opening during a resume): buffered.
+    if (!p || !snap.storage_ready || snap.buffer.checkpoint < through) {
       (*out)["status"] = "buffered";
-      (*out)["detail"] = snap.error.empty()
-                             ? "in the buffer, waiting for its batch to be written"
-                             : Cat("in the buffer; the pipeline's last error: ", snap.error);
+      (*out)["detail"] =
+          !p || !snap.storage_ready ? "the pipeline's buffer is not open at the moment"
+          : snap.error.empty()      ? "in the buffer, waiting for its batch to be written"
+                                    : Cat("in the buffer; the pipeline's last error: ", snap.error);
       return {};
     }
   }
+  // The interactive checks of ClickHouse run one at a time: each may wait for ClickHouse
+  // on one of the admin listener's threads, and the other must stay free (/metrics).
+  std::unique_lock<std::mutex> one(console_ch_mu_, std::try_to_lock);
+  if (!one.owns_lock()) return Busy();
   json letter;
   bool complete = true;
   if (ApiError e = DlqFind(id, marker, &letter, &complete); !e.ok()) return e;
@@ -285,8 +312,10 @@ ApiError Controller::TestRecordStatus(const std::string& id, const std::string& 
     if (where.empty()) continue;
     const std::string qualified =
         Cat(clickhouse::QuoteIdent(cfg.sink.endpoint.database), ".", clickhouse::QuoteIdent(table));
-    auto n = client.Query(
-        Cat("SELECT count() FROM ", qualified, " WHERE ", where, " FORMAT TabSeparated"));
+    // Stops at the first row found; a table without it is read through (bounded by the
+    // client's timeout).
+    auto n = client.Query(Cat("SELECT count() FROM (SELECT 1 FROM ", qualified, " WHERE ", where,
+                              " LIMIT 1) FORMAT TabSeparated"));
     if (!n.ok()) {
       if (IsRetryable(n.status()))
         return Unavailable(Cat("ClickHouse at ", cfg.sink.endpoint.Describe(),

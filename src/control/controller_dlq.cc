@@ -195,9 +195,10 @@ ApiError Controller::DlqFind(const std::string& id, std::string_view needle, jso
       return Unavailable(std::string(entries.status().message()));
     }
     if (entries->empty()) break;
-    for (const buffer::Entry& e : *entries)
+    for (const buffer::Entry& e : *entries) {
       if (e.payload.find(needle) != std::string::npos) *found = DeadLetterJson(e, true);
-    bytes += kDlqReadBytes;
+      bytes += e.payload.size();
+    }
     if (bytes >= kDlqFindBytes) {
       *complete = false;
       break;

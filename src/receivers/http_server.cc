@@ -1,5 +1,6 @@
 #include "receivers/http_server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -154,6 +155,23 @@ bool SameOrigin(std::string_view origin, std::string_view host) {
   return false;  // "null" (a sandboxed page, a file) and anything else
 }
 
+// Whether a Host header ("name:port", "[v6]:port") names this machine's loopback.
+bool LoopbackHost(std::string_view host) {
+  std::string_view name = host;
+  if (name.starts_with('[')) {
+    name = name.substr(1, name.find(']') == std::string_view::npos ? 0 : name.find(']') - 1);
+    return name == "::1";
+  }
+  name = name.substr(0, name.find(':'));
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.ends_with('.')) lower.pop_back();
+  in_addr v4{};
+  // Browsers resolve localhost and its subdomains to loopback themselves (RFC 6761).
+  return lower == "localhost" || lower.ends_with(".localhost") ||
+         (inet_pton(AF_INET, lower.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
+}
+
 // The admin listener's paths served without credentials: the health checks and the
 // console's static files (they hold no data; the console asks for the token and sends it
 // with its API calls).
@@ -196,17 +214,9 @@ struct Handler {
                    std::string* challenge) const {
     const auto& head = parser.get();
     if (!routes.otlp) {
-      // A page of another site may make a browser send simple requests here (a form's
-      // POST carries no token, and on loopback none may be needed): a browser names the
-      // page's origin, which must be this listener's own (the console's).
-      const auto origin = head[http::field::origin];
-      const auto host = head[http::field::host];
-      if (!origin.empty() && !SameOrigin(std::string_view(origin.data(), origin.size()),
-                                         std::string_view(host.data(), host.size()))) {
+      if (Status s = CheckBrowserOrigin(head); !s.ok()) {
         stats.Refuse(Refusal::kForbidden);
-        return absl::PermissionDeniedError(
-            Cat("a page of another origin (", std::string_view(origin.data(), origin.size()),
-                ") may not call the admin listener"));
+        return s;
       }
     }
     if (routes.auth == nullptr) return absl::OkStatus();
@@ -230,6 +240,36 @@ struct Handler {
       stats.Refuse(Refusal::kForbidden);
     }
     return s;
+  }
+
+  // The admin listener's defences against other sites' pages in an operator's browser,
+  // which may send simple requests (a form's POST, an image's GET) with no token, and on
+  // loopback none may be needed:
+  // - a browser names the page's origin (Origin) and whether it is another site's
+  //   (Sec-Fetch-Site): only the listener's own pages (the console) may call it, and other
+  //   sites may only link to the console's files;
+  // - without a token, a name other than localhost in Host is a page that had its own
+  //   name point at this machine (DNS rebinding): refused, as the listener is on loopback.
+  Status CheckBrowserOrigin(const http::request_parser<http::string_body>::value_type& head) const {
+    const auto sv = [](beast::string_view v) { return std::string_view(v.data(), v.size()); };
+    std::string_view target = sv(head.target());
+    target = target.substr(0, target.find('?'));
+    const std::string_view origin = sv(head[http::field::origin]),
+                           host = sv(head[http::field::host]);
+    if (!origin.empty() && !SameOrigin(origin, host))
+      return absl::PermissionDeniedError(
+          Cat("a page of another origin (", origin, ") may not call the admin listener"));
+    const std::string_view site = sv(head["Sec-Fetch-Site"]);
+    if ((site == "cross-site" || site == "same-site") &&
+        !PublicAdminPath(sv(head.method_string()), target))
+      return absl::PermissionDeniedError("a page of another site may not call the admin listener");
+    const bool token = routes.auth != nullptr && routes.auth->Get()->enabled();
+    if (!token && !host.empty() && !LoopbackHost(host))
+      return absl::PermissionDeniedError(
+          Cat("the admin listener has no token and answers only to a loopback address or "
+              "localhost, not to '",
+              host, "'"));
+    return absl::OkStatus();
   }
 
   // `lease` holds the body's share of the request memory; `fd` is the connection's socket.

@@ -189,28 +189,39 @@ try {
     (await sql(`SELECT count() FROM otel.${TABLE} WHERE has(LogAttributes.value, '${RUN}-b')`)) === '5'));
   check('no reason is shown once it runs', (await text('#reason')) === '', await text('#reason'));
 
-  // ---- a dead letter, seen side by side with its error, reprocessed after the table is fixed
-  const long = `console dead letter ${RUN} ${'x'.repeat(40)}`;
+  // ---- dead letters: seen side by side with their errors, paged, filtered, reprocessed
+  // after the table is fixed (one selected with the keyboard, then all)
+  const DEAD = 25;
+  const long = (i) => `console dead letter ${RUN} ${String(i).padStart(2, '0')} ${'x'.repeat(40)}`;
+  const records = Array.from({ length: DEAD }, (_, i) => ({ timeUnixNano: String(1717171717000000000n + BigInt(i)),
+    body: { stringValue: long(i) }, attributes: [{ key: 'test.run', value: { stringValue: `${RUN}-dlq` } }] }));
   const otlp = await fetch(`http://127.0.0.1:${env.OTLP_HTTP}/v1/logs`, {
     method: 'POST', headers: { 'content-type': 'application/json', 'x-glassflow-pipeline-id': ID },
-    body: JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: '1717171717000000000',
-      body: { stringValue: long }, attributes: [{ key: 'test.run', value: { stringValue: `${RUN}-dlq` } }] }] }] }] }),
+    body: JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: records }] }] }),
   });
-  check('a record too long for the column is acknowledged', otlp.status === 200, otlp.status);
-  check('the dead-letter count moves', await waitFor(async () => (await text('[data-field=dead_letters]')) === '1', 30000),
+  check(`${DEAD} records too long for the column are acknowledged`, otlp.status === 200, otlp.status);
+  check('the dead-letter count moves', await waitFor(async () => (await text('[data-field=dead_letters]')) === String(DEAD), 30000),
     await text('#figures'));
   await page.click('#dlq-link');
-  check('the dead-letter page lists it', await waitFor(async () => (await page.locator('article.letter').count()) === 1),
-    await text('#dlq-list'));
+  check('the dead-letter page: 20 on the first page', await waitFor(async () => (await page.locator('article.letter').count()) === 20),
+    await text('#dlq-state'));
+  check('the queue size is shown', (await text('#dlq-state')).startsWith(`${DEAD} dead letters`), await text('#dlq-state'));
   const letter = await text('article.letter');
-  check('the record and its error side by side', letter.includes(long) && /FixedString|too large|Too large|long/i.test(letter), letter);
+  check('the record and its error side by side', letter.includes(long(0)) && /FixedString|too large|Too large|long/i.test(letter), letter);
+  await page.click('#dlq-next');
+  check('next page: the other 5, none twice', await waitFor(async () => (await page.locator('article.letter').count()) === 5 &&
+    (await text('article.letter')).includes(long(20))), await text('#dlq-list'));
+  check('no next page after the last', await page.isDisabled('#dlq-next'));
+  await page.click('#dlq-prev');
+  check('previous page: the first 20 again', await waitFor(async () => (await page.locator('article.letter').count()) === 20 &&
+    (await text('article.letter')).includes(long(0))));
   const reason = await text('article.letter .badge');
   await page.fill('#dlq-reason', 'no_such_reason');
   await page.press('#dlq-reason', 'Enter');
   check('filtered by another reason: none', await waitFor(async () => (await text('#dlq-list')).includes('No dead letter has this reason')));
   await page.fill('#dlq-reason', reason);
   await page.press('#dlq-reason', 'Enter');
-  check(`filtered by its reason (${reason}): it`, await waitFor(async () => (await page.locator('article.letter').count()) === 1));
+  check(`filtered by its reason (${reason}): them`, await waitFor(async () => (await page.locator('article.letter').count()) === 20));
   await shot('5-dead-letters');
   await axe('dead letters');
   await sql(`ALTER TABLE otel.${TABLE} MODIFY COLUMN Body String`);
@@ -222,15 +233,24 @@ try {
   await page.click('#do-resume');
   check('resume: Running (it reads the fixed table)', await waitFor(async () => (await text('#status')) === 'Running', 60000));
   await page.click('#dlq-link');
-  await waitFor(async () => (await page.locator('article.letter').count()) === 1);
-  await page.focus('article.letter input[type=checkbox]');
+  await waitFor(async () => (await page.locator('article.letter').count()) === 20);
+  const third = page.locator('article.letter').nth(2);
+  await third.locator('input[type=checkbox]').focus();
   await page.keyboard.press('Space');
-  check('keyboard: Space selects a dead letter', await page.isChecked('article.letter input[type=checkbox]'));
+  check('keyboard: Space selects a dead letter', await third.locator('input[type=checkbox]').isChecked());
+  const picked = await third.locator('pre').first().innerText();
   await page.click('#reprocess-selected');
   check('reprocess selected: one sent again', await waitFor(async () => (await text('#reprocess-result')).startsWith('Reprocessed 1,')),
     await text('#reprocess-result'));
-  check('the reprocessed record lands, once', await waitFor(async () =>
-    (await sql(`SELECT count() FROM otel.${TABLE} WHERE has(LogAttributes.value, '${RUN}-dlq')`)) === '1'));
+  check('the selected record lands, once', await waitFor(async () =>
+    (await sql(`SELECT count() FROM otel.${TABLE} WHERE Body = '${long(2)}'`)) === '1') && picked.includes(long(2)), picked);
+  check(`${DEAD - 1} left in the queue`, await waitFor(async () => (await text('#dlq-state')).startsWith(`${DEAD - 1} dead letters`)),
+    await text('#dlq-state'));
+  await page.click('#reprocess-all');
+  check('reprocess all: the rest sent again', await waitFor(async () => (await text('#reprocess-result')).startsWith(`Reprocessed ${DEAD - 1},`)),
+    await text('#reprocess-result'));
+  check(`every one of the ${DEAD} records is in the table, once`, await waitFor(async () =>
+    (await sql(`SELECT count(), uniqExact(Body) FROM otel.${TABLE} WHERE has(LogAttributes.value, '${RUN}-dlq')`)) === `${DEAD}\t${DEAD}`));
   check('the queue is empty', await waitFor(async () => (await text('#dlq-list')).includes('The queue is empty')));
 
   // ---- a stored ClickHouse password is not shown, and is kept in what the editor sends

@@ -60,6 +60,55 @@ def test_files(s):
     check("the listener's own origin (the console): 200", st == 200, str(st))
 
 
+def test_foreign_pages():
+    print("console: requests another site's page makes a browser send are refused")
+    main = f"http://127.0.0.1:{harness.ADMIN_PORT}"  # the e2e server: no admin token
+    port = harness.ADMIN_PORT
+    st, _, body = fetch(f"{main}/api/v1/pipeline", headers={"Host": f"rebound.example:{port}"})
+    check("no token: a Host naming another machine (DNS rebinding) is 403", st == 403 and b"loopback" in body,
+          f"{st} {body[:200]}")
+    st, _, _ = fetch(f"{main}/api/v1/pipeline", headers={"Host": f"127.0.0.1.nip.io:{port}"})
+    check("no token: a name that only starts like a loopback address is 403", st == 403, str(st))
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "localhost"):
+        st, _, _ = fetch(f"{main}/api/v1/pipeline", headers={"Host": host})
+        check(f"no token: Host {host} is served", st == 200, str(st))
+    st, _, _ = fetch(f"{main}/api/v1/pipeline/otel-logs/dlq/consume", headers={"Sec-Fetch-Site": "cross-site"})
+    check("an image of another site's page (Sec-Fetch-Site: cross-site, no Origin) is 403", st == 403, str(st))
+    st, _, _ = fetch(f"{main}/api/v1/pipeline", headers={"Sec-Fetch-Site": "same-site"})
+    check("a page of the same site on another port is 403", st == 403, str(st))
+    st, _, _ = fetch(f"{main}/ui/", headers={"Sec-Fetch-Site": "cross-site"})
+    check("a link from another site to the console's page is served", st == 200, str(st))
+    st, _, _ = fetch(f"{main}/api/v1/pipeline", headers={"Sec-Fetch-Site": "same-origin",
+                                                         "Origin": f"http://127.0.0.1:{port}"})
+    check("the console's own requests are served", st == 200, str(st))
+
+
+def test_test_records():
+    print("console: a test record of each signal followed into its table (the e2e server's example pipelines)")
+    import json
+    import time
+    base = f"http://127.0.0.1:{harness.ADMIN_PORT}/api/v1/pipeline"
+    want = {"otel-logs": ("otel.otel_logs", "Body"), "otel-traces": ("otel.otel_traces", "SpanName"),
+            "otel-metrics": ("otel.otel_metrics_gauge", "MetricDescription")}
+    for pid, (table, column) in want.items():
+        st, _, body = fetch(f"{base}/{pid}/test-record", method="POST")
+        sent = json.loads(body) if st == 202 else {}
+        check(f"{pid}: test record sent (202)", st == 202, f"{st} {body[:200]}")
+        if st != 202:
+            continue
+        where, deadline = {}, time.time() + 30
+        while time.time() < deadline:
+            st, _, body = fetch(f"{base}/{pid}/test-record?test_id={sent['test_id']}")
+            where = json.loads(body) if st == 200 else {"status": f"HTTP {st}"}
+            if where.get("status") != "buffered":
+                break
+            time.sleep(0.2)
+        check(f"{pid}: landed in {table}, found by {column}", where.get("status") == "landed" and
+              where.get("table") == table and column in where.get("columns", []), str(where))
+        n = ch(f"SELECT count() FROM {table} WHERE {column} = 'sluice test record {sent['marker']}'").strip()
+        check(f"{pid}: exactly one row holds it", n == "1", n)
+
+
 def test_browser(s):
     print("console: a real browser creates, watches, breaks, fixes and reprocesses")
     if not os.path.exists("/usr/bin/chromium"):
@@ -87,6 +136,8 @@ def test_browser(s):
 
 
 def run_all():
+    test_foreign_pages()
+    test_test_records()
     s = Sluice("console", [], config={"admin": {"token": TOKEN}}).start()
     try:
         test_files(s)
