@@ -127,6 +127,14 @@ function sparkline(values, label, unit) {
   return h("figure", { class: "graph" }, s, h("figcaption", {}, `${label}: ${num(last)} ${unit}`));
 }
 
+// A pipeline's three graphs from its history series.
+function graphsOf(series) {
+  return [
+    sparkline(rates(series.t, series.records_in), "Records in", "per second"),
+    sparkline(rates(series.t, series.rows_written), "Rows written", "per second"),
+    sparkline(series.buffer_records, "Buffered records", "records")];
+}
+
 // The last rate of a counter in the history, or null.
 function lastRate(series, key) {
   if (!series || series.t.length < 2) return null;
@@ -210,10 +218,7 @@ function viewOverview(main) {
         const s = hist.pipelines[p.pipeline_id];
         if (!s) return h("p", {}, p.pipeline_id, ": no samples yet");
         return h("section", { class: "graphs", "aria-label": `Rates of ${p.pipeline_id}` },
-          h("h3", {}, p.pipeline_id),
-          sparkline(rates(s.t, s.records_in), "Records in", "per second"),
-          sparkline(rates(s.t, s.rows_written), "Rows written", "per second"),
-          sparkline(s.buffer_records, "Buffered records", "records"));
+          h("h3", {}, p.pipeline_id), graphsOf(s));
       }));
       updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
       showNotice("");
@@ -491,10 +496,7 @@ function viewPipeline(main, id) {
         fig("Oldest buffered (s)", num(buf.oldest_age_seconds), "oldest"),
         fig("Dead letters", num(deadTotal(st)), "dead_letters"),
         fig("Last error", st.last_error || "none", "last_error", true));
-      graphs.replaceChildren(...(series ? [
-        sparkline(rates(series.t, series.records_in), "Records in", "per second"),
-        sparkline(rates(series.t, series.rows_written), "Rows written", "per second"),
-        sparkline(series.buffer_records, "Buffered records", "records")] : []));
+      graphs.replaceChildren(...(series ? graphsOf(series) : []));
       for (const verb of Object.keys(LIFECYCLE))
         document.getElementById(`do-${verb}`).disabled = fileManaged;
       del.disabled = fileManaged || !(status === "Stopped" || status === "Failed");

@@ -42,6 +42,11 @@ std::string Quote(std::string_view s, char q) {
 std::string QuoteIdent(std::string_view name) { return Quote(name, '`'); }
 std::string QuoteString(std::string_view s) { return Quote(s, '\''); }
 
+std::string DescribeStatement(std::string_view database, std::string_view table) {
+  return Cat("DESCRIBE TABLE ", QuoteIdent(database), ".", QuoteIdent(table),
+             " FORMAT TabSeparated");
+}
+
 StatusOr<std::vector<TableColumn>> ParseDescribe(const std::string& tsv) {
   std::vector<TableColumn> cols;
   size_t pos = 0;

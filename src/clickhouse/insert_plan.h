@@ -19,6 +19,8 @@ struct TableColumn {
   std::string default_kind;  // "", DEFAULT, MATERIALIZED, ALIAS
 };
 
+// The statement whose TabSeparated answer ParseDescribe reads.
+std::string DescribeStatement(std::string_view database, std::string_view table);
 // Parses the TabSeparated output of DESCRIBE TABLE.
 StatusOr<std::vector<TableColumn>> ParseDescribe(const std::string& tsv);
 

@@ -11,6 +11,7 @@
 #include "core/random_id.h"
 #include "core/wall_clock.h"
 #include "otlp/json.h"
+#include "pipeline/table_plan.h"
 
 namespace sluice::control {
 
@@ -18,42 +19,13 @@ using nlohmann::json;
 
 namespace {
 
-// The tables a pipeline writes: (metric type or "", table).
-std::vector<std::pair<std::string, std::string>> TablesOf(const pipeline::PipelineConfig& c) {
-  if (!c.sink.tables_by_metric_type.empty()) return c.sink.tables_by_metric_type;
-  return {{"", c.sink.table}};
-}
+using clickhouse::TableColumn;
 
-struct Column {
-  std::string name, type, default_kind;
-};
-
-// DESCRIBE TABLE's TabSeparated rows: name, type, default kind, ...
-std::vector<Column> ParseColumns(std::string_view tsv) {
-  std::vector<Column> out;
-  while (!tsv.empty()) {
-    const size_t nl = tsv.find('\n');
-    std::string_view line = tsv.substr(0, nl);
-    tsv = nl == std::string_view::npos ? std::string_view() : tsv.substr(nl + 1);
-    if (line.empty()) continue;
-    Column c;
-    std::string* parts[] = {&c.name, &c.type, &c.default_kind};
-    for (std::string* part : parts) {
-      const size_t tab = line.find('\t');
-      *part = std::string(line.substr(0, tab));
-      line = tab == std::string_view::npos ? std::string_view() : line.substr(tab + 1);
-    }
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
-StatusOr<std::vector<Column>> Describe(clickhouse::Client& client, const std::string& db,
-                                       const std::string& table) {
-  auto d = client.Query(Cat("DESCRIBE TABLE ", clickhouse::QuoteIdent(db), ".",
-                            clickhouse::QuoteIdent(table), " FORMAT TabSeparated"));
+StatusOr<std::vector<TableColumn>> Describe(clickhouse::Client& client, const std::string& db,
+                                            const std::string& table) {
+  auto d = client.Query(clickhouse::DescribeStatement(db, table));
   if (!d.ok()) return d.status();
-  return ParseColumns(*d);
+  return clickhouse::ParseDescribe(*d);
 }
 
 // One record of the signal, as OTLP/JSON, marked with `marker` in its body or name and in
@@ -122,8 +94,8 @@ std::string TestRequestJson(Signal signal, const std::string& marker, int64_t un
 
 // A condition true for rows whose column holds `needle` somewhere in its text, for the
 // column types a marker can be written to; empty for the others.
-std::string HoldsCondition(const Column& c, const std::string& needle) {
-  std::string_view t = c.type;
+std::string HoldsCondition(const TableColumn& c, const std::string& needle) {
+  std::string_view t = c.type.text;
   for (bool more = true; more;) {
     more = false;
     for (std::string_view wrap : {"Nullable(", "LowCardinality("})
@@ -179,7 +151,7 @@ ApiError Controller::DescribeTable(const std::string& id, json* out) const {
   clickhouse::Client client(cfg.sink.endpoint, opts_.validation.timeout);
   json tables = json::array();
   std::map<std::string, std::string> found;  // column -> its type, over every table
-  for (const auto& [metric_type, table] : TablesOf(cfg)) {
+  for (const auto& [metric_type, table] : pipeline::SinkTables(cfg)) {
     json t = {{"database", cfg.sink.endpoint.database}, {"table", table}};
     if (!metric_type.empty()) t["metric_type"] = metric_type;
     auto cols = Describe(client, cfg.sink.endpoint.database, table);
@@ -191,9 +163,10 @@ ApiError Controller::DescribeTable(const std::string& id, json* out) const {
       t["columns"] = json::array();
     } else {
       json columns = json::array();
-      for (const Column& c : *cols) {
-        columns.push_back({{"name", c.name}, {"type", c.type}, {"default_kind", c.default_kind}});
-        found.emplace(c.name, c.type);
+      for (const TableColumn& c : *cols) {
+        columns.push_back(
+            {{"name", c.name}, {"type", c.type.text}, {"default_kind", c.default_kind}});
+        found.emplace(c.name, c.type.text);
       }
       t["columns"] = std::move(columns);
     }
@@ -289,7 +262,7 @@ ApiError Controller::TestRecordStatus(const std::string& id, const std::string& 
   }
   clickhouse::Client client(cfg.sink.endpoint, opts_.validation.timeout);
   json searched = json::array();
-  for (const auto& [metric_type, table] : TablesOf(cfg)) {
+  for (const auto& [metric_type, table] : pipeline::SinkTables(cfg)) {
     auto cols = Describe(client, cfg.sink.endpoint.database, table);
     if (!cols.ok()) {
       if (IsRetryable(cols.status()))
@@ -301,7 +274,7 @@ ApiError Controller::TestRecordStatus(const std::string& id, const std::string& 
     json names = json::array();
     for (const auto& m : cfg.sink.mapping) {
       if (!CarriesMarker(m.name)) continue;
-      for (const Column& c : *cols) {
+      for (const TableColumn& c : *cols) {
         if (c.name != m.column_name && !c.name.starts_with(m.column_name + ".")) continue;
         const std::string cond = HoldsCondition(c, marker);
         if (cond.empty()) continue;

@@ -1,6 +1,7 @@
 // The dead-letter half of the Controller: state, consume, purge, list and reprocess, each
 // holding the pipeline's DLQ lock (its read position is shared).
 #include <charconv>
+#include <functional>
 #include <future>
 #include <set>
 
@@ -44,6 +45,26 @@ json DeadLetterJson(const buffer::Entry& e, bool full) {
     out["received_at"] = j.contains("time") ? j["time"] : TimeJson(e.append_ms);
   }
   return out;
+}
+
+// Reads the queue from its head without consuming anything: `visit` sees each entry until
+// it returns false. The read position is back at the head afterwards. 503 when a read fails.
+ApiError ScanDeadLetters(buffer::LocalLog& log,
+                         const std::function<bool(const buffer::Entry&)>& visit) {
+  log.Rewind();
+  bool more = true;
+  while (more) {
+    auto entries = log.Read(256, kDlqReadBytes);
+    if (!entries.ok()) {
+      log.Rewind();
+      return Unavailable(std::string(entries.status().message()));
+    }
+    if (entries->empty()) break;
+    for (const buffer::Entry& e : *entries)
+      if (!(more = visit(e))) break;
+  }
+  log.Rewind();
+  return {};
 }
 
 uint64_t CountRecords(Signal s, std::string_view request) {
@@ -147,34 +168,25 @@ ApiError Controller::DlqList(const std::string& id, uint64_t cursor, size_t n,
   std::shared_ptr<buffer::LocalLog> log;
   std::unique_lock<std::mutex> hold;
   if (ApiError err = DlqLog(id, &hold, &log); !err.ok()) return err;
-  log->Rewind();
   json messages = json::array();
   json next_cursor = nullptr;
   bool more = false;
   size_t bytes = 0;
-  while (!more) {
-    auto entries = log->Read(256, kDlqReadBytes);
-    if (!entries.ok()) {
-      log->Rewind();
-      return Unavailable(std::string(entries.status().message()));
+  ApiError err = ScanDeadLetters(*log, [&](const buffer::Entry& e) {
+    if (e.seq < cursor) return true;
+    json m = DeadLetterJson(e, true);
+    if (!component.empty() && m["component"] != component) return true;
+    if (!reason.empty() && m["reason"] != reason) return true;
+    if (messages.size() == n || (!messages.empty() && bytes + e.payload.size() > kDlqAnswerBytes)) {
+      more = true;
+      next_cursor = std::to_string(e.seq);
+      return false;
     }
-    if (entries->empty()) break;
-    for (const buffer::Entry& e : *entries) {
-      if (e.seq < cursor) continue;
-      json m = DeadLetterJson(e, true);
-      if (!component.empty() && m["component"] != component) continue;
-      if (!reason.empty() && m["reason"] != reason) continue;
-      if (messages.size() == n ||
-          (!messages.empty() && bytes + e.payload.size() > kDlqAnswerBytes)) {
-        more = true;
-        next_cursor = std::to_string(e.seq);
-        break;
-      }
-      bytes += e.payload.size();
-      messages.push_back(std::move(m));
-    }
-  }
-  log->Rewind();
+    bytes += e.payload.size();
+    messages.push_back(std::move(m));
+    return true;
+  });
+  if (!err.ok()) return err;
   *out = {{"messages", messages}, {"next_cursor", next_cursor}, {"has_more", more}};
   return {};
 }
@@ -184,28 +196,15 @@ ApiError Controller::DlqFind(const std::string& id, std::string_view needle, jso
   std::shared_ptr<buffer::LocalLog> log;
   std::unique_lock<std::mutex> hold;
   if (ApiError err = DlqLog(id, &hold, &log); !err.ok()) return err;
-  log->Rewind();
   *found = nullptr;
   *complete = true;
   size_t bytes = 0;
-  while (true) {
-    auto entries = log->Read(256, kDlqReadBytes);
-    if (!entries.ok()) {
-      log->Rewind();
-      return Unavailable(std::string(entries.status().message()));
-    }
-    if (entries->empty()) break;
-    for (const buffer::Entry& e : *entries) {
-      if (e.payload.find(needle) != std::string::npos) *found = DeadLetterJson(e, true);
-      bytes += e.payload.size();
-    }
-    if (bytes >= kDlqFindBytes) {
-      *complete = false;
-      break;
-    }
-  }
-  log->Rewind();
-  return {};
+  return ScanDeadLetters(*log, [&](const buffer::Entry& e) {
+    if (e.payload.find(needle) != std::string::npos) *found = DeadLetterJson(e, true);
+    bytes += e.payload.size();
+    *complete = bytes < kDlqFindBytes;
+    return *complete;
+  });
 }
 
 ApiError Controller::DlqReprocess(const std::string& id, std::string_view body, json* out) {

@@ -6,12 +6,16 @@
 
 namespace sluice::pipeline {
 
+std::vector<std::pair<std::string, std::string>> SinkTables(const PipelineConfig& config) {
+  if (!config.sink.tables_by_metric_type.empty()) return config.sink.tables_by_metric_type;
+  return {{"", config.sink.table}};
+}
+
 StatusOr<TablePlan> ReadTables(const PipelineConfig& config, clickhouse::Client& client) {
   TablePlan out;
   const auto& db = config.sink.endpoint.database;
-  std::vector<std::pair<std::string, std::string>> tables = config.sink.tables_by_metric_type;
-  const bool routed = !tables.empty();
-  if (!routed) tables.emplace_back("", config.sink.table);
+  const std::vector<std::pair<std::string, std::string>> tables = SinkTables(config);
+  const bool routed = !config.sink.tables_by_metric_type.empty();
   // insert_deduplication_token exists from ClickHouse 22.2; older servers reject it.
   if (auto v = client.Query("SELECT version()"); v.ok()) {
     int major = 0, minor = 0;
@@ -25,8 +29,7 @@ StatusOr<TablePlan> ReadTables(const PipelineConfig& config, clickhouse::Client&
   std::vector<bool> null_engine;
   std::vector<bool> bound(config.sink.mapping.size(), false);
   for (auto& [kind, table] : tables) {
-    auto desc = client.Query(Cat("DESCRIBE TABLE ", clickhouse::QuoteIdent(db), ".",
-                                 clickhouse::QuoteIdent(table), " FORMAT TabSeparated"));
+    auto desc = client.Query(clickhouse::DescribeStatement(db, table));
     if (!desc.ok()) return desc.status();
     auto cols = clickhouse::ParseDescribe(*desc);
     if (!cols.ok()) return cols.status();

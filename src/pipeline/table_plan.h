@@ -21,6 +21,10 @@ struct TablePlan {
   bool dedup_token = false;            // the server takes insert_deduplication_token (22.2+)
 };
 
+// The tables a pipeline writes: (metric type, table) for a metrics pipeline with one table
+// per metric type, else ("", its table).
+std::vector<std::pair<std::string, std::string>> SinkTables(const PipelineConfig& config);
+
 // Errors: the server's (unreachable, no such table, access denied) or the mapping's
 // (FailedPrecondition naming the field, the column and the type).
 StatusOr<TablePlan> ReadTables(const PipelineConfig& config, clickhouse::Client& client);

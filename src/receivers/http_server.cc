@@ -213,21 +213,21 @@ struct Handler {
   Status Authorize(const http::request_parser<http::string_body>& parser,
                    std::string* challenge) const {
     const auto& head = parser.get();
+    std::string_view target(head.target().data(), head.target().size());
+    target = target.substr(0, target.find('?'));
+    const std::string_view method(head.method_string().data(), head.method_string().size());
+    const auto auth = routes.auth != nullptr ? routes.auth->Get() : nullptr;
+    const bool token = auth != nullptr && auth->enabled();
     if (!routes.otlp) {
-      if (Status s = CheckBrowserOrigin(head); !s.ok()) {
+      if (Status s = CheckBrowserOrigin(head, method, target, token); !s.ok()) {
         stats.Refuse(Refusal::kForbidden);
         return s;
       }
     }
-    if (routes.auth == nullptr) return absl::OkStatus();
-    std::string_view target(head.target().data(), head.target().size());
-    target = target.substr(0, target.find('?'));
-    const std::string_view method(head.method_string().data(), head.method_string().size());
+    if (!token) return absl::OkStatus();
     const bool guarded =
         routes.otlp ? target.starts_with("/v1/") : !PublicAdminPath(method, target);
     if (!guarded) return absl::OkStatus();
-    const auto auth = routes.auth->Get();
-    if (!auth->enabled()) return absl::OkStatus();
     const auto a = head[http::field::authorization];
     std::string_view pipeline_id;
     if (auto it = head.find(std::string(kPipelineHeader)); it != head.end())
@@ -250,20 +250,18 @@ struct Handler {
   //   sites may only link to the console's files;
   // - without a token, a name other than localhost in Host is a page that had its own
   //   name point at this machine (DNS rebinding): refused, as the listener is on loopback.
-  Status CheckBrowserOrigin(const http::request_parser<http::string_body>::value_type& head) const {
+  // `target` is without its query; `token`: the listener asks for one.
+  Status CheckBrowserOrigin(const http::request_parser<http::string_body>::value_type& head,
+                            std::string_view method, std::string_view target, bool token) const {
     const auto sv = [](beast::string_view v) { return std::string_view(v.data(), v.size()); };
-    std::string_view target = sv(head.target());
-    target = target.substr(0, target.find('?'));
     const std::string_view origin = sv(head[http::field::origin]),
                            host = sv(head[http::field::host]);
     if (!origin.empty() && !SameOrigin(origin, host))
       return absl::PermissionDeniedError(
           Cat("a page of another origin (", origin, ") may not call the admin listener"));
     const std::string_view site = sv(head["Sec-Fetch-Site"]);
-    if ((site == "cross-site" || site == "same-site") &&
-        !PublicAdminPath(sv(head.method_string()), target))
+    if ((site == "cross-site" || site == "same-site") && !PublicAdminPath(method, target))
       return absl::PermissionDeniedError("a page of another site may not call the admin listener");
-    const bool token = routes.auth != nullptr && routes.auth->Get()->enabled();
     if (!token && !host.empty() && !LoopbackHost(host))
       return absl::PermissionDeniedError(
           Cat("the admin listener has no token and answers only to a loopback address or "

@@ -9,24 +9,22 @@ Screenshots are kept in .data/e2e/console-shots/. Also the console's files over 
 import os
 import secrets
 import subprocess
-import urllib.request
+import urllib.parse
 
 import harness
-from harness import CH_HTTP, CH_TCP, DATA, ROOT, Sluice, ch, check
+from harness import CH_HTTP, CH_TCP, DATA, ROOT, Sluice, ch, check, post
 
 SHOTS = os.path.join(DATA, "console-shots")
 TOKEN = "console-" + secrets.token_hex(12)
 
 
 def fetch(url, token=None, method="GET", headers=None):
-    req = urllib.request.Request(url, method=method, headers=headers or {})
+    """harness.post to a local URL: (status, headers by lower-case name, body)."""
+    u = urllib.parse.urlsplit(url)
+    headers = dict(headers or {})
     if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        headers["Authorization"] = f"Bearer {token}"
+    return post(u.path + (f"?{u.query}" if u.query else ""), b"", headers, method=method, port=u.port)
 
 
 def test_files(s):
@@ -34,12 +32,12 @@ def test_files(s):
     base = f"http://127.0.0.1:{s.admin_port}"
     st, hd, body = fetch(f"{base}/ui/")
     check("GET /ui/ without a token: 200, the page", st == 200 and b"<html" in body, f"{st} {body[:80]}")
-    csp = hd.get("Content-Security-Policy", "")
+    csp = hd.get("content-security-policy", "")
     check("a policy that allows only its own files", "script-src 'self'" in csp and "default-src 'none'" in csp and
           "frame-ancestors 'none'" in csp, csp)
-    check("nosniff", hd.get("X-Content-Type-Options") == "nosniff", str(hd))
+    check("nosniff", hd.get("x-content-type-options") == "nosniff", str(hd))
     st, hd, body = fetch(f"{base}/ui/app.js")
-    check("the script, as JavaScript", st == 200 and hd.get("Content-Type", "").startswith("text/javascript"), str(hd))
+    check("the script, as JavaScript", st == 200 and hd.get("content-type", "").startswith("text/javascript"), str(hd))
     st, _, _ = fetch(f"{base}/ui/no-such-file.js")
     check("an unknown file: 404", st == 404, str(st))
     st, _, _ = fetch(f"{base}/ui/", method="POST")
